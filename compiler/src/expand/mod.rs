@@ -1,0 +1,1398 @@
+//! The expander: `Datum`s to the Core language (see `core.rs` for its
+//! grammar).
+//!
+//! It resolves every identifier in a chain of scopes (`Scope`), expands
+//! `syntax-rules` macros hygienically (see `syntax_rules.rs`), turns the
+//! derived forms of R7RS into Core, compiles `match`/`recv` patterns
+//! (`pattern.rs`) and refuses mutation. Calls to standard procedures that the
+//! program does not redefine become primitive applications.
+
+pub mod core;
+mod pattern;
+pub mod syntax_rules;
+
+use self::core::{Core, Lambda, Program, VarId, VarNames};
+use self::syntax_rules::{MARK, Macro, split_mark, strip};
+use crate::diag::Diagnostic;
+use crate::prims::Prim;
+use crate::read::{Datum, DatumKind, Span};
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+use termite_runtime::program::Constant;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Special {
+    Quote,
+    Quasiquote,
+    Lambda,
+    NamedLambda,
+    Define,
+    If,
+    Let,
+    LetStar,
+    Letrec,
+    Begin,
+    Cond,
+    Case,
+    And,
+    Or,
+    Do,
+    DefineSyntax,
+    LetSyntax,
+    LetrecSyntax,
+    SyntaxRules,
+    DefineRecordType,
+    CaseLambda,
+    LetValues,
+    LetStarValues,
+    DefineValues,
+    Receive,
+    Match,
+    Recv,
+    Mutation,
+}
+
+const SPECIALS: &[(&str, Special)] = &[
+    ("quote", Special::Quote),
+    ("quasiquote", Special::Quasiquote),
+    ("lambda", Special::Lambda),
+    ("named-lambda", Special::NamedLambda),
+    ("define", Special::Define),
+    ("if", Special::If),
+    ("let", Special::Let),
+    ("let*", Special::LetStar),
+    ("letrec", Special::Letrec),
+    ("letrec*", Special::Letrec),
+    ("begin", Special::Begin),
+    ("cond", Special::Cond),
+    ("case", Special::Case),
+    ("and", Special::And),
+    ("or", Special::Or),
+    ("do", Special::Do),
+    ("define-syntax", Special::DefineSyntax),
+    ("let-syntax", Special::LetSyntax),
+    ("letrec-syntax", Special::LetrecSyntax),
+    ("syntax-rules", Special::SyntaxRules),
+    ("define-record-type", Special::DefineRecordType),
+    ("case-lambda", Special::CaseLambda),
+    ("let-values", Special::LetValues),
+    ("let*-values", Special::LetStarValues),
+    ("define-values", Special::DefineValues),
+    ("receive", Special::Receive),
+    ("match", Special::Match),
+    ("recv", Special::Recv),
+    ("set!", Special::Mutation),
+];
+
+/// Standard procedures that mutate: Termite refuses them at compile time.
+const MUTATORS: &[&str] = &[
+    "set-car!",
+    "set-cdr!",
+    "vector-set!",
+    "vector-fill!",
+    "vector-copy!",
+    "string-set!",
+    "string-fill!",
+    "string-copy!",
+    "bytevector-u8-set!",
+    "bytevector-copy!",
+    "list-set!",
+];
+
+#[derive(Clone)]
+pub enum Binding {
+    Local(VarId),
+    Macro(Rc<Macro>),
+    Special(Special),
+    Global(String),
+}
+
+pub struct Scope {
+    vars: RefCell<HashMap<String, Binding>>,
+    parent: Option<Env>,
+}
+
+pub type Env = Rc<Scope>;
+
+fn child(parent: &Env) -> Env {
+    Rc::new(Scope { vars: RefCell::new(HashMap::new()), parent: Some(parent.clone()) })
+}
+
+type R<T> = Result<T, Diagnostic>;
+
+fn err<T>(span: Span, msg: impl Into<String>) -> R<T> {
+    Err(Diagnostic::error(span, msg))
+}
+
+fn mutation_error(span: Span, what: &str) -> Diagnostic {
+    Diagnostic::error(span, format!("`{what}` is mutation, and Termite has no mutation"))
+        .with_note("keep changing state in a process and talk to it with messages (paper section 4.6)")
+}
+
+/// What the expander knows about a global procedure defined by `define`.
+#[derive(Clone, Copy, Debug)]
+struct Arity {
+    required: usize,
+    rest: bool,
+}
+
+pub struct Expander {
+    pub vars: VarNames,
+    root: Env,
+    /// The definition environment of each expansion mark.
+    marks: Vec<Env>,
+    /// Globals the user program defines (they shadow standard procedures).
+    user_defined: HashSet<String>,
+    /// Arity of globals defined by the standard library as procedures.
+    stdlib_arity: HashMap<String, Arity>,
+    /// Whether the forms being expanded are the standard library's.
+    in_stdlib: bool,
+    /// Every global the program defines, and where it is first referenced.
+    pub defined: HashSet<String>,
+    pub referenced: Vec<(String, Span)>,
+}
+
+impl Default for Expander {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Expander {
+    pub fn new() -> Expander {
+        let root = Rc::new(Scope { vars: RefCell::new(HashMap::new()), parent: None });
+        for (name, s) in SPECIALS {
+            root.vars.borrow_mut().insert(name.to_string(), Binding::Special(*s));
+        }
+        Expander {
+            vars: VarNames::default(),
+            root,
+            marks: Vec::new(),
+            user_defined: HashSet::new(),
+            stdlib_arity: HashMap::new(),
+            in_stdlib: false,
+            defined: HashSet::new(),
+            referenced: Vec::new(),
+        }
+    }
+
+    /// Names the globals of the user program before expanding anything, so
+    /// that a standard procedure the program redefines is never inlined.
+    pub fn declare_user_globals(&mut self, forms: &[Datum]) {
+        for f in forms {
+            if let Some(items) = f.list()
+                && items.len() >= 2
+                && matches!(items[0].sym(), Some("define") | Some("define-values") | Some("define-record-type"))
+            {
+                let mut names = Vec::new();
+                collect_defined_names(&items[1..], items[0].sym().unwrap_or(""), &mut names);
+                self.user_defined.extend(names);
+            }
+        }
+    }
+
+    /// Expands top-level forms (of the standard library when `stdlib`).
+    pub fn expand_toplevel(&mut self, forms: &[Datum], stdlib: bool) -> R<Vec<Core>> {
+        self.in_stdlib = stdlib;
+        let mut out = Vec::new();
+        let mut queue: Vec<Datum> = forms.iter().rev().cloned().collect();
+        while let Some(form) = queue.pop() {
+            let env = self.root.clone();
+            match self.classify(&form, &env)? {
+                Form::Begin(items) => queue.extend(items.into_iter().rev()),
+                Form::Define(name, init, span) => {
+                    let name = strip(&name).to_string();
+                    if !stdlib {
+                        // A program's own definition replaces a library macro of that name.
+                        let shadows = matches!(self.root.vars.borrow().get(&name), Some(Binding::Macro(_)));
+                        if shadows {
+                            self.root.vars.borrow_mut().remove(&name);
+                        }
+                    }
+                    let value = self.expand_named(&init, &env, &name)?;
+                    if let Core::Lambda(l) = &value
+                        && stdlib
+                    {
+                        self.stdlib_arity.insert(name.clone(), Arity { required: l.params.len(), rest: l.rest.is_some() });
+                    }
+                    let _ = span;
+                    self.defined.insert(name.clone());
+                    out.push(Core::Define(name, Box::new(value)));
+                }
+                Form::DefineSyntax(name, mac) => {
+                    self.root.vars.borrow_mut().insert(strip(&name).to_string(), Binding::Macro(mac));
+                }
+                Form::Expr(d) => out.push(self.expand(&d, &env)?),
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn finish(self, body: Vec<Core>) -> Program {
+        Program { body, vars: self.vars }
+    }
+
+    /// The first reference to a global that nothing defines.
+    pub fn first_unbound(&self) -> Option<(String, Span)> {
+        self.referenced.iter().find(|(g, _)| !self.defined.contains(g)).cloned()
+    }
+
+    fn resolve(&self, name: &str, env: &Env) -> Binding {
+        let mut scope = Some(env.clone());
+        while let Some(s) = scope {
+            if let Some(b) = s.vars.borrow().get(name) {
+                return b.clone();
+            }
+            scope = s.parent.clone();
+        }
+        if let Some((base, mark)) = split_mark(name)
+            && let Some(menv) = self.marks.get(mark)
+        {
+            return self.resolve(base, menv);
+        }
+        Binding::Global(strip(name).to_string())
+    }
+
+    fn special_of(&self, d: &Datum, env: &Env) -> Option<Special> {
+        match self.resolve(d.sym()?, env) {
+            Binding::Special(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Whether `d` is the auxiliary keyword `kw` (`else`, `=>`, …).
+    fn is_keyword(&self, d: &Datum, kw: &str) -> bool {
+        d.sym().is_some_and(|s| strip(s) == kw)
+    }
+
+    fn bind_var(&mut self, env: &Env, d: &Datum) -> R<VarId> {
+        let Some(name) = d.sym() else {
+            return err(d.span, format!("expected a variable name, found `{d}`"));
+        };
+        let v = self.vars.fresh(strip(name));
+        env.vars.borrow_mut().insert(name.to_string(), Binding::Local(v));
+        Ok(v)
+    }
+
+    /// Expands macro uses at the head of `form` until it is a definition,
+    /// a `begin`, or an expression.
+    fn classify(&mut self, form: &Datum, env: &Env) -> R<Form> {
+        let mut form = form.clone();
+        loop {
+            let Some(items) = form.list().map(<[Datum]>::to_vec) else { return Ok(Form::Expr(form)) };
+            let Some(head) = items.first() else { return Ok(Form::Expr(form)) };
+            let Some(hname) = head.sym() else { return Ok(Form::Expr(form)) };
+            match self.resolve(hname, env) {
+                Binding::Macro(m) => {
+                    form = self.expand_macro(&m, &form)?;
+                }
+                Binding::Special(Special::Begin) => return Ok(Form::Begin(items[1..].to_vec())),
+                Binding::Special(Special::Define) => {
+                    let (name, init) = self.parse_define(&form, &items, env)?;
+                    return Ok(Form::Define(name, init, form.span));
+                }
+                Binding::Special(Special::DefineSyntax) => {
+                    if items.len() != 3 {
+                        return err(form.span, "bad syntax: expected (define-syntax name (syntax-rules ...))");
+                    }
+                    let Some(name) = items[1].sym() else {
+                        return err(items[1].span, "bad syntax: define-syntax needs a name");
+                    };
+                    let mac = self.parse_transformer(&items[2], env, name)?;
+                    return Ok(Form::DefineSyntax(name.to_string(), mac));
+                }
+                Binding::Special(Special::DefineValues) => {
+                    form = self.define_values(&form, &items)?;
+                    return Ok(Form::Begin(form.list().map(|x| x[1..].to_vec()).unwrap_or_default()));
+                }
+                Binding::Special(Special::DefineRecordType) => {
+                    return Ok(Form::Begin(self.define_record_type(&form, &items)?));
+                }
+                _ => return Ok(Form::Expr(form)),
+            }
+        }
+    }
+
+    fn expand_macro(&mut self, m: &Rc<Macro>, form: &Datum) -> R<Datum> {
+        let mark = self.marks.len();
+        self.marks.push(m.env.clone());
+        m.expand(form, mark).map_err(|e| Diagnostic::error(form.span, e))
+    }
+
+    fn parse_define(&mut self, form: &Datum, items: &[Datum], _env: &Env) -> R<(String, Datum)> {
+        if items.len() < 2 {
+            return err(form.span, "bad syntax: expected (define name value) or (define (name arg ...) body ...)");
+        }
+        match &items[1].kind {
+            DatumKind::Sym(name) => {
+                let init = match items.len() {
+                    2 => Datum { kind: DatumKind::List(vec![sym("quote", form.span), sym("#!unspecified", form.span)], None), span: form.span },
+                    3 => items[2].clone(),
+                    _ => return err(form.span, "bad syntax: (define name value) takes one value"),
+                };
+                Ok((name.clone(), init))
+            }
+            DatumKind::List(sig, rest) if !sig.is_empty() => {
+                if items.len() < 3 {
+                    return err(form.span, "bad syntax: a procedure definition needs a body");
+                }
+                // (define ((curried a) b) ...) is (define (curried a) (lambda (b) ...)).
+                let name_part = &sig[0];
+                let params = Datum { kind: DatumKind::dotted_or_list(sig[1..].to_vec(), rest.as_deref().cloned()), span: items[1].span };
+                let mut lam = vec![sym("named-lambda", form.span)];
+                let target_name = match name_part.sym() {
+                    Some(n) => n.to_string(),
+                    None => "lambda".to_string(),
+                };
+                lam.push(Datum { kind: DatumKind::dotted_or_list(vec![sym(&target_name, name_part.span)], Some(params)).flatten(), span: items[1].span });
+                lam.extend(items[2..].iter().cloned());
+                let lam = Datum { kind: DatumKind::List(lam, None), span: form.span };
+                if name_part.sym().is_some() {
+                    Ok((target_name, lam))
+                } else {
+                    let inner = Datum { kind: DatumKind::List(vec![sym("define", form.span), name_part.clone(), lam], None), span: form.span };
+                    let inner_items = inner.list().map(<[Datum]>::to_vec).unwrap_or_default();
+                    self.parse_define(&inner, &inner_items, _env)
+                }
+            }
+            _ => err(items[1].span, "bad syntax: define needs a name or (name arg ...)"),
+        }
+    }
+
+    fn parse_transformer(&mut self, spec: &Datum, env: &Env, name: &str) -> R<Rc<Macro>> {
+        let Some(items) = spec.list() else {
+            return err(spec.span, "bad syntax: expected (syntax-rules (literal ...) (pattern template) ...)");
+        };
+        if items.is_empty() || self.special_of(&items[0], env) != Some(Special::SyntaxRules) {
+            return err(spec.span, "only syntax-rules transformers are supported");
+        }
+        let (ellipsis, lits_at) = match items.get(1).and_then(|d| d.sym()) {
+            Some(e) => (e.to_string(), 2),
+            None => ("...".to_string(), 1),
+        };
+        let Some(lits) = items.get(lits_at).and_then(|d| d.list()) else {
+            return err(spec.span, "bad syntax: syntax-rules needs a list of literals");
+        };
+        let literals = lits.iter().filter_map(|d| d.sym().map(str::to_string)).collect();
+        let mut rules = Vec::new();
+        for r in &items[lits_at + 1..] {
+            match r.list() {
+                Some([p, t]) => rules.push((p.clone(), t.clone())),
+                _ => return err(r.span, "bad syntax: a syntax rule is (pattern template)"),
+            }
+        }
+        Ok(Rc::new(Macro { name: name.to_string(), literals, ellipsis, rules, env: env.clone() }))
+    }
+
+    fn expand_named(&mut self, d: &Datum, env: &Env, name: &str) -> R<Core> {
+        let mut c = self.expand(d, env)?;
+        if let Core::Lambda(l) = &mut c
+            && l.name == "lambda"
+        {
+            l.name = name.to_string();
+        }
+        Ok(c)
+    }
+
+    pub fn expand(&mut self, d: &Datum, env: &Env) -> R<Core> {
+        match &d.kind {
+            DatumKind::Sym(name) => self.expand_ref(name, d.span, env),
+            DatumKind::List(items, None) if !items.is_empty() => self.expand_form(d, items, env),
+            DatumKind::List(items, None) if items.is_empty() => {
+                err(d.span, "bad syntax: `()` is not an expression (quote it: '())")
+            }
+            DatumKind::List(..) => err(d.span, "bad syntax: a dotted list is not an expression"),
+            DatumKind::Vector(_) | DatumKind::Bytevector(_) => Ok(Core::Const(self.constant(d))),
+            _ => Ok(Core::Const(self.constant(d))),
+        }
+    }
+
+    fn expand_ref(&mut self, name: &str, span: Span, env: &Env) -> R<Core> {
+        match self.resolve(name, env) {
+            Binding::Local(v) => Ok(Core::Local(v)),
+            Binding::Global(g) => {
+                if MUTATORS.contains(&g.as_str()) && !self.user_defined.contains(&g) {
+                    return Err(mutation_error(span, &g));
+                }
+                self.referenced.push((g.clone(), span));
+                Ok(Core::Global(g, span))
+            }
+            Binding::Special(Special::Mutation) => Err(mutation_error(span, "set!")),
+            Binding::Special(_) | Binding::Macro(_) => {
+                err(span, format!("bad syntax: `{}` is a keyword, not a variable", strip(name)))
+            }
+        }
+    }
+
+    fn expand_body(&mut self, forms: &[Datum], env: &Env, span: Span) -> R<Core> {
+        if forms.is_empty() {
+            return err(span, "bad syntax: empty body");
+        }
+        let scope = child(env);
+        enum Item {
+            Def(VarId, Datum, String),
+            Expr(Datum),
+        }
+        let mut items = Vec::new();
+        let mut queue: Vec<Datum> = forms.iter().rev().cloned().collect();
+        while let Some(form) = queue.pop() {
+            match self.classify(&form, &scope)? {
+                Form::Begin(xs) => queue.extend(xs.into_iter().rev()),
+                Form::Define(name, init, span) => {
+                    let v = self.bind_var(&scope, &Datum { kind: DatumKind::Sym(name.clone()), span })?;
+                    items.push(Item::Def(v, init, strip(&name).to_string()));
+                }
+                Form::DefineSyntax(name, mac) => {
+                    scope.vars.borrow_mut().insert(name, Binding::Macro(mac));
+                }
+                Form::Expr(d) => items.push(Item::Expr(d)),
+            }
+        }
+        // Build from the right: runs of procedure definitions become one
+        // `letrec`; any other definition a `let`; expressions a sequence.
+        let mut result: Option<Core> = None;
+        let mut i = items.len();
+        while i > 0 {
+            match &items[i - 1] {
+                Item::Expr(_) => {
+                    let mut exprs = Vec::new();
+                    while i > 0 {
+                        let Item::Expr(d) = &items[i - 1] else { break };
+                        exprs.push(d.clone());
+                        i -= 1;
+                    }
+                    exprs.reverse();
+                    let mut seq = Vec::new();
+                    for d in &exprs {
+                        seq.push(self.expand(d, &scope)?);
+                    }
+                    if let Some(r) = result.take() {
+                        seq.push(r);
+                    }
+                    result = Some(Core::seq(seq));
+                }
+                Item::Def(..) => {
+                    let mut group = Vec::new();
+                    while i > 0 {
+                        let Item::Def(v, init, name) = &items[i - 1] else { break };
+                        let c = self.expand_named(init, &scope, name)?;
+                        i -= 1;
+                        group.push((*v, c));
+                        if !matches!(group.last(), Some((_, Core::Lambda(_)))) {
+                            break;
+                        }
+                    }
+                    group.reverse();
+                    let mut body = result.take().unwrap_or_else(Core::unspecified);
+                    // A group is lambdas, possibly preceded by one other definition.
+                    let mut lambdas = Vec::new();
+                    let mut plain = Vec::new();
+                    for (v, c) in group {
+                        match c {
+                            Core::Lambda(l) => lambdas.push((v, *l)),
+                            other => plain.push((v, other)),
+                        }
+                    }
+                    if !lambdas.is_empty() {
+                        body = Core::Letrec(lambdas, Box::new(body));
+                    }
+                    for (v, c) in plain.into_iter().rev() {
+                        body = Core::Let(vec![(v, c)], Box::new(body));
+                    }
+                    result = Some(body);
+                }
+            }
+        }
+        Ok(result.unwrap_or_else(Core::unspecified))
+    }
+
+    fn expand_form(&mut self, d: &Datum, items: &[Datum], env: &Env) -> R<Core> {
+        let head = &items[0];
+        if let Some(hname) = head.sym() {
+            match self.resolve(hname, env) {
+                Binding::Special(s) => return self.expand_special(s, d, items, env),
+                Binding::Macro(m) => {
+                    let out = self.expand_macro(&m, d)?;
+                    return self.expand(&out, env);
+                }
+                Binding::Global(g) => return self.expand_global_call(&g, d, items, env),
+                Binding::Local(_) => {}
+            }
+        }
+        let f = self.expand(head, env)?;
+        let args = self.expand_all(&items[1..], env)?;
+        Ok(Core::Call(Box::new(f), args, d.span))
+    }
+
+    fn expand_all(&mut self, ds: &[Datum], env: &Env) -> R<Vec<Core>> {
+        ds.iter().map(|x| self.expand(x, env)).collect()
+    }
+
+    fn expand_global_call(&mut self, g: &str, d: &Datum, items: &[Datum], env: &Env) -> R<Core> {
+        let span = d.span;
+        let nargs = items.len() - 1;
+        if MUTATORS.contains(&g) && !self.user_defined.contains(g) {
+            return Err(mutation_error(items[0].span, g));
+        }
+        // Internal primitives (`%name`) and standard procedures the program
+        // does not redefine compile to primitive applications.
+        let prim = if g.starts_with('%') {
+            Prim::by_name(g)
+        } else if self.user_defined.contains(g) {
+            None
+        } else {
+            Prim::by_alias(g).filter(|p| p.arity() == nargs)
+        };
+        if let Some(p) = prim {
+            if p.arity() != nargs {
+                return err(span, format!("`{g}` takes {} argument{}, given {nargs}", p.arity(), plural(p.arity())));
+            }
+            let args = self.expand_all(&items[1..], env)?;
+            return Ok(Core::Prim(p, args, span));
+        }
+        if !self.user_defined.contains(g)
+            && let Some(a) = self.stdlib_arity.get(g)
+            && (nargs < a.required || (!a.rest && nargs > a.required))
+        {
+            let expected = if a.rest { format!("at least {}", a.required) } else { a.required.to_string() };
+            return err(span, format!("`{g}` takes {expected} argument{}, given {nargs}", plural(a.required)));
+        }
+        match g {
+            "%call/cc" if nargs == 1 => {
+                let f = self.expand(&items[1], env)?;
+                return Ok(Core::CallCC(Box::new(f)));
+            }
+            "%apply" if nargs == 2 => {
+                let f = self.expand(&items[1], env)?;
+                let l = self.expand(&items[2], env)?;
+                return Ok(Core::Apply(Box::new(f), Box::new(l)));
+            }
+            "%values" => return Ok(Core::Values(self.expand_all(&items[1..], env)?)),
+            "%call-with-values" if nargs == 2 => {
+                let p = self.expand(&items[1], env)?;
+                let c = self.expand(&items[2], env)?;
+                return Ok(Core::CallWithValues(Box::new(p), Box::new(c)));
+            }
+            _ => {}
+        }
+        self.referenced.push((g.to_string(), items[0].span));
+        let args = self.expand_all(&items[1..], env)?;
+        Ok(Core::Call(Box::new(Core::Global(g.to_string(), items[0].span)), args, span))
+    }
+
+    fn lambda(&mut self, params: &Datum, body: &[Datum], env: &Env, name: &str, span: Span) -> R<Lambda> {
+        let scope = child(env);
+        let (ps, rest) = match &params.kind {
+            DatumKind::List(ps, rest) => (ps.clone(), rest.as_deref().cloned()),
+            DatumKind::Sym(_) => (vec![], Some(params.clone())),
+            _ => return err(params.span, "bad syntax: expected a parameter list"),
+        };
+        let mut seen = HashSet::new();
+        let mut pvars = Vec::new();
+        for p in &ps {
+            if let Some(n) = p.sym()
+                && !seen.insert(n.to_string())
+            {
+                return err(p.span, format!("bad syntax: parameter `{}` appears twice", strip(n)));
+            }
+            pvars.push(self.bind_var(&scope, p)?);
+        }
+        let rest = match rest {
+            Some(r) => Some(self.bind_var(&scope, &r)?),
+            None => None,
+        };
+        let body = self.expand_body(body, &scope, span)?;
+        Ok(Lambda { params: pvars, rest, body, name: name.to_string(), span })
+    }
+
+    fn expand_special(&mut self, s: Special, d: &Datum, items: &[Datum], env: &Env) -> R<Core> {
+        let span = d.span;
+        let n = items.len();
+        match s {
+            Special::Quote => {
+                if n != 2 {
+                    return err(span, "bad syntax: (quote datum)");
+                }
+                Ok(Core::Const(self.constant(&items[1])))
+            }
+            Special::Quasiquote => {
+                if n != 2 {
+                    return err(span, "bad syntax: (quasiquote template)");
+                }
+                let out = self.quasi(&items[1], 1, env)?;
+                Ok(out)
+            }
+            Special::Lambda => {
+                if n < 3 {
+                    return err(span, "bad syntax: expected (lambda (param ...) body ...)");
+                }
+                Ok(Core::Lambda(Box::new(self.lambda(&items[1], &items[2..], env, "lambda", span)?)))
+            }
+            Special::NamedLambda => {
+                // (named-lambda (name . params) body ...)
+                let Some(DatumKind::List(sig, rest)) = items.get(1).map(|x| &x.kind) else {
+                    return err(span, "bad syntax: (named-lambda (name param ...) body ...)");
+                };
+                if sig.is_empty() || n < 3 {
+                    return err(span, "bad syntax: (named-lambda (name param ...) body ...)");
+                }
+                let name = sig[0].sym().map(strip).unwrap_or("lambda").to_string();
+                let params = Datum { kind: DatumKind::dotted_or_list(sig[1..].to_vec(), rest.as_deref().cloned()), span: items[1].span };
+                Ok(Core::Lambda(Box::new(self.lambda(&params, &items[2..], env, &name, span)?)))
+            }
+            Special::Define | Special::DefineSyntax | Special::DefineValues | Special::DefineRecordType => err(
+                span,
+                "bad syntax: a definition is only allowed at the top level or at the start of a body",
+            ),
+            Special::If => match n {
+                3 | 4 => {
+                    let c = self.expand(&items[1], env)?;
+                    let t = self.expand(&items[2], env)?;
+                    let e = if n == 4 { self.expand(&items[3], env)? } else { Core::unspecified() };
+                    Ok(Core::if_(c, t, e))
+                }
+                _ => err(span, "bad syntax: expected (if test then [else])"),
+            },
+            Special::Let => self.expand_let(d, items, env),
+            Special::LetStar => {
+                if n < 3 {
+                    return err(span, "bad syntax: expected (let* ((var init) ...) body ...)");
+                }
+                let Some(binds) = items[1].list() else {
+                    return err(items[1].span, "bad syntax: let* bindings must be a list");
+                };
+                if binds.len() <= 1 {
+                    let mut f = items.to_vec();
+                    f[0] = sym("let", items[0].span);
+                    return self.expand_let(d, &f, env);
+                }
+                let inner = Datum {
+                    kind: DatumKind::List(
+                        [vec![sym("let*", items[0].span), list(binds[1..].to_vec(), items[1].span)], items[2..].to_vec()].concat(),
+                        None,
+                    ),
+                    span,
+                };
+                let outer = vec![sym("let", items[0].span), list(vec![binds[0].clone()], items[1].span), inner];
+                self.expand_let(d, &outer, env)
+            }
+            Special::Letrec => {
+                if n < 3 {
+                    return err(span, "bad syntax: expected (letrec ((var init) ...) body ...)");
+                }
+                let Some(binds) = items[1].list() else {
+                    return err(items[1].span, "bad syntax: letrec bindings must be a list");
+                };
+                // A letrec is a body with internal definitions.
+                let mut body = Vec::new();
+                for b in binds {
+                    match b.list() {
+                        Some([name, init]) => body.push(list(vec![sym("define", b.span), name.clone(), init.clone()], b.span)),
+                        _ => return err(b.span, "bad syntax: a binding is (variable init)"),
+                    }
+                }
+                body.extend(items[2..].iter().cloned());
+                let scope = child(env);
+                self.expand_body(&body, &scope, span)
+            }
+            Special::Begin => {
+                if n == 1 {
+                    return Ok(Core::unspecified());
+                }
+                Ok(Core::seq(self.expand_all(&items[1..], env)?))
+            }
+            Special::Cond => self.expand_cond(&items[1..], env, span),
+            Special::Case => self.expand_case(d, items, env),
+            Special::And => {
+                if n == 1 {
+                    return Ok(Core::bool(true));
+                }
+                let mut acc = self.expand(&items[n - 1], env)?;
+                for x in items[1..n - 1].iter().rev() {
+                    acc = Core::if_(self.expand(x, env)?, acc, Core::bool(false));
+                }
+                Ok(acc)
+            }
+            Special::Or => {
+                if n == 1 {
+                    return Ok(Core::bool(false));
+                }
+                let mut acc = self.expand(&items[n - 1], env)?;
+                for x in items[1..n - 1].iter().rev() {
+                    let t = self.vars.fresh("or");
+                    acc = Core::Let(vec![(t, self.expand(x, env)?)], Box::new(Core::if_(Core::Local(t), Core::Local(t), acc)));
+                }
+                Ok(acc)
+            }
+            Special::Do => self.expand_do(d, items, env),
+            Special::LetSyntax | Special::LetrecSyntax => {
+                if n < 3 {
+                    return err(span, "bad syntax: expected (let-syntax ((name transformer) ...) body ...)");
+                }
+                let scope = child(env);
+                let Some(binds) = items[1].list() else {
+                    return err(items[1].span, "bad syntax: let-syntax bindings must be a list");
+                };
+                for b in binds {
+                    let Some([name, spec]) = b.list() else {
+                        return err(b.span, "bad syntax: a binding is (name (syntax-rules ...))");
+                    };
+                    let Some(nm) = name.sym() else { return err(name.span, "expected a macro name") };
+                    let menv = if s == Special::LetrecSyntax { scope.clone() } else { env.clone() };
+                    let m = self.parse_transformer(spec, &menv, nm)?;
+                    scope.vars.borrow_mut().insert(nm.to_string(), Binding::Macro(m));
+                }
+                self.expand_body(&items[2..], &scope, span)
+            }
+            Special::SyntaxRules => err(span, "bad syntax: syntax-rules outside define-syntax"),
+            Special::CaseLambda => self.expand_case_lambda(items, env, span),
+            Special::LetValues | Special::LetStarValues => self.expand_let_values(items, env, span),
+            Special::Receive => {
+                // (receive formals expr body ...)
+                if n < 4 {
+                    return err(span, "bad syntax: (receive formals expr body ...)");
+                }
+                let producer = self.thunk(&items[2..3], env, span)?;
+                let consumer = self.lambda(&items[1], &items[3..], env, "receive", span)?;
+                Ok(Core::CallWithValues(Box::new(producer), Box::new(Core::Lambda(Box::new(consumer)))))
+            }
+            Special::Match => self.expand_match(items, env, span),
+            Special::Recv => self.expand_recv(items, env, span),
+            Special::Mutation => Err(mutation_error(items[0].span, "set!")),
+        }
+    }
+
+    fn thunk(&mut self, body: &[Datum], env: &Env, span: Span) -> R<Core> {
+        let empty = Datum { kind: DatumKind::List(vec![], None), span };
+        Ok(Core::Lambda(Box::new(self.lambda(&empty, body, env, "thunk", span)?)))
+    }
+
+    fn expand_let(&mut self, d: &Datum, items: &[Datum], env: &Env) -> R<Core> {
+        let span = d.span;
+        if items.len() < 3 {
+            return err(span, "bad syntax: expected (let ((var init) ...) body ...)");
+        }
+        if let Some(name) = items[1].sym() {
+            // Named let.
+            if items.len() < 4 {
+                return err(span, "bad syntax: expected (let name ((var init) ...) body ...)");
+            }
+            let Some(binds) = items[2].list() else {
+                return err(items[2].span, "bad syntax: named let bindings must be a list");
+            };
+            let (names, inits) = self.split_bindings(binds)?;
+            let args = self.expand_all(&inits, env)?;
+            let scope = child(env);
+            let lv = self.bind_var(&scope, &items[1])?;
+            let params = list(names, items[2].span);
+            let lam = self.lambda(&params, &items[3..], &scope, strip(name), span)?;
+            return Ok(Core::Letrec(vec![(lv, lam)], Box::new(Core::Call(Box::new(Core::Local(lv)), args, span))));
+        }
+        let Some(binds) = items[1].list() else {
+            return err(items[1].span, "bad syntax: let bindings must be a list");
+        };
+        let (names, inits) = self.split_bindings(binds)?;
+        let scope = child(env);
+        let mut bs = Vec::new();
+        let mut seen = HashSet::new();
+        for (name, init) in names.iter().zip(&inits) {
+            if !seen.insert(name.sym().unwrap_or("").to_string()) {
+                return err(name.span, format!("bad syntax: `{name}` is bound twice"));
+            }
+            let c = self.expand_named(init, env, name.sym().map(strip).unwrap_or("lambda"))?;
+            let v = self.bind_var(&scope, name)?;
+            bs.push((v, c));
+        }
+        let body = self.expand_body(&items[2..], &scope, span)?;
+        if bs.is_empty() {
+            return Ok(body);
+        }
+        Ok(Core::Let(bs, Box::new(body)))
+    }
+
+    fn split_bindings(&self, binds: &[Datum]) -> R<(Vec<Datum>, Vec<Datum>)> {
+        let mut names = Vec::new();
+        let mut inits = Vec::new();
+        for b in binds {
+            match b.list() {
+                Some([name, init]) if name.sym().is_some() => {
+                    names.push(name.clone());
+                    inits.push(init.clone());
+                }
+                Some([name]) if name.sym().is_some() => {
+                    names.push(name.clone());
+                    inits.push(list(vec![sym("quote", b.span), sym("#!unspecified", b.span)], b.span));
+                }
+                _ => return err(b.span, "bad syntax: a binding is (variable init)"),
+            }
+        }
+        Ok((names, inits))
+    }
+
+    fn expand_cond(&mut self, clauses: &[Datum], env: &Env, span: Span) -> R<Core> {
+        let Some(first) = clauses.first() else { return Ok(Core::unspecified()) };
+        let Some(c) = first.list().filter(|c| !c.is_empty()) else {
+            return err(first.span, "bad syntax: a cond clause is (test expr ...)");
+        };
+        if self.is_keyword(&c[0], "else") {
+            if clauses.len() > 1 {
+                return err(first.span, "bad syntax: `else` must be the last cond clause");
+            }
+            return Ok(Core::seq(self.expand_all(&c[1..], env)?));
+        }
+        let rest = self.expand_cond(&clauses[1..], env, span)?;
+        let test = self.expand(&c[0], env)?;
+        if c.len() == 1 {
+            let t = self.vars.fresh("cond");
+            return Ok(Core::Let(vec![(t, test)], Box::new(Core::if_(Core::Local(t), Core::Local(t), rest))));
+        }
+        if self.is_keyword(&c[1], "=>") {
+            if c.len() != 3 {
+                return err(first.span, "bad syntax: expected (test => receiver)");
+            }
+            let t = self.vars.fresh("cond");
+            let f = self.expand(&c[2], env)?;
+            let call = Core::Call(Box::new(f), vec![Core::Local(t)], first.span);
+            return Ok(Core::Let(vec![(t, test)], Box::new(Core::if_(Core::Local(t), call, rest))));
+        }
+        let body = Core::seq(self.expand_all(&c[1..], env)?);
+        Ok(Core::if_(test, body, rest))
+    }
+
+    fn expand_case(&mut self, d: &Datum, items: &[Datum], env: &Env) -> R<Core> {
+        if items.len() < 2 {
+            return err(d.span, "bad syntax: expected (case key clause ...)");
+        }
+        let key = self.expand(&items[1], env)?;
+        let k = self.vars.fresh("key");
+        let mut acc = Core::unspecified();
+        for clause in items[2..].iter().rev() {
+            let Some(c) = clause.list().filter(|c| !c.is_empty()) else {
+                return err(clause.span, "bad syntax: a case clause is ((datum ...) expr ...)");
+            };
+            let body = if c.len() >= 3 && self.is_keyword(&c[1], "=>") {
+                let f = self.expand(&c[2], env)?;
+                Core::Call(Box::new(f), vec![Core::Local(k)], clause.span)
+            } else {
+                Core::seq(self.expand_all(&c[1..], env)?)
+            };
+            if self.is_keyword(&c[0], "else") {
+                acc = body;
+                continue;
+            }
+            let Some(data) = c[0].list() else {
+                return err(c[0].span, "bad syntax: a case clause starts with a list of data");
+            };
+            let eqv = Prim::by_name("%eqv?").ok_or_else(|| Diagnostic::error(d.span, "internal: %eqv? missing"))?;
+            let mut test = Core::bool(false);
+            for datum in data.iter().rev() {
+                let cmp = Core::Prim(eqv, vec![Core::Local(k), Core::Const(self.constant(datum))], clause.span);
+                test = Core::if_(cmp, Core::bool(true), test);
+            }
+            acc = Core::if_(test, body, acc);
+        }
+        Ok(Core::Let(vec![(k, key)], Box::new(acc)))
+    }
+
+    fn expand_do(&mut self, d: &Datum, items: &[Datum], env: &Env) -> R<Core> {
+        // (do ((var init step) ...) (test expr ...) body ...) is a named let.
+        let span = d.span;
+        if items.len() < 3 {
+            return err(span, "bad syntax: expected (do ((var init step) ...) (test expr ...) body ...)");
+        }
+        let (Some(specs), Some(exit)) = (items[1].list(), items[2].list()) else {
+            return err(span, "bad syntax: expected (do ((var init step) ...) (test expr ...) body ...)");
+        };
+        if exit.is_empty() {
+            return err(items[2].span, "bad syntax: a do loop needs a test");
+        }
+        let lp = sym(&format!("do-loop{MARK}{}", self.marks.len()), span);
+        self.marks.push(self.root.clone());
+        let mut binds = Vec::new();
+        let mut steps = Vec::new();
+        for s in specs {
+            match s.list() {
+                Some([v, init]) => {
+                    binds.push(list(vec![v.clone(), init.clone()], s.span));
+                    steps.push(v.clone());
+                }
+                Some([v, init, step]) => {
+                    binds.push(list(vec![v.clone(), init.clone()], s.span));
+                    steps.push(step.clone());
+                }
+                _ => return err(s.span, "bad syntax: a do variable is (var init [step])"),
+            }
+        }
+        let result = if exit.len() > 1 {
+            [vec![sym("begin", span)], exit[1..].to_vec()].concat()
+        } else {
+            vec![sym("quote", span), sym("#!unspecified", span)]
+        };
+        let again = [vec![lp.clone()], steps].concat();
+        let body = [vec![sym("begin", span)], items[3..].to_vec(), vec![list(again, span)]].concat();
+        let ifx = list(vec![sym("if", span), exit[0].clone(), list(result, span), list(body, span)], span);
+        let named = vec![sym("let", span), lp, list(binds, items[1].span), ifx];
+        self.expand_let(d, &named, env)
+    }
+
+    fn expand_case_lambda(&mut self, items: &[Datum], env: &Env, span: Span) -> R<Core> {
+        // (case-lambda (formals body ...) ...): dispatch on the argument count.
+        let scope = child(env);
+        let args = self.vars.fresh("args");
+        let n = self.vars.fresh("n");
+        let length = Prim::by_name("%length").ok_or_else(|| Diagnostic::error(span, "internal: %length missing"))?;
+        let ge = Prim::by_name("%ge").ok_or_else(|| Diagnostic::error(span, "internal: %ge missing"))?;
+        let eq = Prim::by_name("%num-eq").ok_or_else(|| Diagnostic::error(span, "internal: %num-eq missing"))?;
+        let mut acc = Core::Call(
+            Box::new(Core::Global("%arity-error".into(), span)),
+            vec![Core::Const(Constant::Str("case-lambda".into())), Core::Local(args)],
+            span,
+        );
+        self.referenced.push(("%arity-error".into(), span));
+        for clause in items[1..].iter().rev() {
+            let Some(c) = clause.list().filter(|c| c.len() >= 2) else {
+                return err(clause.span, "bad syntax: a case-lambda clause is (formals body ...)");
+            };
+            let lam = self.lambda(&c[0], &c[1..], &scope, "case-lambda", clause.span)?;
+            let count = Core::Const(Constant::Int(lam.params.len() as i64));
+            let test = if lam.rest.is_some() {
+                Core::Prim(ge, vec![Core::Local(n), count], span)
+            } else {
+                Core::Prim(eq, vec![Core::Local(n), count], span)
+            };
+            let call = Core::Apply(Box::new(Core::Lambda(Box::new(lam))), Box::new(Core::Local(args)));
+            acc = Core::if_(test, call, acc);
+        }
+        let body = Core::Let(vec![(n, Core::Prim(length, vec![Core::Local(args)], span))], Box::new(acc));
+        Ok(Core::Lambda(Box::new(Lambda { params: vec![], rest: Some(args), body, name: "case-lambda".into(), span })))
+    }
+
+    fn expand_let_values(&mut self, items: &[Datum], env: &Env, span: Span) -> R<Core> {
+        // (let-values (((formals) expr) ...) body ...)
+        if items.len() < 3 {
+            return err(span, "bad syntax: expected (let-values ((formals expr) ...) body ...)");
+        }
+        let Some(binds) = items[1].list() else {
+            return err(items[1].span, "bad syntax: let-values bindings must be a list");
+        };
+        let sequential = self.is_keyword(&items[0], "let*-values");
+        if binds.is_empty() {
+            return self.expand_body(&items[2..], &child(env), span);
+        }
+        // Nest one call-with-values per binding. For let-values every init is
+        // evaluated in the outer environment: bind them to temporaries first.
+        let Some([formals, init]) = binds[0].list() else {
+            return err(binds[0].span, "bad syntax: a binding is (formals expr)");
+        };
+        let producer = self.thunk(std::slice::from_ref(init), env, binds[0].span)?;
+        let rest = [
+            vec![sym(if sequential { "let*-values" } else { "let-values" }, items[0].span), list(binds[1..].to_vec(), items[1].span)],
+            items[2..].to_vec(),
+        ]
+        .concat();
+        let consumer = if sequential || binds.len() == 1 {
+            self.lambda(formals, &[list(rest, span)], env, "let-values", span)?
+        } else {
+            // Later inits must not see earlier formals: expand them first.
+            let mut temps = Vec::new();
+            for b in &binds[1..] {
+                let Some([f, i]) = b.list() else { return err(b.span, "bad syntax: a binding is (formals expr)") };
+                let t = self.vars.fresh("lv");
+                temps.push((t, f.clone(), self.thunk(std::slice::from_ref(i), env, b.span)?));
+            }
+            return self.let_values_parallel(formals, temps, &items[2..], env, producer, span);
+        };
+        Ok(Core::CallWithValues(Box::new(producer), Box::new(Core::Lambda(Box::new(consumer)))))
+    }
+
+    fn let_values_parallel(
+        &mut self,
+        formals: &Datum,
+        temps: Vec<(VarId, Datum, Core)>,
+        body: &[Datum],
+        env: &Env,
+        producer: Core,
+        span: Span,
+    ) -> R<Core> {
+        // ((t1 thunk1) ...) then nested call-with-values over all formals.
+        let scope = child(env);
+        let mut all_formals = vec![formals.clone()];
+        all_formals.extend(temps.iter().map(|(_, f, _)| f.clone()));
+        let mut producers = vec![producer];
+        let mut binds = Vec::new();
+        for (t, _, thunk) in temps {
+            binds.push((t, thunk));
+            producers.push(Core::Local(t));
+        }
+        // Build innermost first.
+        let mut lambdas_scope = scope.clone();
+        let mut params = Vec::new();
+        for f in &all_formals {
+            let s2 = child(&lambdas_scope);
+            let (ps, rest) = match &f.kind {
+                DatumKind::List(ps, rest) => (ps.clone(), rest.as_deref().cloned()),
+                DatumKind::Sym(_) => (vec![], Some(f.clone())),
+                _ => return err(f.span, "bad syntax: expected formals"),
+            };
+            let pv = ps.iter().map(|p| self.bind_var(&s2, p)).collect::<R<Vec<_>>>()?;
+            let rv = match rest {
+                Some(r) => Some(self.bind_var(&s2, &r)?),
+                None => None,
+            };
+            params.push((pv, rv));
+            lambdas_scope = s2;
+        }
+        let mut acc = self.expand_body(body, &lambdas_scope, span)?;
+        for ((pv, rv), prod) in params.into_iter().zip(producers).rev() {
+            let lam = Lambda { params: pv, rest: rv, body: acc, name: "let-values".into(), span };
+            acc = Core::CallWithValues(Box::new(prod), Box::new(Core::Lambda(Box::new(lam))));
+        }
+        Ok(Core::Let(binds, Box::new(acc)))
+    }
+
+    fn define_values(&mut self, form: &Datum, items: &[Datum]) -> R<Datum> {
+        // (define-values (a b . c) expr) =>
+        // (begin (define tmp (call-with-values (lambda () expr) list)) (define a (car tmp)) ...)
+        if items.len() != 3 {
+            return err(form.span, "bad syntax: expected (define-values formals expr)");
+        }
+        let span = form.span;
+        let tmp = sym(&format!("dv{MARK}{}", self.marks.len()), span);
+        self.marks.push(self.root.clone());
+        let mut out = vec![sym("begin", span)];
+        let producer = list(vec![sym("lambda", span), list(vec![], span), items[2].clone()], span);
+        out.push(list(
+            vec![sym("define", span), tmp.clone(), list(vec![sym("%call-with-values", span), producer, sym("%list", span)], span)],
+            span,
+        ));
+        let (names, rest) = match &items[1].kind {
+            DatumKind::List(n, r) => (n.clone(), r.as_deref().cloned()),
+            DatumKind::Sym(_) => (vec![], Some(items[1].clone())),
+            _ => return err(items[1].span, "bad syntax: expected formals"),
+        };
+        let mut cursor = tmp.clone();
+        for n in names {
+            out.push(list(vec![sym("define", span), n, list(vec![sym("%car", span), cursor.clone()], span)], span));
+            cursor = list(vec![sym("%cdr", span), cursor], span);
+        }
+        if let Some(r) = rest {
+            out.push(list(vec![sym("define", span), r, cursor], span));
+        }
+        Ok(list(out, span))
+    }
+
+    fn define_record_type(&mut self, form: &Datum, items: &[Datum]) -> R<Vec<Datum>> {
+        // (define-record-type name (ctor field ...) pred (field accessor) ...)
+        let span = form.span;
+        if items.len() < 4 {
+            return err(span, "bad syntax: expected (define-record-type name (constructor field ...) predicate field-spec ...)");
+        }
+        let tname = match &items[1].kind {
+            DatumKind::Sym(_) => items[1].clone(),
+            DatumKind::List(xs, None) if !xs.is_empty() => xs[0].clone(),
+            _ => return err(items[1].span, "bad syntax: record type name"),
+        };
+        let mut fields = Vec::new();
+        let mut accessors = Vec::new();
+        for spec in &items[4..] {
+            match &spec.kind {
+                DatumKind::Sym(_) => fields.push(spec.clone()),
+                DatumKind::List(xs, None) if !xs.is_empty() => {
+                    fields.push(xs[0].clone());
+                    if let Some(acc) = xs.get(1) {
+                        accessors.push((acc.clone(), fields.len() - 1));
+                    }
+                    if let Some(m) = xs.get(2) {
+                        return Err(mutation_error(m.span, &format!("record modifier {m}"))
+                            .with_note("records are immutable in Termite: build a new record instead"));
+                    }
+                }
+                _ => return err(spec.span, "bad syntax: a field spec is (field accessor)"),
+            }
+        }
+        let quote = |d: Datum| list(vec![sym("quote", span), d], span);
+        let plain_name = sym(strip(tname.sym().unwrap_or("record")), tname.span);
+        let field_names: Vec<Datum> = fields.iter().map(|f| sym(strip(f.sym().unwrap_or("?")), f.span)).collect();
+        let define = |a: Datum, b: Datum| list(vec![sym("define", span), a, b], span);
+        let mut out = vec![define(
+            tname.clone(),
+            list(vec![sym("%make-record-type", span), quote(plain_name), quote(list(field_names, span))], span),
+        )];
+        let (ctor_name, cargs) = match &items[2].kind {
+            DatumKind::List(ctor, None) if !ctor.is_empty() => (Some(ctor[0].clone()), ctor[1..].to_vec()),
+            DatumKind::Sym(_) => (Some(items[2].clone()), fields.clone()),
+            _ => (None, vec![]),
+        };
+        if let Some(ctor_name) = ctor_name {
+            for a in &cargs {
+                if !fields.iter().any(|f| f.sym() == a.sym()) {
+                    return err(a.span, format!("bad syntax: `{a}` is not a field of this record type"));
+                }
+            }
+            // The fields in declaration order; those the constructor does not take are #f.
+            let mut vals = quote(list(vec![], span));
+            for f in fields.iter().rev() {
+                let v = if cargs.iter().any(|a| a.sym() == f.sym()) { f.clone() } else { Datum { kind: DatumKind::Bool(false), span } };
+                vals = list(vec![sym("%cons", span), v, vals], span);
+            }
+            let sig = list([vec![ctor_name], cargs].concat(), items[2].span);
+            out.push(define(sig, list(vec![sym("%make-record", span), tname.clone(), vals], span)));
+        }
+        let x = sym(&format!("obj{MARK}{}", self.marks.len()), span);
+        self.marks.push(self.root.clone());
+        if items[3].sym().is_some() {
+            out.push(define(list(vec![items[3].clone(), x.clone()], span), list(vec![sym("%record-of?", span), x.clone(), tname.clone()], span)));
+        }
+        for (acc, idx) in accessors {
+            let index = Datum { kind: DatumKind::Int(idx as i64), span };
+            out.push(define(
+                list(vec![acc, x.clone()], span),
+                list(vec![sym("%record-ref", span), x.clone(), tname.clone(), index], span),
+            ));
+        }
+        Ok(out)
+    }
+
+    fn expand_match(&mut self, items: &[Datum], env: &Env, span: Span) -> R<Core> {
+        if items.len() < 2 {
+            return err(span, "bad syntax: expected (match expr (pattern body ...) ...)");
+        }
+        let value = self.expand(&items[1], env)?;
+        let v = self.vars.fresh("match");
+        let fail = Core::Call(
+            Box::new(Core::Global("%match-failure".into(), span)),
+            vec![Core::Local(v)],
+            span,
+        );
+        self.referenced.push(("%match-failure".into(), span));
+        let mut acc = fail;
+        for clause in items[2..].iter().rev() {
+            acc = self.match_clause(clause, v, env, acc)?;
+        }
+        Ok(Core::Let(vec![(v, value)], Box::new(acc)))
+    }
+
+    fn expand_recv(&mut self, items: &[Datum], env: &Env, span: Span) -> R<Core> {
+        // (recv clause ... [(after timeout body ...)]) =>
+        // (%recv (lambda (msg) <thunk of the matching clause, or #f>) timeout after-thunk)
+        let mut clauses = &items[1..];
+        let mut timeout = Core::bool(false);
+        let mut after = Core::bool(false);
+        if let Some(last) = clauses.last()
+            && let Some(l) = last.list()
+            && l.len() >= 2
+            && self.is_keyword(&l[0], "after")
+        {
+            timeout = self.expand(&l[1], env)?;
+            let body: Vec<Datum> = if l.len() > 2 { l[2..].to_vec() } else { vec![list(vec![sym("quote", span), sym("#!unspecified", span)], span)] };
+            after = self.thunk(&body, env, last.span)?;
+            clauses = &clauses[..clauses.len() - 1];
+        }
+        let msg = self.vars.fresh("msg");
+        let mut acc = Core::bool(false);
+        for clause in clauses.iter().rev() {
+            acc = self.recv_clause(clause, msg, env, acc)?;
+        }
+        let matcher = Core::Lambda(Box::new(Lambda { params: vec![msg], rest: None, body: acc, name: "recv-matcher".into(), span }));
+        self.referenced.push(("%recv".into(), span));
+        Ok(Core::Call(Box::new(Core::Global("%recv".into(), span)), vec![matcher, timeout, after], span))
+    }
+}
+
+enum Form {
+    Begin(Vec<Datum>),
+    Define(String, Datum, Span),
+    DefineSyntax(String, Rc<Macro>),
+    Expr(Datum),
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+pub fn sym(name: &str, span: Span) -> Datum {
+    Datum { kind: DatumKind::Sym(name.to_string()), span }
+}
+
+pub fn list(items: Vec<Datum>, span: Span) -> Datum {
+    Datum { kind: DatumKind::List(items, None), span }
+}
+
+impl DatumKind {
+    fn dotted_or_list(items: Vec<Datum>, tail: Option<Datum>) -> DatumKind {
+        match tail {
+            Some(t) => DatumKind::dotted(items, t),
+            None => DatumKind::List(items, None),
+        }
+    }
+
+    fn flatten(self) -> DatumKind {
+        self
+    }
+}
+
+fn collect_defined_names(rest: &[Datum], head: &str, out: &mut Vec<String>) {
+    let target = &rest[0];
+    match head {
+        "define" => match &target.kind {
+            DatumKind::Sym(s) => out.push(s.clone()),
+            DatumKind::List(items, _) => {
+                // (define (f ...) ...) and curried (define ((f a) b) ...).
+                let mut cur = items.first();
+                while let Some(d) = cur {
+                    match &d.kind {
+                        DatumKind::Sym(s) => {
+                            out.push(s.clone());
+                            break;
+                        }
+                        DatumKind::List(xs, _) => cur = xs.first(),
+                        _ => break,
+                    }
+                }
+            }
+            _ => {}
+        },
+        "define-values" => {
+            if let DatumKind::List(items, tail) = &target.kind {
+                out.extend(items.iter().filter_map(|d| d.sym().map(str::to_string)));
+                if let Some(t) = tail.as_deref().and_then(|t| t.sym()) {
+                    out.push(t.to_string());
+                }
+            }
+        }
+        "define-record-type" => {
+            for d in rest.iter().skip(1) {
+                match &d.kind {
+                    DatumKind::Sym(s) => out.push(s.clone()),
+                    DatumKind::List(xs, _) => out.extend(xs.iter().filter_map(|x| x.sym().map(str::to_string))),
+                    _ => {}
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+impl Expander {
+    /// A quoted datum as a constant (expansion marks removed from symbols).
+    pub fn constant(&self, d: &Datum) -> Constant {
+        match &d.kind {
+            DatumKind::Bool(b) => Constant::Bool(*b),
+            DatumKind::Int(i) => Constant::Int(*i),
+            DatumKind::BigInt(s) => Constant::BigInt(s.clone()),
+            DatumKind::Real(x) => Constant::Real(*x),
+            DatumKind::Char(c) => Constant::Char(*c),
+            DatumKind::Str(s) => Constant::Str(s.clone()),
+            DatumKind::Sym(s) => match s.as_str() {
+                "#!unspecified" => Constant::Unspecified,
+                "#!eof" => Constant::Eof,
+                "#!default" => Constant::DefaultObject,
+                _ => Constant::Sym(strip(s).to_string()),
+            },
+            DatumKind::List(items, tail) if items.is_empty() && tail.is_none() => Constant::Null,
+            DatumKind::List(items, tail) => Constant::List(
+                items.iter().map(|x| self.constant(x)).collect(),
+                tail.as_ref().map(|t| Box::new(self.constant(t))),
+            ),
+            DatumKind::Vector(items) => Constant::Vector(items.iter().map(|x| self.constant(x)).collect()),
+            DatumKind::Bytevector(items) => Constant::Bytevector(
+                items
+                    .iter()
+                    .map(|x| match x.kind {
+                        DatumKind::Int(i) => i.clamp(0, 255) as u8,
+                        _ => 0,
+                    })
+                    .collect(),
+            ),
+        }
+    }
+
+    fn has_unquote(&self, d: &Datum) -> bool {
+        match &d.kind {
+            DatumKind::List(items, tail) => {
+                items.iter().any(|x| {
+                    x.sym().is_some_and(|s| matches!(strip(s), "unquote" | "unquote-splicing")) || self.has_unquote(x)
+                }) || tail.as_ref().is_some_and(|t| self.has_unquote(t))
+            }
+            DatumKind::Vector(items) => items.iter().any(|x| self.has_unquote(x)),
+            _ => false,
+        }
+    }
+
+    fn qq_prim(&self, name: &str, args: Vec<Core>, span: Span) -> R<Core> {
+        match Prim::by_name(name) {
+            Some(p) => Ok(Core::Prim(p, args, span)),
+            None => err(span, format!("internal: primitive {name} missing")),
+        }
+    }
+
+    /// Expands a quasiquote template at nesting `depth`.
+    fn quasi(&mut self, d: &Datum, depth: usize, env: &Env) -> R<Core> {
+        if !self.has_unquote(d) {
+            return Ok(Core::Const(self.constant(d)));
+        }
+        let span = d.span;
+        match &d.kind {
+            DatumKind::List(items, None) if items.len() == 2 && self.is_keyword(&items[0], "unquote") => {
+                if depth == 1 {
+                    self.expand(&items[1], env)
+                } else {
+                    let inner = self.quasi(&items[1], depth - 1, env)?;
+                    self.qq_list(vec![Core::Const(Constant::Sym("unquote".into())), inner], span)
+                }
+            }
+            DatumKind::List(items, None) if items.len() == 2 && self.is_keyword(&items[0], "quasiquote") => {
+                let inner = self.quasi(&items[1], depth + 1, env)?;
+                self.qq_list(vec![Core::Const(Constant::Sym("quasiquote".into())), inner], span)
+            }
+            DatumKind::List(items, tail) => {
+                // `(a . ,b)` reads as `(a unquote b)`.
+                let (items, tail): (&[Datum], Option<Datum>) = match items.len() {
+                    n if n >= 2 && tail.is_none() && self.is_keyword(&items[n - 2], "unquote") => (
+                        &items[..n - 2],
+                        Some(list(vec![items[n - 2].clone(), items[n - 1].clone()], span)),
+                    ),
+                    _ => (items, tail.as_deref().cloned()),
+                };
+                let mut acc = match &tail {
+                    Some(t) => self.quasi(t, depth, env)?,
+                    None => Core::Const(Constant::Null),
+                };
+                for item in items.iter().rev() {
+                    if let Some(l) = item.list()
+                        && l.len() == 2
+                        && self.is_keyword(&l[0], "unquote-splicing")
+                    {
+                        if depth == 1 {
+                            let spliced = self.expand(&l[1], env)?;
+                            acc = self.qq_prim("%append", vec![spliced, acc], span)?;
+                            continue;
+                        }
+                        let inner = self.quasi(&l[1], depth - 1, env)?;
+                        let form = self.qq_list(vec![Core::Const(Constant::Sym("unquote-splicing".into())), inner], span)?;
+                        acc = self.qq_prim("%cons", vec![form, acc], span)?;
+                        continue;
+                    }
+                    let x = self.quasi(item, depth, env)?;
+                    acc = self.qq_prim("%cons", vec![x, acc], span)?;
+                }
+                Ok(acc)
+            }
+            DatumKind::Vector(items) => {
+                let as_list = list(items.clone(), span);
+                let l = self.quasi(&as_list, depth, env)?;
+                self.qq_prim("%list->vector", vec![l], span)
+            }
+            _ => Ok(Core::Const(self.constant(d))),
+        }
+    }
+
+    fn qq_list(&self, items: Vec<Core>, span: Span) -> R<Core> {
+        let mut acc = Core::Const(Constant::Null);
+        for x in items.into_iter().rev() {
+            acc = self.qq_prim("%cons", vec![x, acc], span)?;
+        }
+        Ok(acc)
+    }
+}

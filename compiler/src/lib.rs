@@ -1,0 +1,5 @@
+//! termitec: the Termite Scheme compiler.
+#![deny(clippy::unwrap_used)]
+
+pub mod diag;
+pub mod read;

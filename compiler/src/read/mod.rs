@@ -1,0 +1,335 @@
+//! The reader: source text to `Datum`s with spans.
+//!
+//! ```text
+//! datum ::= bool | number | char | string | symbol
+//!         | ( datum* ) | ( datum+ . datum ) | #( datum* ) | #u8( byte* )
+//!         | 'datum | `datum | ,datum | ,@datum
+//! ```
+//! `#;` comments out the next datum, `#| |#` nests, `;` runs to end of line.
+//! Every datum carries the byte span it was read from; the expander keeps
+//! those spans on the identifiers it produces so that diagnostics can point
+//! at the source.
+
+pub mod lexer;
+
+use crate::diag::Diagnostic;
+use lalrpop_util::ParseError;
+use std::fmt;
+
+lalrpop_util::lalrpop_mod!(
+    #[allow(clippy::all, clippy::pedantic, unused)]
+    grammar,
+    "/read/grammar.rs"
+);
+
+/// A byte range in one source file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Span {
+    pub file: u32,
+    pub lo: u32,
+    pub hi: u32,
+}
+
+impl Span {
+    pub fn new(file: u32, lo: usize, hi: usize) -> Span {
+        Span { file, lo: lo as u32, hi: hi as u32 }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Datum {
+    pub kind: DatumKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum DatumKind {
+    Bool(bool),
+    Int(i64),
+    /// An exact integer too large for i64, in decimal.
+    BigInt(String),
+    Real(f64),
+    Char(char),
+    Str(String),
+    Sym(String),
+    /// A proper list, or an improper one with its final cdr.
+    List(Vec<Datum>, Option<Box<Datum>>),
+    Vector(Vec<Datum>),
+    Bytevector(Vec<Datum>),
+}
+
+impl DatumKind {
+    pub fn dotted(mut items: Vec<Datum>, tail: Datum) -> DatumKind {
+        match tail.kind {
+            // `(a . (b c))` is `(a b c)`.
+            DatumKind::List(more, rest) => {
+                items.extend(more);
+                DatumKind::List(items, rest)
+            }
+            _ if items.is_empty() => tail.kind,
+            _ => DatumKind::List(items, Some(Box::new(tail))),
+        }
+    }
+
+    pub fn abbrev(name: &str, span: Span, d: Datum) -> DatumKind {
+        DatumKind::List(vec![Datum { kind: DatumKind::Sym(name.to_string()), span }, d], None)
+    }
+}
+
+impl Datum {
+    pub fn sym(&self) -> Option<&str> {
+        match &self.kind {
+            DatumKind::Sym(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn is_sym(&self, name: &str) -> bool {
+        self.sym() == Some(name)
+    }
+
+    /// The elements of a proper list.
+    pub fn list(&self) -> Option<&[Datum]> {
+        match &self.kind {
+            DatumKind::List(items, None) => Some(items),
+            _ => None,
+        }
+    }
+}
+
+/// Classifies an atom as a number or a symbol.
+pub fn atom(text: &str) -> DatumKind {
+    parse_number(text, 10).unwrap_or_else(|| DatumKind::Sym(text.to_string()))
+}
+
+/// Parses R7RS number syntax (integers, decimals, `#x` radix prefixes,
+/// `#e`/`#i` exactness, infinities and NaN). Returns `None` for non-numbers.
+pub fn parse_number(text: &str, default_radix: u32) -> Option<DatumKind> {
+    let mut radix = default_radix;
+    let mut exactness: Option<bool> = None;
+    let mut s = text;
+    while s.len() >= 2 && s.starts_with('#') {
+        match s.as_bytes()[1].to_ascii_lowercase() {
+            b'x' => radix = 16,
+            b'b' => radix = 2,
+            b'o' => radix = 8,
+            b'd' => radix = 10,
+            b'e' => exactness = Some(true),
+            b'i' => exactness = Some(false),
+            _ => return None,
+        }
+        s = &s[2..];
+    }
+    let n = parse_real(s, radix)?;
+    Some(match (exactness, n) {
+        (Some(false), DatumKind::Int(i)) => DatumKind::Real(i as f64),
+        (Some(false), DatumKind::BigInt(b)) => DatumKind::Real(b.parse().ok()?),
+        (Some(true), DatumKind::Real(f)) if f.fract() == 0.0 && f.abs() < 9.2e18 => {
+            DatumKind::Int(f as i64)
+        }
+        (_, n) => n,
+    })
+}
+
+fn parse_real(s: &str, radix: u32) -> Option<DatumKind> {
+    match s {
+        "+inf.0" => return Some(DatumKind::Real(f64::INFINITY)),
+        "-inf.0" => return Some(DatumKind::Real(f64::NEG_INFINITY)),
+        "+nan.0" | "-nan.0" => return Some(DatumKind::Real(f64::NAN)),
+        _ => {}
+    }
+    let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
+    if digits.is_empty() {
+        return None;
+    }
+    if digits.chars().all(|c| c.is_digit(radix)) {
+        return Some(match i64::from_str_radix(s.trim_start_matches('+'), radix) {
+            Ok(i) => DatumKind::Int(i),
+            Err(_) if radix == 10 => DatumKind::BigInt(s.trim_start_matches('+').to_string()),
+            Err(_) => DatumKind::BigInt(big_to_decimal(s, radix)?),
+        });
+    }
+    if let Some((n, d)) = s.split_once('/') {
+        let n = parse_real(n, radix)?;
+        let d = parse_real(d, radix)?;
+        return match (n, d) {
+            (DatumKind::Int(n), DatumKind::Int(d)) if d != 0 && n % d == 0 => Some(DatumKind::Int(n / d)),
+            (DatumKind::Int(n), DatumKind::Int(d)) if d != 0 => Some(DatumKind::Real(n as f64 / d as f64)),
+            _ => None,
+        };
+    }
+    if radix != 10 {
+        return None;
+    }
+    let ok = digits.chars().next().is_some_and(|c| c.is_ascii_digit() || c == '.')
+        && digits.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'))
+        && digits.chars().any(|c| c.is_ascii_digit());
+    if !ok {
+        return None;
+    }
+    s.parse::<f64>().ok().map(DatumKind::Real)
+}
+
+fn big_to_decimal(s: &str, radix: u32) -> Option<String> {
+    // Small, exact conversion for long non-decimal literals.
+    let (neg, digits) = match s.strip_prefix('-') {
+        Some(d) => (true, d),
+        None => (false, s.trim_start_matches('+')),
+    };
+    let mut dec: Vec<u32> = vec![0]; // little-endian base 10^9
+    for c in digits.chars() {
+        let mut carry = c.to_digit(radix)? as u64;
+        for limb in dec.iter_mut() {
+            let v = *limb as u64 * radix as u64 + carry;
+            *limb = (v % 1_000_000_000) as u32;
+            carry = v / 1_000_000_000;
+        }
+        while carry > 0 {
+            dec.push((carry % 1_000_000_000) as u32);
+            carry /= 1_000_000_000;
+        }
+    }
+    let mut out = String::from(if neg { "-" } else { "" });
+    out.push_str(&dec.last().copied().unwrap_or(0).to_string());
+    for limb in dec.iter().rev().skip(1) {
+        out.push_str(&format!("{limb:09}"));
+    }
+    Some(out)
+}
+
+/// Reads every datum of a source file.
+pub fn parse_program(file: u32, src: &str) -> Result<Vec<Datum>, Diagnostic> {
+    grammar::ProgramParser::new()
+        .parse(file, lexer::tokens(src))
+        .map_err(|e| parse_error(file, src, e))
+}
+
+/// Whether `src` is an incomplete program (for the REPL: keep reading).
+pub fn is_incomplete(src: &str) -> bool {
+    matches!(
+        grammar::ProgramParser::new().parse(0, lexer::tokens(src)),
+        Err(ParseError::UnrecognizedEof { .. }) | Err(ParseError::User { error: (_, lexer::LexError::UnterminatedString | lexer::LexError::UnterminatedComment, _) })
+    )
+}
+
+fn parse_error(
+    file: u32,
+    src: &str,
+    e: ParseError<usize, lexer::Tok, (usize, lexer::LexError, usize)>,
+) -> Diagnostic {
+    match e {
+        ParseError::UnrecognizedEof { location, .. } => {
+            // Point at the innermost parenthesis left open.
+            let open = unclosed_paren(src).unwrap_or(location);
+            Diagnostic::error(Span::new(file, open, open + 1), "unbalanced parenthesis: this `(` is never closed")
+        }
+        ParseError::UnrecognizedToken { token: (l, tok, r), .. } => {
+            let msg = match tok {
+                lexer::Tok::RParen => "unbalanced parenthesis: unexpected `)`".to_string(),
+                lexer::Tok::Dot => "unexpected `.`: a dot must stand between the last two items of a list".to_string(),
+                t => format!("unexpected token {t:?}"),
+            };
+            Diagnostic::error(Span::new(file, l, r), msg)
+        }
+        ParseError::ExtraToken { token: (l, _, r) } => Diagnostic::error(Span::new(file, l, r), "unexpected token"),
+        ParseError::InvalidToken { location } => {
+            Diagnostic::error(Span::new(file, location, location + 1), "invalid token")
+        }
+        ParseError::User { error: (l, e, r) } => Diagnostic::error(Span::new(file, l, r.max(l + 1)), e.to_string()),
+    }
+}
+
+fn unclosed_paren(src: &str) -> Option<usize> {
+    let mut stack = Vec::new();
+    for (pos, tok, _) in lexer::tokens(src).flatten() {
+        match tok {
+            lexer::Tok::LParen | lexer::Tok::VecOpen | lexer::Tok::BvOpen => stack.push(pos),
+            lexer::Tok::RParen => {
+                stack.pop();
+            }
+            _ => {}
+        }
+    }
+    stack.pop()
+}
+
+impl fmt::Display for Datum {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            DatumKind::Bool(b) => write!(f, "{}", if *b { "#t" } else { "#f" }),
+            DatumKind::Int(i) => write!(f, "{i}"),
+            DatumKind::BigInt(s) => write!(f, "{s}"),
+            DatumKind::Real(x) => write!(f, "{x:?}"),
+            DatumKind::Char(c) => write!(f, "#\\{c}"),
+            DatumKind::Str(s) => write!(f, "{s:?}"),
+            DatumKind::Sym(s) => write!(f, "{s}"),
+            DatumKind::List(items, tail) => {
+                write!(f, "(")?;
+                for (i, d) in items.iter().enumerate() {
+                    if i > 0 {
+                        write!(f, " ")?;
+                    }
+                    write!(f, "{d}")?;
+                }
+                if let Some(t) = tail {
+                    write!(f, " . {t}")?;
+                }
+                write!(f, ")")
+            }
+            DatumKind::Vector(items) | DatumKind::Bytevector(items) => {
+                let open = if matches!(self.kind, DatumKind::Vector(_)) { "#(" } else { "#u8(" };
+                write!(f, "{open}")?;
+                for (i, d) in items.iter().enumerate() {
+                    if i > 0 {
+                        write!(f, " ")?;
+                    }
+                    write!(f, "{d}")?;
+                }
+                write!(f, ")")
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(src: &str) -> Vec<String> {
+        parse_program(0, src).expect("parses").iter().map(|d| d.to_string()).collect()
+    }
+
+    #[test]
+    fn reads_atoms_and_lists() {
+        assert_eq!(read("(a . (b c)) #(1 2) 'x `(a ,b ,@c)"), vec![
+            "(a b c)",
+            "#(1 2)",
+            "(quote x)",
+            "(quasiquote (a (unquote b) (unquote-splicing c)))"
+        ]);
+        assert_eq!(read("#\\a #\\space #\\x41 \"a\\nb\" #t #false"), vec![
+            "#\\a", "#\\ ", "#\\A", "\"a\\nb\"", "#t", "#f"
+        ]);
+    }
+
+    #[test]
+    fn reads_numbers() {
+        assert_eq!(read("1 -2 +3 1.5 #xff #b101 99999999999999999999 1e3 ... - +"), vec![
+            "1", "-2", "3", "1.5", "255", "5", "99999999999999999999", "1000.0", "...", "-", "+"
+        ]);
+    }
+
+    #[test]
+    fn skips_comments() {
+        assert_eq!(read("; line\n#| a #| nested |# b |# x #;(ignored) (a . b #;c)"), vec!["x", "(a . b)"]);
+    }
+
+    #[test]
+    fn reports_unbalanced_parens() {
+        let e = parse_program(0, "(define (f x)\n  (+ x 1)").unwrap_err();
+        assert!(e.message.contains("unbalanced"), "{}", e.message);
+        assert_eq!(e.span.lo, 0);
+        let e = parse_program(0, "(f))").unwrap_err();
+        assert!(e.message.contains("unexpected `)`"), "{}", e.message);
+    }
+}

@@ -1,0 +1,115 @@
+//! Constructors of heap objects, allocating in the running process's heap
+//! from runtime functions (never moving anything).
+
+use crate::ctx::Ctx;
+use crate::value::*;
+use dashu::integer::IBig;
+
+impl Ctx {
+    /// Allocates an object of `ty` with `len` in its header and room for
+    /// `payload_words` words after the header.
+    pub fn alloc_object(&mut self, ty: u64, len: usize, payload_words: usize) -> Value {
+        let p = self.heap.alloc(1 + payload_words.max(1));
+        let v = Value::from_addr(p);
+        v.set_word(0, header(ty, len as u64, 0));
+        v
+    }
+
+    pub fn cons(&mut self, a: Value, d: Value) -> Value {
+        let v = self.alloc_object(T_PAIR, 2, 2);
+        v.set_word(1, a.0);
+        v.set_word(2, d.0);
+        v
+    }
+
+    pub fn list(&mut self, items: &[Value]) -> Value {
+        self.list_with_tail(items, NULL)
+    }
+
+    pub fn list_with_tail(&mut self, items: &[Value], tail: Value) -> Value {
+        let mut acc = tail;
+        for &x in items.iter().rev() {
+            acc = self.cons(x, acc);
+        }
+        acc
+    }
+
+    pub fn vector(&mut self, items: &[Value]) -> Value {
+        let v = self.alloc_object(T_VECTOR, items.len(), items.len());
+        for (i, x) in items.iter().enumerate() {
+            v.set_word(1 + i, x.0);
+        }
+        v
+    }
+
+    pub fn string_from_chars(&mut self, chars: &[u32]) -> Value {
+        let v = self.alloc_object(T_STRING, chars.len(), chars.len().div_ceil(2));
+        // SAFETY: the payload has room for `len` u32s.
+        unsafe { std::ptr::copy_nonoverlapping(chars.as_ptr(), v.addr().add(1) as *mut u32, chars.len()) };
+        v
+    }
+
+    pub fn string(&mut self, s: &str) -> Value {
+        let chars: Vec<u32> = s.chars().map(|c| c as u32).collect();
+        self.string_from_chars(&chars)
+    }
+
+    pub fn bytevector(&mut self, bytes: &[u8]) -> Value {
+        let v = self.alloc_object(T_BYTEVECTOR, bytes.len(), bytes.len().div_ceil(8));
+        // SAFETY: the payload has room for `len` bytes.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), v.addr().add(1) as *mut u8, bytes.len()) };
+        v
+    }
+
+    pub fn flonum(&mut self, x: f64) -> Value {
+        let v = self.alloc_object(T_FLONUM, 1, 1);
+        v.set_word(1, x.to_bits());
+        v
+    }
+
+    /// An exact integer: a fixnum when it fits, else a bignum.
+    pub fn integer(&mut self, n: IBig) -> Value {
+        if let Ok(i) = i64::try_from(&n)
+            && (FIXNUM_MIN..=FIXNUM_MAX).contains(&i)
+        {
+            return Value::fixnum(i);
+        }
+        let (sign, words) = n.as_sign_words();
+        let v = self.alloc_object(T_BIGNUM, 1 + words.len(), 1 + words.len());
+        v.set_word(1, u64::from(sign == dashu::base::Sign::Negative));
+        for (i, w) in words.iter().enumerate() {
+            v.set_word(2 + i, *w as u64);
+        }
+        v
+    }
+
+    pub fn int(&mut self, n: i64) -> Value {
+        if (FIXNUM_MIN..=FIXNUM_MAX).contains(&n) { Value::fixnum(n) } else { self.integer(IBig::from(n)) }
+    }
+
+    pub fn record(&mut self, rtd: Value, fields: &[Value]) -> Value {
+        let v = self.alloc_object(T_RECORD, 1 + fields.len(), 1 + fields.len());
+        v.set_word(1, rtd.0);
+        for (i, x) in fields.iter().enumerate() {
+            v.set_word(2 + i, x.0);
+        }
+        v
+    }
+
+    pub fn closure(&mut self, code: *const u8, free: &[Value]) -> Value {
+        let v = self.alloc_object(T_CLOSURE, 1 + free.len(), 1 + free.len());
+        v.set_word(1, code as u64);
+        for (i, x) in free.iter().enumerate() {
+            v.set_word(2 + i, x.0);
+        }
+        v
+    }
+}
+
+/// The value of a bignum object.
+pub fn bignum_value(v: Value) -> IBig {
+    let n = v.len() - 1;
+    let words: Vec<dashu::integer::Word> = (0..n).map(|i| v.word(2 + i) as dashu::integer::Word).collect();
+    let sign = if v.word(1) == 1 { dashu::base::Sign::Negative } else { dashu::base::Sign::Positive };
+    IBig::from_sign_words(sign, &words)
+}

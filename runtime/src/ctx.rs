@@ -1,0 +1,123 @@
+//! The context compiled code runs in: one per scheduler thread, handed to
+//! every compiled function as its first argument. Its leading fields are
+//! read and written by compiled code at fixed offsets (`OFFSET_*`), so the
+//! layout is `#[repr(C)]` and checked by a test.
+
+use crate::heap::Heap;
+use crate::value::{UNSPECIFIED, Value};
+
+/// Status a compiled function returns to the trampoline.
+pub const STATUS_DONE: u64 = 0;
+/// The call to resume is saved in the context (`saved_self`, `args`).
+pub const STATUS_YIELD: u64 = 1;
+/// A primitive failed: `pending` holds the error object to raise.
+pub const STATUS_RAISE: u64 = 2;
+/// The process terminated with an uncaught exception (`pending`).
+pub const STATUS_DIED: u64 = 3;
+/// `(exit code)`: `pending` is the code.
+pub const STATUS_EXIT: u64 = 4;
+
+/// Arguments a call can pass; `apply` with more is an error.
+pub const MAX_ARGS: usize = 1 << 16;
+
+#[repr(C)]
+pub struct Ctx {
+    pub hp: *mut u64,
+    pub limit: *mut u64,
+    pub reductions: i64,
+    pub globals: *mut Value,
+    pub consts: *const Value,
+    /// The argument buffer: argument `i` of a call with `i >= 3` is in
+    /// `args[i]`; a saved call keeps all of its arguments here.
+    pub args: *mut Value,
+    pub saved_self: Value,
+    pub saved_argc: u64,
+    /// Bytes the failed entry check of the saved call needs.
+    pub need: u64,
+    pub status: u64,
+    pub pending: Value,
+    // ---- fields below are the runtime's own ----
+    pub heap: Heap,
+    pub args_buf: Vec<Value>,
+    /// Dynamic state of the running process: exception handlers, winders
+    /// (dynamic-wind), parameterizations.
+    pub registers: [Value; 4],
+}
+
+pub const OFFSET_HP: i32 = 0;
+pub const OFFSET_LIMIT: i32 = 8;
+pub const OFFSET_REDUCTIONS: i32 = 16;
+pub const OFFSET_GLOBALS: i32 = 24;
+pub const OFFSET_CONSTS: i32 = 32;
+pub const OFFSET_ARGS: i32 = 40;
+pub const OFFSET_SAVED_SELF: i32 = 48;
+pub const OFFSET_SAVED_ARGC: i32 = 56;
+pub const OFFSET_NEED: i32 = 64;
+pub const OFFSET_STATUS: i32 = 72;
+pub const OFFSET_PENDING: i32 = 80;
+
+/// Reductions a process runs before it yields to the scheduler.
+pub const REDUCTIONS: i64 = 4000;
+
+impl Ctx {
+    pub fn new(globals: *mut Value, consts: *const Value) -> Box<Ctx> {
+        let mut args_buf = vec![UNSPECIFIED; 256];
+        let mut ctx = Box::new(Ctx {
+            hp: std::ptr::null_mut(),
+            limit: std::ptr::null_mut(),
+            reductions: REDUCTIONS,
+            globals,
+            consts,
+            args: args_buf.as_mut_ptr(),
+            saved_self: UNSPECIFIED,
+            saved_argc: 0,
+            need: 0,
+            status: STATUS_DONE,
+            pending: UNSPECIFIED,
+            heap: Heap::new(64 * 1024),
+            args_buf,
+            registers: [crate::value::NULL; 4],
+        });
+        let (hp, limit) = ctx.heap.nursery();
+        ctx.hp = hp;
+        ctx.limit = limit;
+        ctx
+    }
+
+    /// Makes room for `n` arguments in the argument buffer.
+    pub fn ensure_args(&mut self, n: usize) {
+        if n > self.args_buf.len() {
+            self.args_buf.resize(n.next_power_of_two(), UNSPECIFIED);
+            self.args = self.args_buf.as_mut_ptr();
+        }
+    }
+
+    pub fn arg(&self, i: usize) -> Value {
+        self.args_buf[i]
+    }
+
+    pub fn set_arg(&mut self, i: usize, v: Value) {
+        self.args_buf[i] = v;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::mem::offset_of;
+
+    #[test]
+    fn layout_matches_compiled_code() {
+        assert_eq!(offset_of!(Ctx, hp) as i32, OFFSET_HP);
+        assert_eq!(offset_of!(Ctx, limit) as i32, OFFSET_LIMIT);
+        assert_eq!(offset_of!(Ctx, reductions) as i32, OFFSET_REDUCTIONS);
+        assert_eq!(offset_of!(Ctx, globals) as i32, OFFSET_GLOBALS);
+        assert_eq!(offset_of!(Ctx, consts) as i32, OFFSET_CONSTS);
+        assert_eq!(offset_of!(Ctx, args) as i32, OFFSET_ARGS);
+        assert_eq!(offset_of!(Ctx, saved_self) as i32, OFFSET_SAVED_SELF);
+        assert_eq!(offset_of!(Ctx, saved_argc) as i32, OFFSET_SAVED_ARGC);
+        assert_eq!(offset_of!(Ctx, need) as i32, OFFSET_NEED);
+        assert_eq!(offset_of!(Ctx, status) as i32, OFFSET_STATUS);
+        assert_eq!(offset_of!(Ctx, pending) as i32, OFFSET_PENDING);
+    }
+}

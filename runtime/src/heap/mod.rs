@@ -1,0 +1,278 @@
+//! A process's heap: blocks of words that compiled code and the runtime
+//! bump-allocate into, and a Cheney copying collector.
+//!
+//! Ownership: a `Heap` belongs to exactly one process and is touched only by
+//! the thread running that process. Compiled code allocates in the nursery
+//! region `[ctx.hp, ctx.limit)`; runtime functions allocate in a separate
+//! fragment region (`alloc`), so that a compiled body's entry reservation
+//! stays valid across the runtime calls it makes. Objects move only in
+//! `collect`, which runs from the trampoline, when no compiled frame holds a
+//! pointer.
+
+pub mod statics;
+
+use crate::value::{F_STATIC, T_FORWARD, Value, header_flags, header_type, object_words, traced_from};
+
+/// A chunk of heap memory and how much of it is in use.
+pub struct Block {
+    mem: Box<[u64]>,
+    used: usize,
+}
+
+impl Block {
+    fn new(words: usize) -> Block {
+        Block { mem: vec![0u64; words].into_boxed_slice(), used: 0 }
+    }
+
+    fn start(&mut self) -> *mut u64 {
+        self.mem.as_mut_ptr()
+    }
+
+    fn end(&mut self) -> *mut u64 {
+        // SAFETY: one past the end of the block's memory.
+        unsafe { self.mem.as_mut_ptr().add(self.mem.len()) }
+    }
+
+    fn try_bump(&mut self, words: usize) -> Option<*mut u64> {
+        if self.used + words <= self.mem.len() {
+            // SAFETY: within the block, checked above.
+            let p = unsafe { self.mem.as_mut_ptr().add(self.used) };
+            self.used += words;
+            Some(p)
+        } else {
+            None
+        }
+    }
+}
+
+const MIN_BLOCK_WORDS: usize = 64;
+const MAX_BLOCK_WORDS: usize = 1 << 17; // 1 MiB
+
+pub struct Heap {
+    /// Blocks that hold the process's objects (from-space).
+    blocks: Vec<Block>,
+    /// Index of the block compiled code bumps through, and of the one
+    /// runtime functions bump through.
+    nursery: usize,
+    fragment: Option<usize>,
+    /// Words in all blocks.
+    words: usize,
+    /// Collect when `words` exceeds this.
+    threshold: usize,
+    /// Words live after the last collection.
+    pub live_words: usize,
+    pub collections: u64,
+}
+
+impl Heap {
+    pub fn new(initial_bytes: usize) -> Heap {
+        let words = (initial_bytes / 8).max(MIN_BLOCK_WORDS);
+        Heap {
+            blocks: vec![Block::new(words)],
+            nursery: 0,
+            fragment: None,
+            words,
+            threshold: (words * 4).max(1 << 16),
+            live_words: 0,
+            collections: 0,
+        }
+    }
+
+    /// The current nursery region, for `ctx.hp` and `ctx.limit`.
+    pub fn nursery(&mut self) -> (*mut u64, *mut u64) {
+        let b = &mut self.blocks[self.nursery];
+        // SAFETY: `used` is within the block.
+        (unsafe { b.start().add(b.used) }, b.end())
+    }
+
+    /// Records how far compiled code has bumped the nursery.
+    pub fn sync_nursery(&mut self, hp: *mut u64) {
+        let b = &mut self.blocks[self.nursery];
+        b.used = (hp as usize - b.start() as usize) / 8;
+    }
+
+    pub fn over_threshold(&self) -> bool {
+        self.words > self.threshold
+    }
+
+    fn add_block(&mut self, words: usize) -> usize {
+        self.blocks.push(Block::new(words));
+        self.words += words;
+        self.blocks.len() - 1
+    }
+
+    fn block_size_for(&self, words: usize) -> usize {
+        words.max((self.words / 2).clamp(MIN_BLOCK_WORDS, MAX_BLOCK_WORDS))
+    }
+
+    /// Gives compiled code a fresh nursery block with at least `words` free.
+    pub fn grow_nursery(&mut self, hp: *mut u64, words: usize) -> (*mut u64, *mut u64) {
+        self.sync_nursery(hp);
+        let size = self.block_size_for(words);
+        self.nursery = self.add_block(size);
+        self.nursery()
+    }
+
+    /// Allocates `words` words for a runtime function. Never moves anything.
+    pub fn alloc(&mut self, words: usize) -> *mut u64 {
+        if let Some(f) = self.fragment
+            && let Some(p) = self.blocks[f].try_bump(words)
+        {
+            return p;
+        }
+        let size = self.block_size_for(words);
+        let f = self.add_block(size);
+        self.fragment = Some(f);
+        match self.blocks[f].try_bump(words) {
+            Some(p) => p,
+            None => unreachable!("a fresh block is large enough"),
+        }
+    }
+
+    /// Copies everything reachable from `roots` into fresh blocks, updating
+    /// the roots, and frees the old blocks. Afterwards the nursery has at
+    /// least `need_words` free.
+    pub fn collect(&mut self, hp: *mut u64, roots: &mut [&mut Value], need_words: usize) -> (*mut u64, *mut u64) {
+        self.sync_nursery(hp);
+        let old = std::mem::take(&mut self.blocks);
+        let mut to = ToSpace { blocks: Vec::new(), block_words: (self.live_words * 2).clamp(MIN_BLOCK_WORDS * 16, MAX_BLOCK_WORDS) };
+        for r in roots.iter_mut() {
+            **r = to.forward(**r);
+        }
+        to.scan();
+        drop(old);
+        let live: usize = to.blocks.iter().map(|b| b.used).sum();
+        self.blocks = to.blocks;
+        self.words = self.blocks.iter().map(|b| b.mem.len()).sum();
+        self.live_words = live;
+        self.collections += 1;
+        self.threshold = (live * 3).max(1 << 16) + self.words;
+        self.fragment = None;
+        // A nursery: the last to-space block if it has room, or a new one.
+        let last = self.blocks.len().checked_sub(1);
+        match last {
+            Some(i) if self.blocks[i].mem.len() - self.blocks[i].used >= need_words.max(MIN_BLOCK_WORDS) => {
+                self.nursery = i;
+            }
+            _ => {
+                let size = self.block_size_for(need_words.max(live / 2));
+                self.nursery = self.add_block(size);
+            }
+        }
+        self.nursery()
+    }
+
+    /// Total bytes held by the heap.
+    pub fn bytes(&self) -> usize {
+        self.words * 8
+    }
+}
+
+struct ToSpace {
+    blocks: Vec<Block>,
+    block_words: usize,
+}
+
+impl ToSpace {
+    fn alloc(&mut self, words: usize) -> *mut u64 {
+        if let Some(b) = self.blocks.last_mut()
+            && let Some(p) = b.try_bump(words)
+        {
+            return p;
+        }
+        self.blocks.push(Block::new(words.max(self.block_words)));
+        match self.blocks.last_mut().and_then(|b| b.try_bump(words)) {
+            Some(p) => p,
+            None => unreachable!("a fresh block is large enough"),
+        }
+    }
+
+    fn forward(&mut self, v: Value) -> Value {
+        if !v.is_ptr() {
+            return v;
+        }
+        let h = v.header();
+        if header_type(h) == T_FORWARD {
+            return Value(v.word(1));
+        }
+        if header_flags(h) & F_STATIC != 0 {
+            return v;
+        }
+        let words = object_words(h);
+        let dst = self.alloc(words);
+        // SAFETY: `dst` has room for `words`, the source object is `words` long.
+        unsafe { std::ptr::copy_nonoverlapping(v.addr() as *const u64, dst, words) };
+        let new = Value::from_addr(dst);
+        v.set_word(0, T_FORWARD);
+        v.set_word(1, new.0);
+        new
+    }
+
+    /// Cheney's scan: trace every object copied so far, block by block.
+    fn scan(&mut self) {
+        let mut bi = 0;
+        let mut off = 0;
+        while bi < self.blocks.len() {
+            while off < self.blocks[bi].used {
+                // SAFETY: `off` is the start of an object within the block.
+                let obj = unsafe { self.blocks[bi].mem.as_mut_ptr().add(off) };
+                let h = unsafe { *obj };
+                let words = object_words(h);
+                if let Some(from) = traced_from(h) {
+                    for i in from..words {
+                        // SAFETY: within the object.
+                        let slot = unsafe { obj.add(i) };
+                        let nv = self.forward(Value(unsafe { *slot }));
+                        unsafe { *slot = nv.0 };
+                    }
+                }
+                off += words;
+            }
+            bi += 1;
+            off = 0;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::{NULL, T_PAIR, header};
+
+    fn cons(h: &mut Heap, a: Value, d: Value) -> Value {
+        let p = h.alloc(3);
+        let v = Value::from_addr(p);
+        v.set_word(0, header(T_PAIR, 2, 0));
+        v.set_word(1, a.0);
+        v.set_word(2, d.0);
+        v
+    }
+
+    #[test]
+    fn collect_keeps_reachable_and_drops_garbage() {
+        let mut h = Heap::new(1024);
+        let mut list = NULL;
+        for i in 0..10_000 {
+            list = cons(&mut h, Value::fixnum(i), list);
+            let _garbage = cons(&mut h, Value::fixnum(-1), NULL);
+        }
+        let (hp, _) = h.nursery();
+        let mut roots = [&mut list];
+        h.collect(hp, &mut roots, 16);
+        assert_eq!(h.live_words, 30_000);
+        let sum: i64 = list.list_iter().map(|v| v.as_fixnum()).sum();
+        assert_eq!(sum, (0..10_000).sum::<i64>());
+    }
+
+    #[test]
+    fn collect_preserves_sharing() {
+        let mut h = Heap::new(1024);
+        let shared = cons(&mut h, Value::fixnum(1), NULL);
+        let mut both = cons(&mut h, shared, shared);
+        let (hp, _) = h.nursery();
+        let mut roots = [&mut both];
+        h.collect(hp, &mut roots, 16);
+        assert_eq!(both.car(), both.cdr());
+        assert_eq!(h.live_words, 6);
+    }
+}

@@ -1,0 +1,77 @@
+//! The static area: objects that belong to no process (constants, values of
+//! global variables, record types). They are never moved or freed; a
+//! collector that meets one leaves it in place, and a message that holds one
+//! shares it. Invariant: a static object points only to static objects or
+//! immediates, which `promote` ensures by copying.
+
+use crate::value::{F_STATIC, Value, object_words, traced_from};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+struct Area {
+    blocks: Vec<Box<[u64]>>,
+    used: usize,
+}
+
+static AREA: Mutex<Area> = Mutex::new(Area { blocks: Vec::new(), used: 0 });
+
+const BLOCK_WORDS: usize = 1 << 16;
+
+/// Allocates `words` static words. The caller writes a header with
+/// `F_STATIC` set before the object is visible to anyone else.
+pub fn alloc(words: usize) -> *mut u64 {
+    let mut a = AREA.lock().unwrap_or_else(|e| e.into_inner());
+    let fits = a.blocks.last().is_some_and(|b| a.used + words <= b.len());
+    if !fits {
+        a.blocks.push(vec![0u64; words.max(BLOCK_WORDS)].into_boxed_slice());
+        a.used = 0;
+    }
+    let used = a.used;
+    a.used += words;
+    let b = a.blocks.last_mut().map(|b| b.as_mut_ptr());
+    match b {
+        // SAFETY: `used + words` is within the block, checked above.
+        Some(p) => unsafe { p.add(used) },
+        None => unreachable!("a block was just pushed"),
+    }
+}
+
+/// A static copy of the graph reachable from `v` (sharing preserved); `v`
+/// itself when it is already static.
+pub fn promote(v: Value) -> Value {
+    if v.is_static() {
+        return v;
+    }
+    let mut copies: HashMap<u64, Value> = HashMap::new();
+    let mut work: Vec<Value> = Vec::new();
+    let root = copy_one(v, &mut copies, &mut work);
+    while let Some(obj) = work.pop() {
+        let h = obj.header();
+        if let Some(from) = traced_from(h) {
+            for i in from..object_words(h) {
+                let nv = copy_one(obj.field(i), &mut copies, &mut work);
+                obj.set_word(i, nv.0);
+            }
+        }
+    }
+    root
+}
+
+fn copy_one(v: Value, copies: &mut HashMap<u64, Value>, work: &mut Vec<Value>) -> Value {
+    if v.is_static() {
+        return v;
+    }
+    if let Some(c) = copies.get(&v.0) {
+        return *c;
+    }
+    let h = v.header();
+    let words = object_words(h);
+    let dst = alloc(words);
+    // SAFETY: `dst` has `words` words; the source object is `words` long.
+    unsafe { std::ptr::copy_nonoverlapping(v.addr() as *const u64, dst, words) };
+    let c = Value::from_addr(dst);
+    c.set_word(0, h | (F_STATIC << 8));
+    copies.insert(v.0, c);
+    work.push(c);
+    c
+}

@@ -1,0 +1,317 @@
+//! Pairs, lists, equivalence, type predicates, vectors, bytevectors, records.
+
+use crate::ctx::Ctx;
+use crate::num::{compare, num_of};
+use crate::records;
+use crate::value::*;
+
+fn pair_or_error(ctx: &mut Ctx, who: &str, v: Value) -> Result<Value, Value> {
+    if v.is_pair() { Ok(v) } else { Err(ctx.type_error(who, "a pair", v)) }
+}
+
+macro_rules! cxr {
+    ($name:ident, $who:literal, [$($step:ident),*]) => {
+        prim!(fn $name(ctx, x) {
+            let mut v = x;
+            $(
+                v = match pair_or_error(ctx, $who, v) { Ok(p) => p.$step(), Err(e) => return e };
+            )*
+            v
+        });
+    };
+}
+
+// Steps apply innermost first: cadr is (car (cdr x)).
+cxr!(tm_car, "car", [car]);
+cxr!(tm_cdr, "cdr", [cdr]);
+cxr!(tm_caar, "caar", [car, car]);
+cxr!(tm_cadr, "cadr", [cdr, car]);
+cxr!(tm_cdar, "cdar", [car, cdr]);
+cxr!(tm_cddr, "cddr", [cdr, cdr]);
+cxr!(tm_caddr, "caddr", [cdr, cdr, car]);
+cxr!(tm_cdddr, "cdddr", [cdr, cdr, cdr]);
+cxr!(tm_cadddr, "cadddr", [cdr, cdr, cdr, car]);
+
+prim!(fn tm_cons(ctx, a, d) { ctx.cons(a, d) });
+prim!(fn tm_pair_p(_ctx, x) { Value::bool(x.is_pair()) });
+prim!(fn tm_null_p(_ctx, x) { Value::bool(x == NULL) });
+prim!(fn tm_list_p(_ctx, x) {
+    let mut slow = x;
+    let mut fast = x;
+    loop {
+        if fast == NULL { return TRUE; }
+        if !fast.is_pair() { return FALSE; }
+        fast = fast.cdr();
+        if fast == NULL { return TRUE; }
+        if !fast.is_pair() { return FALSE; }
+        fast = fast.cdr();
+        slow = slow.cdr();
+        if fast == slow { return FALSE; }
+    }
+});
+
+/// The length of a proper list, or an error naming `who`.
+pub fn list_length(ctx: &mut Ctx, who: &str, l: Value) -> Result<usize, Value> {
+    let mut n = 0;
+    let mut cur = l;
+    while cur.is_pair() {
+        n += 1;
+        cur = cur.cdr();
+    }
+    if cur != NULL {
+        return Err(ctx.type_error(who, "a proper list", l));
+    }
+    Ok(n)
+}
+
+pub fn list_to_vec(ctx: &mut Ctx, who: &str, l: Value) -> Result<Vec<Value>, Value> {
+    list_length(ctx, who, l)?;
+    Ok(l.list_iter().collect())
+}
+
+prim!(fn tm_length(ctx, l) {
+    match list_length(ctx, "length", l) { Ok(n) => Value::fixnum(n as i64), Err(e) => e }
+});
+prim!(fn tm_append(ctx, a, b) {
+    match list_to_vec(ctx, "append", a) { Ok(items) => ctx.list_with_tail(&items, b), Err(e) => e }
+});
+prim!(fn tm_reverse(ctx, l) {
+    if let Err(e) = list_length(ctx, "reverse", l) { return e; }
+    let mut acc = NULL;
+    for x in l.list_iter() { acc = ctx.cons(x, acc); }
+    acc
+});
+fn index_arg(ctx: &mut Ctx, who: &str, k: Value) -> Result<usize, Value> {
+    if k.is_fixnum() && k.as_fixnum() >= 0 { Ok(k.as_fixnum() as usize) } else { Err(ctx.type_error(who, "a non-negative index", k)) }
+}
+prim!(fn tm_list_tail(ctx, l, k) {
+    let k = match index_arg(ctx, "list-tail", k) { Ok(k) => k, Err(e) => return e };
+    let mut cur = l;
+    for _ in 0..k {
+        if !cur.is_pair() { return ctx.raise_error("list-tail: index out of range", &[l, Value::fixnum(k as i64)]); }
+        cur = cur.cdr();
+    }
+    cur
+});
+prim!(fn tm_list_ref(ctx, l, k) {
+    let k = match index_arg(ctx, "list-ref", k) { Ok(k) => k, Err(e) => return e };
+    let mut cur = l;
+    for _ in 0..k {
+        if !cur.is_pair() { break; }
+        cur = cur.cdr();
+    }
+    if !cur.is_pair() { return ctx.raise_error("list-ref: index out of range", &[l, Value::fixnum(k as i64)]); }
+    cur.car()
+});
+
+fn mem(x: Value, l: Value, eq: fn(Value, Value) -> bool) -> Value {
+    let mut cur = l;
+    while cur.is_pair() {
+        if eq(x, cur.car()) { return cur; }
+        cur = cur.cdr();
+    }
+    FALSE
+}
+fn ass(x: Value, l: Value, eq: fn(Value, Value) -> bool) -> Value {
+    for entry in l.list_iter() {
+        if entry.is_pair() && eq(x, entry.car()) { return entry; }
+    }
+    FALSE
+}
+fn eq(a: Value, b: Value) -> bool { a == b }
+prim!(fn tm_memq(_ctx, x, l) { mem(x, l, eq) });
+prim!(fn tm_memv(_ctx, x, l) { mem(x, l, eqv) });
+prim!(fn tm_member(_ctx, x, l) { mem(x, l, equal) });
+prim!(fn tm_assq(_ctx, x, l) { ass(x, l, eq) });
+prim!(fn tm_assv(_ctx, x, l) { ass(x, l, eqv) });
+prim!(fn tm_assoc(_ctx, x, l) { ass(x, l, equal) });
+prim!(fn tm_last_pair(ctx, l) {
+    if !l.is_pair() { return ctx.type_error("last-pair", "a pair", l); }
+    let mut cur = l;
+    while cur.cdr().is_pair() { cur = cur.cdr(); }
+    cur
+});
+
+pub fn eqv(a: Value, b: Value) -> bool {
+    if a == b { return true; }
+    if a.is_ptr() && b.is_ptr() {
+        let (ta, tb) = (header_type(a.header()), header_type(b.header()));
+        if ta == tb && (ta == T_FLONUM || ta == T_BIGNUM) {
+            return match (num_of(a), num_of(b)) {
+                (Some(x), Some(y)) => compare(&x, &y) == Some(std::cmp::Ordering::Equal),
+                _ => false,
+            };
+        }
+        // Empty strings and vectors are indistinguishable.
+        if ta == tb && matches!(ta, T_STRING | T_VECTOR | T_BYTEVECTOR) && a.is_empty() && b.is_empty() {
+            return true;
+        }
+    }
+    false
+}
+
+pub fn equal(a: Value, b: Value) -> bool {
+    let mut work = vec![(a, b)];
+    while let Some((x, y)) = work.pop() {
+        if eqv(x, y) { continue; }
+        if !(x.is_ptr() && y.is_ptr()) { return false; }
+        let (hx, hy) = (x.header(), y.header());
+        if header_type(hx) != header_type(hy) { return false; }
+        match header_type(hx) {
+            T_PAIR => {
+                work.push((x.cdr(), y.cdr()));
+                work.push((x.car(), y.car()));
+            }
+            T_VECTOR | T_RECORD => {
+                if x.len() != y.len() { return false; }
+                for i in 1..=x.len() { work.push((x.field(i), y.field(i))); }
+            }
+            T_STRING => if x.string_chars() != y.string_chars() { return false; },
+            T_BYTEVECTOR => if x.bytes() != y.bytes() { return false; },
+            _ => return false,
+        }
+    }
+    true
+}
+
+prim!(fn tm_eq_p(_ctx, a, b) { Value::bool(a == b) });
+prim!(fn tm_eqv_p(_ctx, a, b) { Value::bool(eqv(a, b)) });
+prim!(fn tm_equal_p(_ctx, a, b) { Value::bool(equal(a, b)) });
+prim!(fn tm_not(_ctx, x) { Value::bool(x == FALSE) });
+prim!(fn tm_symbol_p(_ctx, x) { Value::bool(x.is_symbol()) });
+prim!(fn tm_string_p(_ctx, x) { Value::bool(x.has_type(T_STRING)) });
+prim!(fn tm_vector_p(_ctx, x) { Value::bool(x.has_type(T_VECTOR)) });
+prim!(fn tm_procedure_p(_ctx, x) { Value::bool(x.has_type(T_CLOSURE)) });
+prim!(fn tm_boolean_p(_ctx, x) { Value::bool(x == TRUE || x == FALSE) });
+prim!(fn tm_char_p(_ctx, x) { Value::bool(x.is_char()) });
+prim!(fn tm_bytevector_p(_ctx, x) { Value::bool(x.has_type(T_BYTEVECTOR)) });
+prim!(fn tm_eof_object_p(_ctx, x) { Value::bool(x == EOF) });
+prim!(fn tm_eof_object(_ctx) { EOF });
+prim!(fn tm_default_object_p(_ctx, x) { Value::bool(x == DEFAULT_OBJECT) });
+
+fn vector_index(ctx: &mut Ctx, who: &str, v: Value, k: Value, ty: u64, what: &str) -> Result<usize, Value> {
+    if !v.has_type(ty) { return Err(ctx.type_error(who, what, v)); }
+    if !k.is_fixnum() { return Err(ctx.type_error(who, "an exact integer index", k)); }
+    let i = k.as_fixnum();
+    if i < 0 || i as usize >= v.len() {
+        let msg = format!("{who}: index out of range");
+        return Err(ctx.raise_error(&msg, &[k]));
+    }
+    Ok(i as usize)
+}
+prim!(fn tm_vector_ref(ctx, v, k) {
+    match vector_index(ctx, "vector-ref", v, k, T_VECTOR, "a vector") { Ok(i) => v.field(1 + i), Err(e) => e }
+});
+prim!(fn tm_vector_length(ctx, v) {
+    if !v.has_type(T_VECTOR) { return ctx.type_error("vector-length", "a vector", v); }
+    Value::fixnum(v.len() as i64)
+});
+fn count_arg(ctx: &mut Ctx, who: &str, k: Value) -> Result<usize, Value> {
+    if k.is_fixnum() && (0..1 << 32).contains(&k.as_fixnum()) { Ok(k.as_fixnum() as usize) } else { Err(ctx.type_error(who, "a valid length", k)) }
+}
+prim!(fn tm_make_vector(ctx, k, fill) {
+    let n = match count_arg(ctx, "make-vector", k) { Ok(n) => n, Err(e) => return e };
+    let fill = if fill == DEFAULT_OBJECT { FALSE } else { fill };
+    let items = vec![fill; n];
+    ctx.vector(&items)
+});
+prim!(fn tm_list_to_vector(ctx, l) {
+    match list_to_vec(ctx, "list->vector", l) { Ok(items) => ctx.vector(&items), Err(e) => e }
+});
+fn range_args(ctx: &mut Ctx, who: &str, len: usize, start: Value, end: Value) -> Result<(usize, usize), Value> {
+    let s = if start == DEFAULT_OBJECT { 0 } else { count_arg(ctx, who, start)? };
+    let e = if end == DEFAULT_OBJECT { len } else { count_arg(ctx, who, end)? };
+    if s > e || e > len {
+        let msg = format!("{who}: range out of bounds");
+        return Err(ctx.raise_error(&msg, &[start, end]));
+    }
+    Ok((s, e))
+}
+prim!(fn tm_vector_to_list(ctx, v, start, end) {
+    if !v.has_type(T_VECTOR) { return ctx.type_error("vector->list", "a vector", v); }
+    let (s, e) = match range_args(ctx, "vector->list", v.len(), start, end) { Ok(r) => r, Err(x) => return x };
+    let items: Vec<Value> = (s..e).map(|i| v.field(1 + i)).collect();
+    ctx.list(&items)
+});
+prim!(fn tm_subvector(ctx, v, start, end) {
+    if !v.has_type(T_VECTOR) { return ctx.type_error("vector-copy", "a vector", v); }
+    let (s, e) = match range_args(ctx, "vector-copy", v.len(), start, end) { Ok(r) => r, Err(x) => return x };
+    let items: Vec<Value> = (s..e).map(|i| v.field(1 + i)).collect();
+    ctx.vector(&items)
+});
+prim!(fn tm_vector_append(ctx, a, b) {
+    if !a.has_type(T_VECTOR) { return ctx.type_error("vector-append", "a vector", a); }
+    if !b.has_type(T_VECTOR) { return ctx.type_error("vector-append", "a vector", b); }
+    let items: Vec<Value> = (0..a.len()).map(|i| a.field(1 + i)).chain((0..b.len()).map(|i| b.field(1 + i))).collect();
+    ctx.vector(&items)
+});
+prim!(fn tm_bytevector_u8_ref(ctx, v, k) {
+    match vector_index(ctx, "bytevector-u8-ref", v, k, T_BYTEVECTOR, "a bytevector") {
+        Ok(i) => Value::fixnum(v.bytes()[i] as i64),
+        Err(e) => e,
+    }
+});
+prim!(fn tm_bytevector_length(ctx, v) {
+    if !v.has_type(T_BYTEVECTOR) { return ctx.type_error("bytevector-length", "a bytevector", v); }
+    Value::fixnum(v.len() as i64)
+});
+fn byte_arg(ctx: &mut Ctx, who: &str, b: Value) -> Result<u8, Value> {
+    if b.is_fixnum() && (0..256).contains(&b.as_fixnum()) { Ok(b.as_fixnum() as u8) } else { Err(ctx.type_error(who, "a byte", b)) }
+}
+prim!(fn tm_make_bytevector(ctx, k, fill) {
+    let n = match count_arg(ctx, "make-bytevector", k) { Ok(n) => n, Err(e) => return e };
+    let fill = if fill == DEFAULT_OBJECT { 0 } else { match byte_arg(ctx, "make-bytevector", fill) { Ok(b) => b, Err(e) => return e } };
+    ctx.bytevector(&vec![fill; n])
+});
+prim!(fn tm_list_to_bytevector(ctx, l) {
+    let items = match list_to_vec(ctx, "bytevector", l) { Ok(i) => i, Err(e) => return e };
+    let mut bytes = Vec::with_capacity(items.len());
+    for b in items {
+        match byte_arg(ctx, "bytevector", b) { Ok(b) => bytes.push(b), Err(e) => return e }
+    }
+    ctx.bytevector(&bytes)
+});
+prim!(fn tm_bytevector_to_list(ctx, v) {
+    if !v.has_type(T_BYTEVECTOR) { return ctx.type_error("bytevector->list", "a bytevector", v); }
+    let items: Vec<Value> = v.bytes().iter().map(|b| Value::fixnum(*b as i64)).collect();
+    ctx.list(&items)
+});
+prim!(fn tm_subbytevector(ctx, v, start, end) {
+    if !v.has_type(T_BYTEVECTOR) { return ctx.type_error("bytevector-copy", "a bytevector", v); }
+    let (s, e) = match range_args(ctx, "bytevector-copy", v.len(), start, end) { Ok(r) => r, Err(x) => return x };
+    let bytes = v.bytes()[s..e].to_vec();
+    ctx.bytevector(&bytes)
+});
+prim!(fn tm_bytevector_append(ctx, a, b) {
+    if !a.has_type(T_BYTEVECTOR) { return ctx.type_error("bytevector-append", "a bytevector", a); }
+    if !b.has_type(T_BYTEVECTOR) { return ctx.type_error("bytevector-append", "a bytevector", b); }
+    let bytes = [a.bytes(), b.bytes()].concat();
+    ctx.bytevector(&bytes)
+});
+
+prim!(fn tm_make_record_type(ctx, name, fields) {
+    if !name.is_symbol() { return ctx.type_error("make-record-type", "a symbol", name); }
+    records::make_rtd(ctx, name, fields)
+});
+prim!(fn tm_make_record(ctx, rtd, fields) {
+    let items = match list_to_vec(ctx, "make-record", fields) { Ok(i) => i, Err(e) => return e };
+    ctx.record(rtd, &items)
+});
+prim!(fn tm_record_of_p(_ctx, x, rtd) { Value::bool(x.has_type(T_RECORD) && x.field(1) == rtd) });
+prim!(fn tm_record_ref(ctx, x, rtd, k) {
+    if !(x.has_type(T_RECORD) && x.field(1) == rtd) {
+        let what = format!("a record of type {}", records::rtd_name(rtd));
+        return ctx.type_error("record accessor", &what, x);
+    }
+    x.field(2 + k.as_fixnum() as usize)
+});
+prim!(fn tm_make_error(ctx, msg, irritants) { records::make_error(ctx, msg, irritants) });
+prim!(fn tm_error_object_p(_ctx, x) { Value::bool(records::is_error_object(x)) });
+prim!(fn tm_error_object_message(ctx, x) {
+    if !records::is_error_object(x) { return ctx.type_error("error-object-message", "an error object", x); }
+    x.field(2)
+});
+prim!(fn tm_error_object_irritants(ctx, x) {
+    if !records::is_error_object(x) { return ctx.type_error("error-object-irritants", "an error object", x); }
+    x.field(3)
+});

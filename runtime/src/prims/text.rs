@@ -1,0 +1,132 @@
+//! Characters, strings and symbols.
+
+use super::data::list_to_vec;
+use crate::ctx::Ctx;
+use crate::symbols;
+use crate::value::*;
+
+fn chr(ctx: &mut Ctx, who: &str, v: Value) -> Result<char, Value> {
+    if v.is_char() { Ok(v.as_char()) } else { Err(ctx.type_error(who, "a character", v)) }
+}
+fn string_arg(ctx: &mut Ctx, who: &str, v: Value) -> Result<Value, Value> {
+    if v.has_type(T_STRING) { Ok(v) } else { Err(ctx.type_error(who, "a string", v)) }
+}
+
+prim!(fn tm_char_to_integer(ctx, c) {
+    match chr(ctx, "char->integer", c) { Ok(c) => Value::fixnum(c as i64), Err(e) => e }
+});
+prim!(fn tm_integer_to_char(ctx, n) {
+    if n.is_fixnum() && let Some(c) = u32::try_from(n.as_fixnum()).ok().and_then(char::from_u32) {
+        return Value::char(c);
+    }
+    ctx.type_error("integer->char", "a Unicode scalar value", n)
+});
+macro_rules! char_prim {
+    ($name:ident, $who:literal, |$c:ident| $e:expr) => {
+        prim!(fn $name(ctx, v) {
+            match chr(ctx, $who, v) { Ok($c) => $e, Err(e) => e }
+        });
+    };
+}
+char_prim!(tm_char_upcase, "char-upcase", |c| Value::char(c.to_uppercase().next().unwrap_or(c)));
+char_prim!(tm_char_downcase, "char-downcase", |c| Value::char(c.to_lowercase().next().unwrap_or(c)));
+char_prim!(tm_char_alphabetic_p, "char-alphabetic?", |c| Value::bool(c.is_alphabetic()));
+char_prim!(tm_char_numeric_p, "char-numeric?", |c| Value::bool(c.is_numeric()));
+char_prim!(tm_char_whitespace_p, "char-whitespace?", |c| Value::bool(c.is_whitespace()));
+char_prim!(tm_char_upper_case_p, "char-upper-case?", |c| Value::bool(c.is_uppercase()));
+char_prim!(tm_char_lower_case_p, "char-lower-case?", |c| Value::bool(c.is_lowercase()));
+char_prim!(tm_digit_value, "digit-value", |c| c.to_digit(10).map(|d| Value::fixnum(d as i64)).unwrap_or(FALSE));
+
+prim!(fn tm_string_length(ctx, s) {
+    match string_arg(ctx, "string-length", s) { Ok(s) => Value::fixnum(s.len() as i64), Err(e) => e }
+});
+prim!(fn tm_string_ref(ctx, s, k) {
+    let s = match string_arg(ctx, "string-ref", s) { Ok(s) => s, Err(e) => return e };
+    if !k.is_fixnum() { return ctx.type_error("string-ref", "an exact integer index", k); }
+    let i = k.as_fixnum();
+    if i < 0 || i as usize >= s.len() { return ctx.raise_error("string-ref: index out of range", &[k]); }
+    Value::char(char::from_u32(s.string_chars()[i as usize]).unwrap_or('\u{fffd}'))
+});
+prim!(fn tm_substring(ctx, s, start, end) {
+    let s = match string_arg(ctx, "substring", s) { Ok(s) => s, Err(e) => return e };
+    let len = s.len() as i64;
+    let a = if start == DEFAULT_OBJECT { 0 } else if start.is_fixnum() { start.as_fixnum() } else { -1 };
+    let b = if end == DEFAULT_OBJECT { len } else if end.is_fixnum() { end.as_fixnum() } else { -1 };
+    if a < 0 || b < a || b > len { return ctx.raise_error("substring: range out of bounds", &[start, end]); }
+    let chars = s.string_chars()[a as usize..b as usize].to_vec();
+    ctx.string_from_chars(&chars)
+});
+prim!(fn tm_string_append2(ctx, a, b) {
+    let a = match string_arg(ctx, "string-append", a) { Ok(s) => s, Err(e) => return e };
+    let b = match string_arg(ctx, "string-append", b) { Ok(s) => s, Err(e) => return e };
+    let chars = [a.string_chars(), b.string_chars()].concat();
+    ctx.string_from_chars(&chars)
+});
+prim!(fn tm_string_to_symbol(ctx, s) {
+    match string_arg(ctx, "string->symbol", s) { Ok(s) => Value::symbol(symbols::intern(&s.string())), Err(e) => e }
+});
+prim!(fn tm_symbol_to_string(ctx, s) {
+    if !s.is_symbol() { return ctx.type_error("symbol->string", "a symbol", s); }
+    let name = symbols::name(s.imm_payload() as u32);
+    ctx.string(&name)
+});
+prim!(fn tm_symbol_append2(ctx, a, b) {
+    if !a.is_symbol() { return ctx.type_error("symbol-append", "a symbol", a); }
+    if !b.is_symbol() { return ctx.type_error("symbol-append", "a symbol", b); }
+    let name = format!("{}{}", symbols::name(a.imm_payload() as u32), symbols::name(b.imm_payload() as u32));
+    Value::symbol(symbols::intern(&name))
+});
+prim!(fn tm_gensym(_ctx, prefix) {
+    let p = if prefix.is_symbol() { symbols::name(prefix.imm_payload() as u32).to_string() } else { "g".into() };
+    Value::symbol(symbols::gensym(&p))
+});
+prim!(fn tm_string_to_list(ctx, s) {
+    let s = match string_arg(ctx, "string->list", s) { Ok(s) => s, Err(e) => return e };
+    let items: Vec<Value> = s.string_chars().iter().map(|&c| Value::char(char::from_u32(c).unwrap_or('?'))).collect();
+    ctx.list(&items)
+});
+prim!(fn tm_list_to_string(ctx, l) {
+    let items = match list_to_vec(ctx, "list->string", l) { Ok(i) => i, Err(e) => return e };
+    let mut chars = Vec::with_capacity(items.len());
+    for c in items {
+        match chr(ctx, "list->string", c) { Ok(c) => chars.push(c as u32), Err(e) => return e }
+    }
+    ctx.string_from_chars(&chars)
+});
+prim!(fn tm_string_compare(ctx, a, b) {
+    let a = match string_arg(ctx, "string comparison", a) { Ok(s) => s, Err(e) => return e };
+    let b = match string_arg(ctx, "string comparison", b) { Ok(s) => s, Err(e) => return e };
+    Value::fixnum(a.string_chars().cmp(b.string_chars()) as i64)
+});
+prim!(fn tm_string_ci_compare(ctx, a, b) {
+    let a = match string_arg(ctx, "string comparison", a) { Ok(s) => s, Err(e) => return e };
+    let b = match string_arg(ctx, "string comparison", b) { Ok(s) => s, Err(e) => return e };
+    Value::fixnum(a.string().to_lowercase().cmp(&b.string().to_lowercase()) as i64)
+});
+prim!(fn tm_string_upcase(ctx, s) {
+    match string_arg(ctx, "string-upcase", s) { Ok(s) => { let u = s.string().to_uppercase(); ctx.string(&u) } Err(e) => e }
+});
+prim!(fn tm_string_downcase(ctx, s) {
+    match string_arg(ctx, "string-downcase", s) { Ok(s) => { let u = s.string().to_lowercase(); ctx.string(&u) } Err(e) => e }
+});
+prim!(fn tm_make_string(ctx, k, fill) {
+    if !(k.is_fixnum() && (0..1 << 32).contains(&k.as_fixnum())) { return ctx.type_error("make-string", "a valid length", k); }
+    let c = if fill == DEFAULT_OBJECT { ' ' } else { match chr(ctx, "make-string", fill) { Ok(c) => c, Err(e) => return e } };
+    let chars = vec![c as u32; k.as_fixnum() as usize];
+    ctx.string_from_chars(&chars)
+});
+prim!(fn tm_string_search(ctx, needle, hay) {
+    let n = match string_arg(ctx, "string-search-forward", needle) { Ok(s) => s, Err(e) => return e };
+    let h = match string_arg(ctx, "string-search-forward", hay) { Ok(s) => s, Err(e) => return e };
+    let (n, h) = (n.string_chars(), h.string_chars());
+    if n.is_empty() { return Value::fixnum(0); }
+    match h.windows(n.len()).position(|w| w == n) { Some(i) => Value::fixnum(i as i64), None => FALSE }
+});
+prim!(fn tm_string_to_utf8(ctx, s) {
+    match string_arg(ctx, "string->utf8", s) { Ok(s) => { let b = s.string().into_bytes(); ctx.bytevector(&b) } Err(e) => e }
+});
+prim!(fn tm_utf8_to_string(ctx, b) {
+    if !b.has_type(T_BYTEVECTOR) { return ctx.type_error("utf8->string", "a bytevector", b); }
+    let s = String::from_utf8_lossy(b.bytes()).to_string();
+    ctx.string(&s)
+});

@@ -1,0 +1,92 @@
+//! The loaded program: global variables, constants and the code table.
+//! Written once when a program (or a REPL input) is loaded, read by every
+//! scheduler thread.
+
+use crate::program::ProgramData;
+use crate::value::{UNBOUND, Value};
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+#[derive(Default)]
+pub struct CodeTable {
+    /// code address -> (code id, name)
+    by_addr: HashMap<usize, (u64, String)>,
+    /// code id -> code address
+    by_id: HashMap<u64, usize>,
+}
+
+static CODE: RwLock<Option<CodeTable>> = RwLock::new(None);
+static GLOBAL_NAMES: RwLock<Vec<String>> = RwLock::new(Vec::new());
+
+pub fn register_code(entries: &[(u64, String, *const u8)]) {
+    let mut g = CODE.write().unwrap_or_else(|e| e.into_inner());
+    let t = g.get_or_insert_with(CodeTable::default);
+    for (id, name, addr) in entries {
+        t.by_addr.insert(*addr as usize, (*id, name.clone()));
+        t.by_id.insert(*id, *addr as usize);
+    }
+}
+
+pub fn code_name(addr: *const u8) -> String {
+    CODE.read()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_ref()
+        .and_then(|t| t.by_addr.get(&(addr as usize)).map(|x| x.1.clone()))
+        .unwrap_or_else(|| "anonymous".into())
+}
+
+pub fn code_id(addr: *const u8) -> Option<u64> {
+    CODE.read().unwrap_or_else(|e| e.into_inner()).as_ref().and_then(|t| t.by_addr.get(&(addr as usize)).map(|x| x.0))
+}
+
+pub fn code_addr(id: u64) -> Option<*const u8> {
+    CODE.read().unwrap_or_else(|e| e.into_inner()).as_ref().and_then(|t| t.by_id.get(&id).map(|a| *a as *const u8))
+}
+
+pub fn set_global_names(names: &[String]) {
+    *GLOBAL_NAMES.write().unwrap_or_else(|e| e.into_inner()) = names.to_vec();
+}
+
+pub fn global_name(i: usize) -> String {
+    GLOBAL_NAMES.read().unwrap_or_else(|e| e.into_inner()).get(i).cloned().unwrap_or_else(|| format!("global#{i}"))
+}
+
+/// Global slots: a fixed-capacity array so that its address never changes
+/// (compiled code reaches it through `ctx.globals`).
+pub struct Globals {
+    slots: Box<[Value]>,
+}
+
+impl Globals {
+    pub fn new(n: usize) -> Globals {
+        Globals { slots: vec![UNBOUND; n.max(1)].into_boxed_slice() }
+    }
+
+    pub fn as_mut_ptr(&mut self) -> *mut Value {
+        self.slots.as_mut_ptr()
+    }
+
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+}
+
+/// Decodes the serialized program data.
+pub fn decode(blob: &[u8]) -> Result<ProgramData, String> {
+    postcard::from_bytes(blob).map_err(|e| format!("corrupt program data: {e}"))
+}
+
+pub fn constant_count(p: &ProgramData) -> usize {
+    p.constants.len()
+}
+
+
+impl Globals {
+    pub fn as_slice(&self) -> &[Value] {
+        &self.slots
+    }
+}
