@@ -1,5 +1,16 @@
 //! termitec: the Termite Scheme compiler.
+//!
+//! The pipeline (see ARCHITECTURE.md): `read` → `expand` → `cps` →
+//! `closure` → `codegen`, then `jit` or `aot`. `driver` runs it.
 #![deny(clippy::unwrap_used)]
 
+pub mod aot;
+pub mod closure;
+pub mod codegen;
+pub mod cps;
 pub mod diag;
+pub mod driver;
+pub mod expand;
+pub mod jit;
+pub mod prims;
 pub mod read;

@@ -1,1 +1,149 @@
-fn main(){}
+//! The `termitec` command.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use termitec::diag::SourceMap;
+use termitec::driver::{self, Options, Stage, Timings};
+
+#[derive(Parser)]
+#[command(name = "termitec", version, about = "Compiler and runtime for Termite Scheme")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Clone)]
+struct CompileFlags {
+    /// Print the IR of a stage (expand, cps, closure, clif) instead of running.
+    #[arg(long, value_name = "STAGE")]
+    dump: Option<Stage>,
+    /// Print the time each compiler phase takes on stderr.
+    #[arg(long)]
+    time_passes: bool,
+    /// Run on a node listening on HOST:PORT.
+    #[arg(long, value_name = "HOST:PORT")]
+    node: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compile FILE in memory and run it.
+    Run {
+        file: PathBuf,
+        #[command(flatten)]
+        flags: CompileFlags,
+        /// Arguments for the program, after `--`.
+        #[arg(last = true)]
+        args: Vec<String>,
+    },
+    /// Compile FILE ahead of time to the native executable OUT.
+    Build {
+        file: PathBuf,
+        #[arg(short, long, value_name = "OUT")]
+        output: PathBuf,
+        #[command(flatten)]
+        flags: CompileFlags,
+    },
+}
+
+/// Compiler phases recurse on the nesting of the program: give them room.
+const STACK: usize = 1 << 30;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let worker = std::thread::Builder::new().stack_size(STACK).spawn(move || execute(cli));
+    match worker.map(|h| h.join()) {
+        Ok(Ok(code)) => code,
+        _ => {
+            eprintln!("termitec: internal error");
+            ExitCode::from(101)
+        }
+    }
+}
+
+fn read_source(file: &PathBuf) -> Result<String, ExitCode> {
+    std::fs::read_to_string(file).map_err(|e| {
+        eprintln!("termitec: cannot read {}: {e}", file.display());
+        ExitCode::from(2)
+    })
+}
+
+fn front(file: &PathBuf, flags: &CompileFlags, timings: &mut Timings) -> Result<driver::Compiled, ExitCode> {
+    let src = read_source(file)?;
+    let opts = Options { dump: flags.dump, time_passes: flags.time_passes };
+    let mut files = SourceMap::default();
+    driver::compile(&mut files, &file.display().to_string(), &src, &opts, timings).map_err(|e| {
+        eprint!("{e}");
+        if !e.ends_with('\n') {
+            eprintln!();
+        }
+        ExitCode::from(2)
+    })
+}
+
+fn execute(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Run { file, flags, args } => {
+            let mut timings = Timings::default();
+            let compiled = match front(&file, &flags, &mut timings) {
+                Ok(c) => c,
+                Err(code) => return code,
+            };
+            if let Some(d) = &compiled.dump {
+                print!("{d}");
+                return ExitCode::SUCCESS;
+            }
+            let mut clif = (flags.dump == Some(Stage::Clif)).then(String::new);
+            let program = match timings.time("codegen", || termitec::jit::compile(&compiled.program, clif.as_mut())) {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("termitec: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            if let Some(c) = clif {
+                print!("{c}");
+                return ExitCode::SUCCESS;
+            }
+            if flags.time_passes {
+                eprint!("{}", timings.report());
+            }
+            let mut argv = vec![file.display().to_string()];
+            argv.extend(args);
+            let status = program.run(argv);
+            ExitCode::from(status.clamp(0, 255) as u8)
+        }
+        Command::Build { file, output, flags } => {
+            let mut timings = Timings::default();
+            let compiled = match front(&file, &flags, &mut timings) {
+                Ok(c) => c,
+                Err(code) => return code,
+            };
+            if let Some(d) = &compiled.dump {
+                print!("{d}");
+                return ExitCode::SUCCESS;
+            }
+            let mut clif = (flags.dump == Some(Stage::Clif)).then(String::new);
+            let object = match timings.time("codegen", || termitec::aot::compile_object(&compiled.program, clif.as_mut())) {
+                Ok(o) => o,
+                Err(e) => {
+                    eprintln!("termitec: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            if let Some(c) = clif {
+                print!("{c}");
+                return ExitCode::SUCCESS;
+            }
+            if let Err(e) = timings.time("link", || termitec::aot::link(&object, &output)) {
+                eprintln!("termitec: {e}");
+                return ExitCode::from(2);
+            }
+            if flags.time_passes {
+                eprint!("{}", timings.report());
+            }
+            ExitCode::SUCCESS
+        }
+    }
+}

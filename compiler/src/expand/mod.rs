@@ -535,6 +535,12 @@ impl Expander {
         if MUTATORS.contains(&g) && !self.user_defined.contains(g) {
             return Err(mutation_error(items[0].span, g));
         }
+        if !g.starts_with('%')
+            && !self.user_defined.contains(g)
+            && let Some(c) = self.variadic_call(g, &items[1..], env, span)?
+        {
+            return Ok(c);
+        }
         // Internal primitives (`%name`) and standard procedures the program
         // does not redefine compile to primitive applications.
         let prim = if g.starts_with('%') {
@@ -1197,6 +1203,117 @@ impl Expander {
         let matcher = Core::Lambda(Box::new(Lambda { params: vec![msg], rest: None, body: acc, name: "recv-matcher".into(), span }));
         self.referenced.push(("%recv".into(), span));
         Ok(Core::Call(Box::new(Core::Global("%recv".into(), span)), vec![matcher, timeout, after], span))
+    }
+}
+
+impl Expander {
+    fn prim_call(&self, name: &str, args: Vec<Core>, span: Span) -> R<Core> {
+        match Prim::by_name(name) {
+            Some(p) => Ok(Core::Prim(p, args, span)),
+            None => err(span, format!("internal: primitive {name} missing")),
+        }
+    }
+
+    /// Calls to standard procedures that take any number of arguments,
+    /// open-coded as chains of primitives.
+    fn variadic_call(&mut self, g: &str, args: &[Datum], env: &Env, span: Span) -> R<Option<Core>> {
+        let n = args.len();
+        let fold = |this: &mut Expander, prim: &str, unit: Option<Constant>| -> R<Option<Core>> {
+            let mut xs = this.expand_all(args, env)?;
+            if xs.is_empty() {
+                return Ok(unit.map(Core::Const));
+            }
+            if xs.len() == 1 {
+                // Keep the type check of a one-argument call.
+                return match unit {
+                    Some(u) => Ok(Some(this.prim_call(prim, vec![Core::Const(u), xs.remove(0)], span)?)),
+                    None => Ok(None),
+                };
+            }
+            let mut acc = xs.remove(0);
+            for x in xs {
+                acc = this.prim_call(prim, vec![acc, x], span)?;
+            }
+            Ok(Some(acc))
+        };
+        Ok(match g {
+            "+" => fold(self, "%add", Some(Constant::Int(0)))?,
+            "*" => fold(self, "%mul", Some(Constant::Int(1)))?,
+            "-" if n == 1 => {
+                let x = self.expand(&args[0], env)?;
+                Some(self.prim_call("%sub", vec![Core::Const(Constant::Int(0)), x], span)?)
+            }
+            "-" if n >= 2 => fold(self, "%sub", None)?,
+            "/" if n == 1 => {
+                let x = self.expand(&args[0], env)?;
+                Some(self.prim_call("%div", vec![Core::Const(Constant::Int(1)), x], span)?)
+            }
+            "/" if n >= 2 => fold(self, "%div", None)?,
+            "<" | ">" | "<=" | ">=" | "=" if n >= 2 => {
+                let prim = match g {
+                    "<" => "%lt",
+                    ">" => "%gt",
+                    "<=" => "%le",
+                    ">=" => "%ge",
+                    _ => "%num-eq",
+                };
+                let xs = self.expand_all(args, env)?;
+                if n == 2 {
+                    let mut xs = xs;
+                    let b = xs.pop().unwrap_or_else(Core::unspecified);
+                    let a = xs.pop().unwrap_or_else(Core::unspecified);
+                    return Ok(Some(self.prim_call(prim, vec![a, b], span)?));
+                }
+                let temps: Vec<VarId> = (0..n).map(|_| self.vars.fresh("cmp")).collect();
+                let mut acc = Core::bool(true);
+                for i in (0..n - 1).rev() {
+                    let test = self.prim_call(prim, vec![Core::Local(temps[i]), Core::Local(temps[i + 1])], span)?;
+                    acc = if i == n - 2 { test } else { Core::if_(test, acc, Core::bool(false)) };
+                }
+                Some(Core::Let(temps.into_iter().zip(xs).collect(), Box::new(acc)))
+            }
+            "list" => {
+                let xs = self.expand_all(args, env)?;
+                let mut acc = Core::Const(Constant::Null);
+                for x in xs.into_iter().rev() {
+                    acc = self.prim_call("%cons", vec![x, acc], span)?;
+                }
+                Some(acc)
+            }
+            "vector" => {
+                let xs = self.expand_all(args, env)?;
+                let mut acc = Core::Const(Constant::Null);
+                for x in xs.into_iter().rev() {
+                    acc = self.prim_call("%cons", vec![x, acc], span)?;
+                }
+                Some(self.prim_call("%list->vector", vec![acc], span)?)
+            }
+            "append" if n >= 2 => {
+                let mut xs = self.expand_all(args, env)?;
+                let mut acc = xs.pop().unwrap_or_else(Core::unspecified);
+                for x in xs.into_iter().rev() {
+                    acc = self.prim_call("%append", vec![x, acc], span)?;
+                }
+                Some(acc)
+            }
+            "string-append" if n >= 2 => fold(self, "%string-append2", None)?,
+            "values" => Some(Core::Values(self.expand_all(args, env)?)),
+            "call-with-values" if n == 2 => {
+                let p = self.expand(&args[0], env)?;
+                let c = self.expand(&args[1], env)?;
+                Some(Core::CallWithValues(Box::new(p), Box::new(c)))
+            }
+            "apply" if n >= 2 => {
+                let mut xs = self.expand_all(args, env)?;
+                let f = xs.remove(0);
+                let mut list = xs.pop().unwrap_or_else(Core::unspecified);
+                for x in xs.into_iter().rev() {
+                    list = self.prim_call("%cons", vec![x, list], span)?;
+                }
+                Some(Core::Apply(Box::new(f), Box::new(list)))
+            }
+            _ => None,
+        })
     }
 }
 

@@ -305,6 +305,13 @@ prim!(fn tm_record_ref(ctx, x, rtd, k) {
     }
     x.field(2 + k.as_fixnum() as usize)
 });
+// Internal (promises memoize through it): a static record only ever points
+// to static objects.
+prim!(fn tm_record_set(_ctx, rec, k, value) {
+    let v = if rec.is_static() { crate::heap::statics::promote(value) } else { value };
+    rec.set_word(2 + k.as_fixnum() as usize, v.0);
+    UNSPECIFIED
+});
 prim!(fn tm_make_error(ctx, msg, irritants) { records::make_error(ctx, msg, irritants) });
 prim!(fn tm_error_object_p(_ctx, x) { Value::bool(records::is_error_object(x)) });
 prim!(fn tm_error_object_message(ctx, x) {

@@ -140,6 +140,7 @@ prim_table! {
     "%make-record" "" 2 tm_make_record, PURE | FAILS;
     "%record-of?" "" 2 tm_record_of_p, PURE;
     "%record-ref" "" 3 tm_record_ref, PURE | FAILS;
+    "%record-set!" "" 3 tm_record_set, 0;
     "%make-error" "" 2 tm_make_error, PURE;
     "%error-object?" "error-object?" 1 tm_error_object_p, PURE;
     "%error-object-message" "error-object-message" 1 tm_error_object_message, PURE | FAILS;

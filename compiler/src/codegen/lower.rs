@@ -1,0 +1,748 @@
+//! The lowering proper.
+
+use crate::closure::{Function, Program};
+use crate::cps::{Atom, LambdaKind, Term, Value};
+use crate::expand::core::VarId;
+use crate::prims::Prim;
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{self, AbiParam, BlockArg, InstBuilder, MemFlagsData, types::I64};
+use cranelift_codegen::isa::CallConv;
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+use cranelift_module::{FuncId, Linkage, Module};
+use std::collections::HashMap;
+use termite_runtime::ctx::*;
+use termite_runtime::prims::FAILS;
+use termite_runtime::value as rv;
+
+/// What the lowering produced: one Cranelift function per closure-IR
+/// function (same order), plus the runtime's entry points.
+pub struct Lowered {
+    pub functions: Vec<FuncId>,
+    pub entry: FuncId,
+    pub halt: FuncId,
+    pub raise_return: FuncId,
+}
+
+fn tail_sig<M: Module>(m: &M) -> ir::Signature {
+    let mut s = m.make_signature();
+    s.call_conv = CallConv::Tail;
+    for _ in 0..6 {
+        s.params.push(AbiParam::new(I64));
+    }
+    s.returns.push(AbiParam::new(I64));
+    s
+}
+
+/// Lowers every function of `p` into `module`. When `clif` is given, the
+/// Cranelift IR of each function is appended to it.
+pub fn lower_program<M: Module>(module: &mut M, p: &Program, mut clif: Option<&mut String>) -> Result<Lowered, String> {
+    let tsig = tail_sig(module);
+    let mut functions = Vec::new();
+    for f in &p.functions {
+        let name = format!("tm_code_{:016x}_{}", f.code_id, f.id);
+        let id = module.declare_function(&name, Linkage::Local, &tsig).map_err(|e| e.to_string())?;
+        functions.push(id);
+    }
+    let mut rt = RuntimeImports::default();
+    let mut fctx = FunctionBuilderContext::new();
+    let mut cctx = module.make_context();
+    let frontend = module.target_config();
+    for (f, id) in p.functions.iter().zip(&functions) {
+        cctx.func.signature = tsig.clone();
+        cctx.func.name = ir::UserFuncName::user(0, f.id);
+        {
+            let b = FunctionBuilder::new(&mut cctx.func, &mut fctx);
+            let mut l = FnLower::new(b, module, &functions, &mut rt, f);
+            l.function(f)?;
+            l.b.finalize(frontend);
+        }
+        if let Some(out) = clif.as_deref_mut() {
+            out.push_str(&format!(";; {} (code id {:016x})\n{}\n", f.name, f.code_id, cctx.func.display()));
+        }
+        module.define_function(*id, &mut cctx).map_err(|e| format!("{} in {}: {e:?}", f.name, f.name))?;
+        module.clear_context(&mut cctx);
+    }
+    let halt = status_function(module, &tsig, "tm_halt", STATUS_DONE, &mut fctx)?;
+    let raise_return = status_function(module, &tsig, "tm_raise_return", STATUS_DIED, &mut fctx)?;
+    let entry = entry_wrapper(module, &tsig, &mut fctx)?;
+    Ok(Lowered { functions, entry, halt, raise_return })
+}
+
+/// A tail function that only returns `status` to the trampoline.
+fn status_function<M: Module>(m: &mut M, sig: &ir::Signature, name: &str, status: u64, fctx: &mut FunctionBuilderContext) -> Result<FuncId, String> {
+    let frontend = m.target_config();
+    let id = m.declare_function(name, Linkage::Local, sig).map_err(|e| e.to_string())?;
+    let mut c = m.make_context();
+    c.func.signature = sig.clone();
+    {
+        let mut b = FunctionBuilder::new(&mut c.func, fctx);
+        let blk = b.create_block();
+        b.append_block_params_for_function_params(blk);
+        b.switch_to_block(blk);
+        b.seal_block(blk);
+        let s = b.ins().iconst(I64, status as i64);
+        b.ins().return_(&[s]);
+        b.finalize(frontend);
+    }
+    m.define_function(id, &mut c).map_err(|e| e.to_string())?;
+    Ok(id)
+}
+
+/// The function the runtime enters compiled code through: the platform's
+/// C calling convention outside, a `Tail` call inside.
+fn entry_wrapper<M: Module>(m: &mut M, tsig: &ir::Signature, fctx: &mut FunctionBuilderContext) -> Result<FuncId, String> {
+    let frontend = m.target_config();
+    let mut sig = m.make_signature();
+    for _ in 0..7 {
+        sig.params.push(AbiParam::new(I64));
+    }
+    sig.returns.push(AbiParam::new(I64));
+    let id = m.declare_function("tm_entry", Linkage::Local, &sig).map_err(|e| e.to_string())?;
+    let mut c = m.make_context();
+    c.func.signature = sig;
+    {
+        let mut b = FunctionBuilder::new(&mut c.func, fctx);
+        let blk = b.create_block();
+        b.append_block_params_for_function_params(blk);
+        b.switch_to_block(blk);
+        b.seal_block(blk);
+        let ps = b.block_params(blk).to_vec();
+        let sref = b.import_signature(tsig.clone());
+        let call = b.ins().call_indirect(sref, ps[1], &[ps[0], ps[2], ps[3], ps[4], ps[5], ps[6]]);
+        let r = b.inst_results(call)[0];
+        b.ins().return_(&[r]);
+        b.finalize(frontend);
+    }
+    m.define_function(id, &mut c).map_err(|e| e.to_string())?;
+    Ok(id)
+}
+
+/// Runtime functions imported so far, by symbol.
+#[derive(Default)]
+struct RuntimeImports {
+    ids: HashMap<&'static str, FuncId>,
+}
+
+/// Bytes a term allocates inline, over all of its paths.
+fn alloc_bytes(t: &Term) -> i64 {
+    match t {
+        Term::Let(_, v, body) => {
+            let here = match v {
+                Value::Closure(_, free) => 8 * (2 + free.len() as i64),
+                Value::Prim(p, _) if p.name() == "%cons" => 24,
+                _ => 0,
+            };
+            here + alloc_bytes(body)
+        }
+        Term::LetRecClosures(binds, body) => {
+            binds.iter().map(|(_, _, free)| 8 * (2 + free.len() as i64)).sum::<i64>() + alloc_bytes(body)
+        }
+        Term::LetJoin { body, then, .. } => alloc_bytes(body) + alloc_bytes(then),
+        Term::If(_, a, b) => alloc_bytes(a) + alloc_bytes(b),
+        _ => 0,
+    }
+}
+
+const TRUE: i64 = rv::TRUE.0 as i64;
+const FALSE: i64 = rv::FALSE.0 as i64;
+const UNSPEC: i64 = rv::UNSPECIFIED.0 as i64;
+
+struct FnLower<'a, 'b, M: Module> {
+    b: FunctionBuilder<'b>,
+    module: &'a mut M,
+    functions: &'a [FuncId],
+    rt: &'a mut RuntimeImports,
+    rt_refs: HashMap<&'static str, ir::FuncRef>,
+    fn_refs: HashMap<u32, ir::FuncRef>,
+    vars: HashMap<VarId, ir::Value>,
+    joins: HashMap<VarId, ir::Block>,
+    ctx: ir::Value,
+    hp: Variable,
+    tail_sig: ir::SigRef,
+    raise_exit: Option<ir::Block>,
+}
+
+fn flags() -> MemFlagsData {
+    MemFlagsData::trusted()
+}
+
+impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
+    fn new(mut b: FunctionBuilder<'b>, module: &'a mut M, functions: &'a [FuncId], rt: &'a mut RuntimeImports, _f: &Function) -> Self {
+        let tail_sig = b.import_signature(tail_sig(module));
+        let hp = b.declare_var(I64);
+        let placeholder = ir::Value::from_u32(0);
+        FnLower {
+            b,
+            module,
+            functions,
+            rt,
+            rt_refs: HashMap::new(),
+            fn_refs: HashMap::new(),
+            vars: HashMap::new(),
+            joins: HashMap::new(),
+            ctx: placeholder,
+            hp,
+            tail_sig,
+            raise_exit: None,
+        }
+    }
+
+    fn iconst(&mut self, v: i64) -> ir::Value {
+        self.b.ins().iconst(I64, v)
+    }
+
+    fn load(&mut self, base: ir::Value, off: i32) -> ir::Value {
+        self.b.ins().load(I64, flags(), base, off)
+    }
+
+    fn store(&mut self, v: ir::Value, base: ir::Value, off: i32) {
+        self.b.ins().store(flags(), v, base, off);
+    }
+
+    /// A reference to the runtime function `symbol` taking `nargs` words
+    /// after the context.
+    fn runtime(&mut self, symbol: &'static str, nargs: usize) -> Result<ir::FuncRef, String> {
+        if let Some(r) = self.rt_refs.get(symbol) {
+            return Ok(*r);
+        }
+        let id = match self.rt.ids.get(symbol) {
+            Some(id) => *id,
+            None => {
+                let mut sig = self.module.make_signature();
+                for _ in 0..=nargs {
+                    sig.params.push(AbiParam::new(I64));
+                }
+                sig.returns.push(AbiParam::new(I64));
+                let id = self.module.declare_function(symbol, Linkage::Import, &sig).map_err(|e| e.to_string())?;
+                self.rt.ids.insert(symbol, id);
+                id
+            }
+        };
+        let r = self.module.declare_func_in_func(id, self.b.func);
+        self.rt_refs.insert(symbol, r);
+        Ok(r)
+    }
+
+    fn call_rt(&mut self, symbol: &'static str, args: &[ir::Value]) -> Result<ir::Value, String> {
+        let r = self.runtime(symbol, args.len())?;
+        let mut all = vec![self.ctx];
+        all.extend_from_slice(args);
+        let call = self.b.ins().call(r, &all);
+        Ok(self.b.inst_results(call)[0])
+    }
+
+    /// The block that returns the pending status (`ctx.status`) to the
+    /// trampoline after a runtime function failed.
+    fn raise_exit(&mut self) -> ir::Block {
+        if let Some(b) = self.raise_exit {
+            return b;
+        }
+        let blk = self.b.create_block();
+        self.raise_exit = Some(blk);
+        blk
+    }
+
+    fn finish_raise_exit(&mut self) {
+        if let Some(blk) = self.raise_exit {
+            self.b.switch_to_block(blk);
+            self.b.seal_block(blk);
+            self.sync_hp();
+            let s = self.load(self.ctx, OFFSET_STATUS);
+            self.b.ins().return_(&[s]);
+        }
+    }
+
+    fn sync_hp(&mut self) {
+        let hp = self.b.use_var(self.hp);
+        self.store(hp, self.ctx, OFFSET_HP);
+    }
+
+    /// Branches to the raise exit when `v` is the EXCEPTION marker.
+    fn check_exception(&mut self, v: ir::Value) {
+        let exit = self.raise_exit();
+        let is_exc = self.b.ins().icmp_imm_s(IntCC::Equal, v, rv::EXCEPTION.0 as i64);
+        let cont = self.b.create_block();
+        self.b.ins().brif(is_exc, exit, &[], cont, &[]);
+        self.b.switch_to_block(cont);
+        self.b.seal_block(cont);
+    }
+
+    fn atom(&mut self, a: &Atom) -> Result<ir::Value, String> {
+        Ok(match a {
+            Atom::Var(v) => *self.vars.get(v).ok_or_else(|| format!("internal: variable {v} has no value"))?,
+            Atom::Imm(w) => self.iconst(*w as i64),
+            Atom::Const(i) => {
+                let base = self.load(self.ctx, OFFSET_CONSTS);
+                self.load(base, 8 * *i as i32)
+            }
+        })
+    }
+
+    fn function(&mut self, f: &Function) -> Result<(), String> {
+        let entry = self.b.create_block();
+        self.b.append_block_params_for_function_params(entry);
+        self.b.switch_to_block(entry);
+        self.b.seal_block(entry);
+        let ps = self.b.block_params(entry).to_vec();
+        let (ctx, selfv, argc, a0, a1, a2) = (ps[0], ps[1], ps[2], ps[3], ps[4], ps[5]);
+        self.ctx = ctx;
+
+        // Reductions and heap: one check for the whole body.
+        let need = alloc_bytes(&f.body);
+        let red = self.load(ctx, OFFSET_REDUCTIONS);
+        let red = self.b.ins().iadd_imm_s(red, -1);
+        self.store(red, ctx, OFFSET_REDUCTIONS);
+        let mut fail = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, red, 0);
+        let hp0 = self.load(ctx, OFFSET_HP);
+        if need > 0 {
+            let limit = self.load(ctx, OFFSET_LIMIT);
+            let end = self.b.ins().iadd_imm_s(hp0, need);
+            let short = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, limit);
+            fail = self.b.ins().bor(fail, short);
+        }
+        let slow = self.b.create_block();
+        let body = self.b.create_block();
+        self.b.ins().brif(fail, slow, &[], body, &[]);
+        self.b.switch_to_block(slow);
+        self.b.seal_block(slow);
+        let args = self.load(ctx, OFFSET_ARGS);
+        self.store(a0, args, 0);
+        self.store(a1, args, 8);
+        self.store(a2, args, 16);
+        self.store(selfv, ctx, OFFSET_SAVED_SELF);
+        self.store(argc, ctx, OFFSET_SAVED_ARGC);
+        let needv = self.iconst(need);
+        self.store(needv, ctx, OFFSET_NEED);
+        let y = self.iconst(STATUS_YIELD as i64);
+        self.b.ins().return_(&[y]);
+
+        self.b.switch_to_block(body);
+        self.b.seal_block(body);
+        self.b.def_var(self.hp, hp0);
+
+        let nparams = f.params.len() as i64;
+        if f.kind == LambdaKind::Proc {
+            let bad = if f.rest.is_some() {
+                self.b.ins().icmp_imm_s(IntCC::UnsignedLessThan, argc, nparams)
+            } else {
+                self.b.ins().icmp_imm_s(IntCC::NotEqual, argc, nparams)
+            };
+            let err = self.b.create_block();
+            let ok = self.b.create_block();
+            self.b.ins().brif(bad, err, &[], ok, &[]);
+            self.b.switch_to_block(err);
+            self.b.seal_block(err);
+            let req = self.iconst(nparams - 1);
+            let rest = self.iconst(i64::from(f.rest.is_some()));
+            self.call_rt("tm_arity_error", &[selfv, argc, req, rest])?;
+            let exit = self.raise_exit();
+            self.b.ins().jump(exit, &[]);
+            self.b.switch_to_block(ok);
+            self.b.seal_block(ok);
+        }
+        let regs = [a0, a1, a2];
+        let unspec = self.iconst(UNSPEC);
+        for (i, p) in f.params.iter().enumerate() {
+            let mut v = if i < 3 {
+                regs[i]
+            } else {
+                let args = self.load(ctx, OFFSET_ARGS);
+                self.load(args, 8 * i as i32)
+            };
+            if f.kind == LambdaKind::Cont {
+                // A continuation accepts any number of values.
+                let present = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThan, argc, i as i64);
+                v = self.b.ins().select(present, v, unspec);
+            }
+            self.vars.insert(*p, v);
+        }
+        if let Some(r) = f.rest {
+            let args = self.load(ctx, OFFSET_ARGS);
+            self.store(a0, args, 0);
+            self.store(a1, args, 8);
+            self.store(a2, args, 16);
+            let start = self.iconst(nparams);
+            let l = self.call_rt("tm_rest_list", &[start, argc])?;
+            self.vars.insert(r, l);
+        }
+        for (i, v) in f.free.iter().enumerate() {
+            let x = self.load(selfv, 8 * (2 + i as i32) - 1);
+            self.vars.insert(*v, x);
+        }
+        self.term(&f.body)?;
+        self.finish_raise_exit();
+        Ok(())
+    }
+
+    fn alloc(&mut self, words: i64) -> ir::Value {
+        let p = self.b.use_var(self.hp);
+        let next = self.b.ins().iadd_imm_s(p, 8 * words);
+        self.b.def_var(self.hp, next);
+        p
+    }
+
+    fn closure(&mut self, f: u32, nfree: usize) -> Result<(ir::Value, ir::Value), String> {
+        let p = self.alloc(2 + nfree as i64);
+        let h = self.iconst(rv::header(rv::T_CLOSURE, 1 + nfree as u64, 0) as i64);
+        self.store(h, p, 0);
+        let fref = match self.fn_refs.get(&f) {
+            Some(r) => *r,
+            None => {
+                let id = self.functions[f as usize];
+                let r = self.module.declare_func_in_func(id, self.b.func);
+                self.fn_refs.insert(f, r);
+                r
+            }
+        };
+        let code = self.b.ins().func_addr(I64, fref);
+        self.store(code, p, 8);
+        let v = self.b.ins().iadd_imm_s(p, 1);
+        Ok((p, v))
+    }
+
+    fn term(&mut self, t: &Term) -> Result<(), String> {
+        match t {
+            Term::Let(v, val, body) => {
+                let x = self.value(val)?;
+                self.vars.insert(*v, x);
+                self.term(body)
+            }
+            Term::LetRecClosures(binds, body) => {
+                let mut made = Vec::new();
+                for (v, f, free) in binds {
+                    let (p, val) = self.closure(*f, free.len())?;
+                    self.vars.insert(*v, val);
+                    made.push((p, free));
+                }
+                for (p, free) in made {
+                    for (i, a) in free.iter().enumerate() {
+                        let x = self.atom(a)?;
+                        self.store(x, p, 16 + 8 * i as i32);
+                    }
+                }
+                self.term(body)
+            }
+            Term::If(c, a, b) => {
+                let cv = self.atom(c)?;
+                let t = self.b.ins().icmp_imm_s(IntCC::NotEqual, cv, FALSE);
+                let tb = self.b.create_block();
+                let eb = self.b.create_block();
+                self.b.ins().brif(t, tb, &[], eb, &[]);
+                self.b.switch_to_block(tb);
+                self.b.seal_block(tb);
+                self.term(a)?;
+                self.b.switch_to_block(eb);
+                self.b.seal_block(eb);
+                self.term(b)
+            }
+            Term::LetJoin { j, params, body, then } => {
+                let jb = self.b.create_block();
+                for _ in params {
+                    self.b.append_block_param(jb, I64);
+                }
+                self.joins.insert(*j, jb);
+                self.term(then)?;
+                self.b.switch_to_block(jb);
+                self.b.seal_block(jb);
+                let ps = self.b.block_params(jb).to_vec();
+                for (p, v) in params.iter().zip(ps) {
+                    self.vars.insert(*p, v);
+                }
+                self.term(body)
+            }
+            Term::Jump(j, args) => {
+                let jb = *self.joins.get(j).ok_or("internal: jump to an unknown join point")?;
+                let vals = args.iter().map(|a| self.atom(a).map(BlockArg::Value)).collect::<Result<Vec<_>, _>>()?;
+                self.b.ins().jump(jb, &vals);
+                Ok(())
+            }
+            Term::App { f, k, args } => {
+                let fv = self.atom(f)?;
+                let mut vals = vec![self.atom(k)?];
+                for a in args {
+                    vals.push(self.atom(a)?);
+                }
+                self.check_procedure(fv)?;
+                self.tail_call(fv, &vals)
+            }
+            Term::Cont { k, args } => {
+                let kv = self.atom(k)?;
+                let vals = args.iter().map(|a| self.atom(a)).collect::<Result<Vec<_>, _>>()?;
+                self.tail_call(kv, &vals)
+            }
+            Term::Apply { f, k, args, list } => {
+                let fv = self.atom(f)?;
+                let mut vals = vec![self.atom(k)?];
+                for a in args {
+                    vals.push(self.atom(a)?);
+                }
+                let lv = self.atom(list)?;
+                self.check_procedure(fv)?;
+                self.spread_call(fv, &vals, lv)
+            }
+            Term::ContApply { k, list } => {
+                let kv = self.atom(k)?;
+                let lv = self.atom(list)?;
+                self.spread_call(kv, &[], lv)
+            }
+            Term::LetRec(..) | Term::LetCont(..) => Err("internal: lambda left after closure conversion".into()),
+        }
+    }
+
+    /// Raises unless `f` is a procedure.
+    fn check_procedure(&mut self, f: ir::Value) -> Result<(), String> {
+        let ok = self.has_type(f, rv::T_CLOSURE);
+        let good = self.b.create_block();
+        let bad = self.b.create_block();
+        self.b.ins().brif(ok, good, &[], bad, &[]);
+        self.b.switch_to_block(bad);
+        self.b.seal_block(bad);
+        self.call_rt("tm_not_procedure", &[f])?;
+        let exit = self.raise_exit();
+        self.b.ins().jump(exit, &[]);
+        self.b.switch_to_block(good);
+        self.b.seal_block(good);
+        Ok(())
+    }
+
+    /// Whether `v` points to a heap object of type `ty` (a boolean `i8`).
+    fn has_type(&mut self, v: ir::Value, ty: u64) -> ir::Value {
+        // Branch-free: the header is read only when the tag says pointer;
+        // otherwise from a harmless address (the context).
+        let tag = self.b.ins().band_imm_s(v, rv::TAG_MASK as i64);
+        let is_ptr = self.b.ins().icmp_imm_s(IntCC::Equal, tag, rv::TAG_PTR as i64);
+        let addr = self.b.ins().iadd_imm_s(v, -1);
+        let safe = self.b.ins().select(is_ptr, addr, self.ctx);
+        let h = self.load(safe, 0);
+        let t = self.b.ins().band_imm_s(h, 0xff);
+        let is_ty = self.b.ins().icmp_imm_s(IntCC::Equal, t, ty as i64);
+        self.b.ins().band(is_ptr, is_ty)
+    }
+
+    fn tail_call(&mut self, callee: ir::Value, vals: &[ir::Value]) -> Result<(), String> {
+        if vals.len() > 3 {
+            let args = self.load(self.ctx, OFFSET_ARGS);
+            for (i, v) in vals.iter().enumerate().skip(3) {
+                self.store(*v, args, 8 * i as i32);
+            }
+        }
+        let unspec = self.iconst(UNSPEC);
+        let reg = |i: usize| vals.get(i).copied().unwrap_or(unspec);
+        let (r0, r1, r2) = (reg(0), reg(1), reg(2));
+        let argc = self.iconst(vals.len() as i64);
+        let code = self.load(callee, 7);
+        self.sync_hp();
+        self.b.ins().return_call_indirect(self.tail_sig, code, &[self.ctx, callee, argc, r0, r1, r2]);
+        Ok(())
+    }
+
+    /// Calls `callee` with `vals` followed by the elements of `list`.
+    fn spread_call(&mut self, callee: ir::Value, vals: &[ir::Value], list: ir::Value) -> Result<(), String> {
+        let args = self.load(self.ctx, OFFSET_ARGS);
+        for (i, v) in vals.iter().enumerate() {
+            self.store(*v, args, 8 * i as i32);
+        }
+        let offset = self.iconst(vals.len() as i64);
+        let argc = self.call_rt("tm_apply_list", &[list, offset])?;
+        let failed = self.b.ins().icmp_imm_s(IntCC::Equal, argc, -1);
+        let exit = self.raise_exit();
+        let go = self.b.create_block();
+        self.b.ins().brif(failed, exit, &[], go, &[]);
+        self.b.switch_to_block(go);
+        self.b.seal_block(go);
+        // The buffer may have moved while growing.
+        let args = self.load(self.ctx, OFFSET_ARGS);
+        let r0 = self.load(args, 0);
+        let r1 = self.load(args, 8);
+        let r2 = self.load(args, 16);
+        let code = self.load(callee, 7);
+        self.sync_hp();
+        self.b.ins().return_call_indirect(self.tail_sig, code, &[self.ctx, callee, argc, r0, r1, r2]);
+        Ok(())
+    }
+
+    fn bool_value(&mut self, cond: ir::Value) -> ir::Value {
+        let t = self.iconst(TRUE);
+        let f = self.iconst(FALSE);
+        self.b.ins().select(cond, t, f)
+    }
+
+    fn value(&mut self, v: &Value) -> Result<ir::Value, String> {
+        match v {
+            Value::Atom(a) => self.atom(a),
+            Value::Global(i) => {
+                let base = self.load(self.ctx, OFFSET_GLOBALS);
+                let x = self.load(base, 8 * *i as i32);
+                let unbound = self.b.ins().icmp_imm_s(IntCC::Equal, x, rv::UNBOUND.0 as i64);
+                let bad = self.b.create_block();
+                let ok = self.b.create_block();
+                self.b.ins().brif(unbound, bad, &[], ok, &[]);
+                self.b.switch_to_block(bad);
+                self.b.seal_block(bad);
+                let idx = self.iconst(*i as i64);
+                self.call_rt("tm_unbound_global", &[idx])?;
+                let exit = self.raise_exit();
+                self.b.ins().jump(exit, &[]);
+                self.b.switch_to_block(ok);
+                self.b.seal_block(ok);
+                Ok(x)
+            }
+            Value::Closure(f, free) => {
+                let vals = free.iter().map(|a| self.atom(a)).collect::<Result<Vec<_>, _>>()?;
+                let (p, v) = self.closure(*f, vals.len())?;
+                for (i, x) in vals.iter().enumerate() {
+                    self.store(*x, p, 16 + 8 * i as i32);
+                }
+                Ok(v)
+            }
+            Value::Lambda(_) => Err("internal: lambda left after closure conversion".into()),
+            Value::Prim(p, args) => {
+                let vals = args.iter().map(|a| self.atom(a)).collect::<Result<Vec<_>, _>>()?;
+                self.prim(*p, &vals)
+            }
+        }
+    }
+
+    fn slow_call(&mut self, p: Prim, vals: &[ir::Value]) -> Result<ir::Value, String> {
+        let r = self.call_rt(p.def().symbol, vals)?;
+        if p.def().flags & FAILS != 0 {
+            self.check_exception(r);
+        }
+        Ok(r)
+    }
+
+    /// `fast` computes the result when `guard` holds; otherwise the
+    /// runtime function of `p` does. Returns the merged result.
+    fn guarded(&mut self, p: Prim, vals: &[ir::Value], guard: ir::Value, fast: impl FnOnce(&mut Self) -> (ir::Value, Option<ir::Value>)) -> Result<ir::Value, String> {
+        let fast_b = self.b.create_block();
+        let slow_b = self.b.create_block();
+        let join = self.b.create_block();
+        self.b.append_block_param(join, I64);
+        self.b.ins().brif(guard, fast_b, &[], slow_b, &[]);
+        self.b.switch_to_block(fast_b);
+        self.b.seal_block(fast_b);
+        let (r, overflow) = fast(self);
+        match overflow {
+            Some(of) => {
+                self.b.ins().brif(of, slow_b, &[], join, &[BlockArg::Value(r)]);
+            }
+            None => {
+                self.b.ins().jump(join, &[BlockArg::Value(r)]);
+            }
+        }
+        self.b.switch_to_block(slow_b);
+        self.b.seal_block(slow_b);
+        let s = self.slow_call(p, vals)?;
+        self.b.ins().jump(join, &[BlockArg::Value(s)]);
+        self.b.switch_to_block(join);
+        self.b.seal_block(join);
+        Ok(self.b.block_params(join)[0])
+    }
+
+    fn both_fixnums(&mut self, a: ir::Value, b: ir::Value) -> ir::Value {
+        let o = self.b.ins().bor(a, b);
+        let bit = self.b.ins().band_imm_s(o, 1);
+        self.b.ins().icmp_imm_s(IntCC::Equal, bit, 0)
+    }
+
+    fn prim(&mut self, p: Prim, v: &[ir::Value]) -> Result<ir::Value, String> {
+        let name = p.name();
+        match name {
+            "%cons" => {
+                let ptr = self.alloc(3);
+                let h = self.iconst(rv::header(rv::T_PAIR, 2, 0) as i64);
+                self.store(h, ptr, 0);
+                self.store(v[0], ptr, 8);
+                self.store(v[1], ptr, 16);
+                Ok(self.b.ins().iadd_imm_s(ptr, 1))
+            }
+            "%car" | "%cdr" => {
+                let ok = self.has_type(v[0], rv::T_PAIR);
+                let off = if name == "%car" { 7 } else { 15 };
+                self.guarded(p, v, ok, |s| (s.load(v[0], off), None))
+            }
+            "%pair?" => {
+                let c = self.has_type(v[0], rv::T_PAIR);
+                Ok(self.bool_value(c))
+            }
+            "%procedure?" | "%vector?" | "%string?" => {
+                let ty = match name {
+                    "%procedure?" => rv::T_CLOSURE,
+                    "%vector?" => rv::T_VECTOR,
+                    _ => rv::T_STRING,
+                };
+                let c = self.has_type(v[0], ty);
+                Ok(self.bool_value(c))
+            }
+            "%null?" | "%not" => {
+                let what = if name == "%null?" { rv::NULL.0 } else { rv::FALSE.0 };
+                let c = self.b.ins().icmp_imm_s(IntCC::Equal, v[0], what as i64);
+                Ok(self.bool_value(c))
+            }
+            "%eq?" => {
+                let c = self.b.ins().icmp(IntCC::Equal, v[0], v[1]);
+                Ok(self.bool_value(c))
+            }
+            "%fixnum?" => {
+                let bit = self.b.ins().band_imm_s(v[0], 1);
+                let c = self.b.ins().icmp_imm_s(IntCC::Equal, bit, 0);
+                Ok(self.bool_value(c))
+            }
+            "%char?" | "%symbol?" => {
+                let kind = if name == "%char?" { rv::IMM_CHAR } else { rv::IMM_SYMBOL };
+                let low = self.b.ins().band_imm_s(v[0], 0xff);
+                let c = self.b.ins().icmp_imm_s(IntCC::Equal, low, ((kind << 3) | rv::TAG_IMM) as i64);
+                Ok(self.bool_value(c))
+            }
+            "%add" | "%sub" => {
+                let g = self.both_fixnums(v[0], v[1]);
+                self.guarded(p, v, g, |s| {
+                    let (r, of) = if name == "%add" { s.b.ins().sadd_overflow(v[0], v[1]) } else { s.b.ins().ssub_overflow(v[0], v[1]) };
+                    (r, Some(of))
+                })
+            }
+            "%mul" => {
+                let g = self.both_fixnums(v[0], v[1]);
+                self.guarded(p, v, g, |s| {
+                    let x = s.b.ins().sshr_imm_s(v[0], 1);
+                    let (r, of) = s.b.ins().smul_overflow(x, v[1]);
+                    (r, Some(of))
+                })
+            }
+            "%lt" | "%gt" | "%le" | "%ge" | "%num-eq" => {
+                let cc = match name {
+                    "%lt" => IntCC::SignedLessThan,
+                    "%gt" => IntCC::SignedGreaterThan,
+                    "%le" => IntCC::SignedLessThanOrEqual,
+                    "%ge" => IntCC::SignedGreaterThanOrEqual,
+                    _ => IntCC::Equal,
+                };
+                let g = self.both_fixnums(v[0], v[1]);
+                self.guarded(p, v, g, |s| {
+                    let c = s.b.ins().icmp(cc, v[0], v[1]);
+                    (s.bool_value(c), None)
+                })
+            }
+            "%vector-ref" => {
+                let isv = self.has_type(v[0], rv::T_VECTOR);
+                let bit = self.b.ins().band_imm_s(v[1], 1);
+                let isfix = self.b.ins().icmp_imm_s(IntCC::Equal, bit, 0);
+                let g1 = self.b.ins().band(isv, isfix);
+                // Read the length only when it is a vector.
+                let addr = self.b.ins().iadd_imm_s(v[0], -1);
+                let safe = self.b.ins().select(g1, addr, self.ctx);
+                let h = self.load(safe, 0);
+                let len = self.b.ins().ushr_imm_s(h, 16);
+                let idx = self.b.ins().sshr_imm_s(v[1], 1);
+                let inb = self.b.ins().icmp(IntCC::UnsignedLessThan, idx, len);
+                let g = self.b.ins().band(g1, inb);
+                self.guarded(p, v, g, |s| {
+                    let off = s.b.ins().ishl_imm_s(idx, 3);
+                    let a = s.b.ins().iadd(v[0], off);
+                    (s.load(a, 7), None)
+                })
+            }
+            _ => self.slow_call(p, v),
+        }
+    }
+}

@@ -1,0 +1,49 @@
+//! Closure IR to Cranelift IR: one lowering shared by the JIT and the AOT
+//! back ends (generic over `cranelift_module::Module`).
+//!
+//! Every function has the signature `tail fn(ctx, self, argc, a0, a1, a2) -> i64`
+//! (see ARCHITECTURE.md, "Calling convention"). At entry it checks, once,
+//! its reduction budget and the heap space its body allocates inline; then
+//! it checks its arity, binds its parameters and free variables, and runs
+//! its body, which ends in a tail call (`return_call_indirect`) or in a
+//! `return` of a status to the runtime's trampoline.
+
+mod lower;
+
+pub use lower::{Lowered, lower_program};
+
+use crate::closure;
+use cranelift_codegen::isa::OwnedTargetIsa;
+use cranelift_codegen::settings::{self, Configurable};
+use termite_runtime::program::{ProgramData, WellKnown};
+
+/// The host's instruction set with the flags every back end needs (tail
+/// calls need frame pointers on x86-64).
+pub fn host_isa(pic: bool) -> Result<OwnedTargetIsa, String> {
+    let mut flags = settings::builder();
+    let set = |f: &mut settings::Builder, k: &str, v: &str| f.set(k, v).map_err(|e| format!("cranelift flag {k}: {e}"));
+    set(&mut flags, "opt_level", "speed")?;
+    set(&mut flags, "preserve_frame_pointers", "true")?;
+    set(&mut flags, "is_pic", if pic { "true" } else { "false" })?;
+    set(&mut flags, "enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" })?;
+    let isa = cranelift_native::builder().map_err(|e| format!("unsupported host: {e}"))?;
+    isa.finish(settings::Flags::new(flags)).map_err(|e| format!("cranelift: {e}"))
+}
+
+/// The serialized half of the program the runtime loads.
+pub fn program_data(p: &closure::Program) -> ProgramData {
+    let mut ids: Vec<u64> = p.functions.iter().map(|f| f.code_id).collect();
+    ids.sort_unstable();
+    let mut h: u64 = 0xcbf29ce484222325;
+    for id in ids {
+        h = (h ^ id).wrapping_mul(0x100000001b3);
+    }
+    ProgramData {
+        identity: h,
+        constants: p.constants.clone(),
+        globals: p.globals.clone(),
+        well_known: WellKnown { raise: p.globals.iter().position(|g| g == "raise").map(|i| i as u32) },
+        code_ids: p.functions.iter().map(|f| f.code_id).collect(),
+        code_names: p.functions.iter().map(|f| f.name.clone()).collect(),
+    }
+}
