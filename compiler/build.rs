@@ -18,6 +18,42 @@ fn main() {
         Err(_) => build_runtime(&runtime),
     };
     println!("cargo::rustc-env=TERMITE_RT_LIB={}", lib.display());
+    generate_program_tests(&manifest_dir.join("../tests"));
+}
+
+/// One `#[test]` per test program under `tests/`, so that a failure names
+/// its file. Programs under `tests/aot/` also run as built executables.
+fn generate_program_tests(root: &std::path::Path) {
+    println!("cargo::rerun-if-changed={}", root.display());
+    let mut files = Vec::new();
+    collect_scm(root, root, &mut files);
+    files.sort();
+    let mut out = String::new();
+    for rel in &files {
+        let ident: String = rel.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
+        let ident = ident.trim_end_matches("_scm").to_string();
+        out.push_str(&format!("#[test]\nfn jit_{ident}() {{ check_program({rel:?}, Mode::Jit); }}\n"));
+        if rel.starts_with("aot/") || rel.starts_with("errors/") {
+            out.push_str(&format!("#[test]\nfn aot_{ident}() {{ check_program({rel:?}, Mode::Aot); }}\n"));
+        }
+    }
+    let dest = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR")).join("program_tests.rs");
+    std::fs::write(dest, out).expect("write generated tests");
+}
+
+fn collect_scm(root: &std::path::Path, dir: &std::path::Path, out: &mut Vec<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            println!("cargo::rerun-if-changed={}", p.display());
+            collect_scm(root, &p, out);
+        } else if p.extension().is_some_and(|x| x == "scm") {
+            if let Ok(rel) = p.strip_prefix(root) {
+                out.push(rel.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
 }
 
 fn build_runtime(runtime: &std::path::Path) -> PathBuf {

@@ -18,7 +18,7 @@ pub const STATUS_DIED: u64 = 3;
 pub const STATUS_EXIT: u64 = 4;
 
 /// Arguments a call can pass; `apply` with more is an error.
-pub const MAX_ARGS: usize = 1 << 16;
+pub const MAX_ARGS: usize = 1 << 24;
 
 #[repr(C)]
 pub struct Ctx {

@@ -202,7 +202,7 @@ impl Expander {
             match self.classify(&form, &env)? {
                 Form::Begin(items) => queue.extend(items.into_iter().rev()),
                 Form::Define(name, init, span) => {
-                    let name = strip(&name).to_string();
+                    let name = self.lib_name(strip(&name).to_string());
                     if !stdlib {
                         // A program's own definition replaces a library macro of that name.
                         let shadows = matches!(self.root.vars.borrow().get(&name), Some(Binding::Macro(_)));
@@ -408,10 +408,17 @@ impl Expander {
         }
     }
 
+    /// The global a library name refers to: the library's own definitions
+    /// live apart from a program's definitions of the same names.
+    fn lib_name(&self, g: String) -> String {
+        if self.in_stdlib && self.user_defined.contains(&g) { format!("%lib:{g}") } else { g }
+    }
+
     fn expand_ref(&mut self, name: &str, span: Span, env: &Env) -> R<Core> {
         match self.resolve(name, env) {
             Binding::Local(v) => Ok(Core::Local(v)),
             Binding::Global(g) => {
+                let g = self.lib_name(g);
                 if MUTATORS.contains(&g.as_str()) && !self.user_defined.contains(&g) {
                     return Err(mutation_error(span, &g));
                 }
@@ -449,62 +456,21 @@ impl Expander {
                 Form::Expr(d) => items.push(Item::Expr(d)),
             }
         }
-        // Build from the right: runs of procedure definitions become one
-        // `letrec`; any other definition a `let`; expressions a sequence.
-        let mut result: Option<Core> = None;
-        let mut i = items.len();
-        while i > 0 {
-            match &items[i - 1] {
-                Item::Expr(_) => {
-                    let mut exprs = Vec::new();
-                    while i > 0 {
-                        let Item::Expr(d) = &items[i - 1] else { break };
-                        exprs.push(d.clone());
-                        i -= 1;
-                    }
-                    exprs.reverse();
-                    let mut seq = Vec::new();
-                    for d in &exprs {
-                        seq.push(self.expand(d, &scope)?);
-                    }
-                    if let Some(r) = result.take() {
-                        seq.push(r);
-                    }
-                    result = Some(Core::seq(seq));
+        // Expand every definition and expression, then order them: a
+        // definition comes after the definitions its value needs (procedures
+        // may refer to anything), expressions and other values keep their
+        // order, and procedures that refer to each other share one `letrec`.
+        let mut nodes: Vec<(Option<VarId>, Core)> = Vec::new();
+        for item in &items {
+            match item {
+                Item::Def(v, init, name) => {
+                    let c = self.expand_named(init, &scope, name)?;
+                    nodes.push((Some(*v), c));
                 }
-                Item::Def(..) => {
-                    let mut group = Vec::new();
-                    while i > 0 {
-                        let Item::Def(v, init, name) = &items[i - 1] else { break };
-                        let c = self.expand_named(init, &scope, name)?;
-                        i -= 1;
-                        group.push((*v, c));
-                        if !matches!(group.last(), Some((_, Core::Lambda(_)))) {
-                            break;
-                        }
-                    }
-                    group.reverse();
-                    let mut body = result.take().unwrap_or_else(Core::unspecified);
-                    // A group is lambdas, possibly preceded by one other definition.
-                    let mut lambdas = Vec::new();
-                    let mut plain = Vec::new();
-                    for (v, c) in group {
-                        match c {
-                            Core::Lambda(l) => lambdas.push((v, *l)),
-                            other => plain.push((v, other)),
-                        }
-                    }
-                    if !lambdas.is_empty() {
-                        body = Core::Letrec(lambdas, Box::new(body));
-                    }
-                    for (v, c) in plain.into_iter().rev() {
-                        body = Core::Let(vec![(v, c)], Box::new(body));
-                    }
-                    result = Some(body);
-                }
+                Item::Expr(d) => nodes.push((None, self.expand(d, &scope)?)),
             }
         }
-        Ok(result.unwrap_or_else(Core::unspecified))
+        order_body(nodes, &self.vars, span)
     }
 
     fn expand_form(&mut self, d: &Datum, items: &[Datum], env: &Env) -> R<Core> {
@@ -516,7 +482,10 @@ impl Expander {
                     let out = self.expand_macro(&m, d)?;
                     return self.expand(&out, env);
                 }
-                Binding::Global(g) => return self.expand_global_call(&g, d, items, env),
+                Binding::Global(g) => {
+                    let g = self.lib_name(g);
+                    return self.expand_global_call(&g, d, items, env);
+                }
                 Binding::Local(_) => {}
             }
         }
@@ -535,20 +504,24 @@ impl Expander {
         if MUTATORS.contains(&g) && !self.user_defined.contains(g) {
             return Err(mutation_error(items[0].span, g));
         }
-        if !g.starts_with('%')
-            && !self.user_defined.contains(g)
-            && let Some(c) = self.variadic_call(g, &items[1..], env, span)?
+        // In the library, a name the program redefines was renamed
+        // `%lib:name`; it still means the standard procedure.
+        let base = g.strip_prefix("%lib:").unwrap_or(g);
+        let lib = self.in_stdlib || !self.user_defined.contains(g);
+        if !base.starts_with('%')
+            && lib
+            && let Some(c) = self.variadic_call(base, &items[1..], env, span)?
         {
             return Ok(c);
         }
         // Internal primitives (`%name`) and standard procedures the program
         // does not redefine compile to primitive applications.
-        let prim = if g.starts_with('%') {
-            Prim::by_name(g)
-        } else if self.user_defined.contains(g) {
+        let prim = if base.starts_with('%') {
+            Prim::by_name(base)
+        } else if !lib {
             None
         } else {
-            Prim::by_alias(g).filter(|p| p.arity() == nargs)
+            Prim::by_alias(base).filter(|p| p.arity() == nargs)
         };
         if let Some(p) = prim {
             if p.arity() != nargs {
@@ -557,7 +530,7 @@ impl Expander {
             let args = self.expand_all(&items[1..], env)?;
             return Ok(Core::Prim(p, args, span));
         }
-        if !self.user_defined.contains(g)
+        if lib
             && let Some(a) = self.stdlib_arity.get(g)
             && (nargs < a.required || (!a.rest && nargs > a.required))
         {
@@ -1314,6 +1287,152 @@ impl Expander {
             }
             _ => None,
         })
+    }
+}
+
+/// Orders the items of a body (see `expand_body`) and nests them into Core.
+fn order_body(nodes: Vec<(Option<VarId>, Core)>, vars: &VarNames, span: Span) -> R<Core> {
+    let n = nodes.len();
+    let index: HashMap<VarId, usize> = nodes.iter().enumerate().filter_map(|(i, (v, _))| v.map(|v| (v, i))).collect();
+    let is_lambda: Vec<bool> = nodes.iter().map(|(v, c)| v.is_some() && matches!(c, Core::Lambda(_))).collect();
+    let mut deps: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut prev_effect: Option<usize> = None;
+    for (i, (_, c)) in nodes.iter().enumerate() {
+        let mut used = HashSet::new();
+        locals_of(c, &mut used);
+        let mut d: Vec<usize> = used.iter().filter_map(|v| index.get(v).copied()).collect();
+        d.sort_unstable();
+        if !is_lambda[i] {
+            if let Some(p) = prev_effect {
+                d.push(p);
+            }
+            prev_effect = Some(i);
+        }
+        deps[i] = d;
+    }
+    // Tarjan's algorithm: components come out dependencies first, and in
+    // source order where nothing forces otherwise.
+    struct Tarjan<'a> {
+        deps: &'a [Vec<usize>],
+        index: Vec<Option<usize>>,
+        low: Vec<usize>,
+        on_stack: Vec<bool>,
+        stack: Vec<usize>,
+        next: usize,
+        out: Vec<Vec<usize>>,
+    }
+    impl Tarjan<'_> {
+        fn visit(&mut self, v: usize) {
+            self.index[v] = Some(self.next);
+            self.low[v] = self.next;
+            self.next += 1;
+            self.stack.push(v);
+            self.on_stack[v] = true;
+            for &w in &self.deps[v] {
+                match self.index[w] {
+                    None => {
+                        self.visit(w);
+                        self.low[v] = self.low[v].min(self.low[w]);
+                    }
+                    Some(iw) if self.on_stack[w] => self.low[v] = self.low[v].min(iw),
+                    _ => {}
+                }
+            }
+            if Some(self.low[v]) == self.index[v] {
+                let mut comp = Vec::new();
+                while let Some(w) = self.stack.pop() {
+                    self.on_stack[w] = false;
+                    comp.push(w);
+                    if w == v {
+                        break;
+                    }
+                }
+                comp.sort_unstable();
+                self.out.push(comp);
+            }
+        }
+    }
+    let mut t = Tarjan { deps: &deps, index: vec![None; n], low: vec![0; n], on_stack: vec![false; n], stack: vec![], next: 0, out: vec![] };
+    for v in 0..n {
+        if t.index[v].is_none() {
+            t.visit(v);
+        }
+    }
+    let comps = t.out;
+    let mut slots: Vec<Option<(Option<VarId>, Core)>> = nodes.into_iter().map(Some).collect();
+    let mut result: Option<Core> = None;
+    for comp in comps.into_iter().rev() {
+        let recursive = comp.len() > 1 || deps[comp[0]].contains(&comp[0]);
+        let body = result.take();
+        if recursive && comp.iter().any(|&i| !is_lambda[i]) {
+            let culprit = comp.iter().find(|&&i| !is_lambda[i]).and_then(|&i| slots[i].as_ref().and_then(|x| x.0));
+            let name = culprit.map(|v| vars.0.get(v as usize).cloned().unwrap_or_default()).unwrap_or_default();
+            return err(span, format!("`{name}` is used before its definition is evaluated (in a cycle of definitions)"));
+        }
+        if is_lambda[comp[0]] {
+            let mut binds = Vec::new();
+            for i in comp {
+                if let Some((Some(v), Core::Lambda(l))) = slots[i].take() {
+                    binds.push((v, *l));
+                }
+            }
+            result = Some(Core::Letrec(binds, Box::new(body.unwrap_or_else(Core::unspecified))));
+            continue;
+        }
+        let Some((var, c)) = slots[comp[0]].take() else { continue };
+        result = Some(match (var, body) {
+            (Some(v), body) => Core::Let(vec![(v, c)], Box::new(body.unwrap_or_else(Core::unspecified))),
+            (None, Some(body)) => Core::Seq(vec![c, body]),
+            (None, None) => c,
+        });
+    }
+    Ok(result.map(flatten_seq).unwrap_or_else(Core::unspecified))
+}
+
+fn flatten_seq(c: Core) -> Core {
+    match c {
+        Core::Seq(items) => {
+            let mut out = Vec::new();
+            for x in items {
+                match flatten_seq(x) {
+                    Core::Seq(inner) => out.extend(inner),
+                    other => out.push(other),
+                }
+            }
+            Core::seq(out)
+        }
+        other => other,
+    }
+}
+
+/// The local variables `c` refers to.
+fn locals_of(c: &Core, out: &mut HashSet<VarId>) {
+    let mut stack = vec![c];
+    while let Some(c) = stack.pop() {
+        match c {
+            Core::Local(v) => {
+                out.insert(*v);
+            }
+            Core::Const(_) | Core::Global(..) => {}
+            Core::Define(_, v) | Core::CallCC(v) => stack.push(v),
+            Core::Lambda(l) => stack.push(&l.body),
+            Core::If(a, b, c) => stack.extend([&**a, &**b, &**c]),
+            Core::Call(f, args, _) => {
+                stack.push(f);
+                stack.extend(args);
+            }
+            Core::Prim(_, args, _) => stack.extend(args),
+            Core::Seq(args) | Core::Values(args) => stack.extend(args),
+            Core::Let(binds, body) => {
+                stack.extend(binds.iter().map(|(_, c)| c));
+                stack.push(body);
+            }
+            Core::Letrec(binds, body) => {
+                stack.extend(binds.iter().map(|(_, l)| &l.body));
+                stack.push(body);
+            }
+            Core::Apply(a, b) | Core::CallWithValues(a, b) => stack.extend([&**a, &**b]),
+        }
     }
 }
 

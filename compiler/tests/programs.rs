@@ -1,0 +1,121 @@
+//! Runs the test programs of `tests/` (at the repository's top) through
+//! `termitec run`, and some through `termitec build` and the executable.
+//!
+//! A program `NAME.scm` is checked against `NAME.out` (its expected standard
+//! output, when the file exists) and against directives in its comments:
+//! - `; EXIT: N`     the expected exit status (default 0, or 2 with ERROR);
+//! - `; ERROR: text` a compile error whose diagnostic contains `text`;
+//! - `; STDERR: text` standard error contains `text`;
+//! - `; ARGS: a b`   arguments passed to the program.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Mode {
+    Jit,
+    Aot,
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+struct Output {
+    status: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs `cmd`, killing it after `limit`.
+fn run_with_timeout(mut cmd: Command, limit: Duration) -> Output {
+    let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
+    let mut out = child.stdout.take().expect("stdout");
+    let mut err = child.stderr.take().expect("stderr");
+    let t_out = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = out.read_to_end(&mut s);
+        s
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = err.read_to_end(&mut s);
+        s
+    });
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s.code();
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("timed out after {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    Output {
+        status,
+        stdout: String::from_utf8_lossy(&t_out.join().expect("join")).into_owned(),
+        stderr: String::from_utf8_lossy(&t_err.join().expect("join")).into_owned(),
+    }
+}
+
+fn directives<'a>(src: &'a str, key: &str) -> Vec<&'a str> {
+    let tag = format!("; {key}:");
+    src.lines().filter_map(|l| l.trim_start().strip_prefix(tag.as_str()).map(str::trim)).collect()
+}
+
+fn check_program(rel: &str, mode: Mode) {
+    let path = repo().join("tests").join(rel);
+    let src = std::fs::read_to_string(&path).expect("read test program");
+    let errors = directives(&src, "ERROR");
+    let expected_exit: i32 = directives(&src, "EXIT")
+        .first()
+        .map(|s| s.parse().expect("EXIT: number"))
+        .unwrap_or(if errors.is_empty() { 0 } else { 2 });
+    let args: Vec<String> = directives(&src, "ARGS").iter().flat_map(|a| a.split_whitespace().map(String::from)).collect();
+    let termitec = env!("CARGO_BIN_EXE_termitec");
+    let limit = Duration::from_secs(120);
+    let out = match mode {
+        Mode::Jit => {
+            let mut cmd = Command::new(termitec);
+            cmd.arg("run").arg(&path).arg("--").args(&args);
+            run_with_timeout(cmd, limit)
+        }
+        Mode::Aot => {
+            let dir = std::env::temp_dir().join(format!("termitec-test-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).expect("temp dir");
+            let exe = dir.join(rel.replace('/', "_").trim_end_matches(".scm"));
+            let mut build = Command::new(termitec);
+            build.arg("build").arg(&path).arg("-o").arg(&exe);
+            let b = run_with_timeout(build, limit);
+            if b.status != Some(0) {
+                // A compile error: the build reports it as `run` would.
+                b
+            } else {
+                let mut cmd = Command::new(&exe);
+                cmd.args(&args);
+                let o = run_with_timeout(cmd, limit);
+                let _ = std::fs::remove_file(&exe);
+                o
+            }
+        }
+    };
+    for e in &errors {
+        assert!(out.stderr.contains(e), "{rel} ({mode:?}): expected the diagnostic to contain {e:?}, got:\n{}", out.stderr);
+    }
+    for e in directives(&src, "STDERR") {
+        assert!(out.stderr.contains(e), "{rel} ({mode:?}): expected stderr to contain {e:?}, got:\n{}", out.stderr);
+    }
+    assert!(!out.stderr.contains("panicked"), "{rel} ({mode:?}): a panic reached the user:\n{}", out.stderr);
+    assert_eq!(out.status, Some(expected_exit), "{rel} ({mode:?}): exit status; stderr:\n{}\nstdout:\n{}", out.stderr, out.stdout);
+    let out_path = path.with_extension("out");
+    if let Ok(expected) = std::fs::read_to_string(&out_path) {
+        assert_eq!(out.stdout, expected, "{rel} ({mode:?}): standard output differs");
+    }
+}
+
+include!(concat!(env!("OUT_DIR"), "/program_tests.rs"));

@@ -1,0 +1,2 @@
+; ERROR: unknown character name
+(display #\notachar)

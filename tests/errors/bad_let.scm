@@ -1,0 +1,2 @@
+; ERROR: bad syntax
+(let ((x)) (y 2) x)

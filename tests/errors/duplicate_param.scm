@@ -1,0 +1,2 @@
+; ERROR: parameter `x` appears twice
+(define (f x x) x)

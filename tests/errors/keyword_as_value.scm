@@ -1,0 +1,2 @@
+; ERROR: `if` is a keyword, not a variable
+(define x if)

@@ -1,0 +1,2 @@
+; ERROR: `cons` takes 2 arguments, given 1
+(cons 1)

@@ -1,0 +1,2 @@
+; ERROR: `set-cdr!` is mutation
+(define f set-cdr!)

@@ -1,0 +1,2 @@
+; ERROR: syntax-rules outside define-syntax
+(syntax-rules () ((_ a) a))

@@ -1,0 +1,2 @@
+; ERROR: unterminated_string.scm:2:10: error: unterminated string
+(display "abc)

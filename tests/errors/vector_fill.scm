@@ -1,0 +1,2 @@
+; ERROR: `vector-fill!` is mutation
+(vector-fill! (make-vector 2) 0)

@@ -1,0 +1,6 @@
+(display (apply + '(1 2 3))) (newline)
+(display (apply list 1 2 '(3 4))) (newline)
+(display (apply (lambda args args) '())) (newline)
+(display (apply max 1 '(5 2))) (newline)
+(define lst (iota 1000))
+(display (apply + lst)) (newline)

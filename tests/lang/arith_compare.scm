@@ -1,0 +1,6 @@
+(display (list (< 1 2) (< 2 1) (<= 2 2) (> 3 1) (>= 1 3) (= 4 4) (= 4 5)))
+(newline)
+(display (list (< 1 2 3) (< 1 3 2) (= 1 1 1) (> 3 2 1)))
+(newline)
+(display (list (zero? 0) (positive? 3) (negative? -3) (odd? 7) (even? 7)))
+(newline)

@@ -1,0 +1,8 @@
+(define b (bytevector 1 2 3))
+(display b) (newline)
+(display (bytevector-u8-ref b 1)) (newline)
+(display (bytevector-length b)) (newline)
+(display (bytevector? b)) (newline)
+(display (bytevector-append b (bytevector 4))) (newline)
+(display (utf8->string (string->utf8 "abc"))) (newline)
+(display (make-bytevector 2 7)) (newline)

@@ -1,0 +1,7 @@
+(write (list #\a #\space #\newline #\x41)) (newline)
+(display (char->integer #\A)) (newline)
+(display (integer->char 97)) (newline)
+(display (list (char-upcase #\a) (char-downcase #\B))) (newline)
+(display (list (char-alphabetic? #\a) (char-numeric? #\5) (char-whitespace? #\space))) (newline)
+(display (list (char<? #\a #\b) (char=? #\a #\a) (char-ci=? #\a #\A))) (newline)
+(display (digit-value #\7)) (newline)

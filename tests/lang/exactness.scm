@@ -1,0 +1,5 @@
+(display (list (exact? 1) (exact? 1.0) (inexact? 1.5) (integer? 2.0) (integer? 2.5)
+               (exact-integer? 5) (exact-integer? 5.0) (number? 'a) (rational? 1.5)))
+(newline)
+(display (exact->inexact 12345678901234567890)) (newline)
+(display (inexact->exact 2.0)) (newline)

@@ -1,0 +1,4 @@
+; EXIT: 3
+(display "before") (newline)
+(exit 3)
+(display "after")

@@ -1,0 +1,4 @@
+(define (f)
+  (letrec ((a (lambda () b)) (b 2))
+    (a)))
+(display (f)) (newline)

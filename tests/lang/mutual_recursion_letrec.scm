@@ -1,0 +1,6 @@
+(define (tree-sum t)
+  (cond ((null? t) 0)
+        ((pair? t) (+ (tree-sum (car t)) (tree-sum (cdr t))))
+        ((number? t) t)
+        (else 0)))
+(display (tree-sum '(1 (2 3) ((4) 5) x))) (newline)

@@ -1,0 +1,7 @@
+(define (make-counter)
+  (define (step n) (cons n (lambda () (step (+ n 1)))))
+  (step 0))
+(define c0 (make-counter))
+(define c1 ((cdr c0)))
+(define c2 ((cdr c1)))
+(display (list (car c0) (car c1) (car c2))) (newline)

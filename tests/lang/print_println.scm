@@ -1,0 +1,6 @@
+(print "a" 1 'b)
+(newline)
+(println "x = " 42)
+(println)
+(write-string "ws") (write-char #\!) (newline)
+(write 'sym) (write "s") (write #\c) (write 1.5) (newline)

@@ -1,0 +1,6 @@
+(define (named x) x)
+(display (procedure? named)) (newline)
+(display (procedure? car)) (newline)
+(display (procedure? 'car)) (newline)
+(display (map car '((1) (2)))) (newline)
+(display (apply cons '(1 2))) (newline)

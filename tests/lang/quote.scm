@@ -1,0 +1,5 @@
+(write '(a "b" #\c 1.5 #t ())) (newline)
+(write ''a) (newline)
+(write '`(a ,b ,@c)) (newline)
+(write '#(1 (2))) (newline)
+(write (quote sym)) (newline)

@@ -1,0 +1,6 @@
+(define (car x) 'my-car)
+(display (car '(1 2))) (newline)
+(define (list . xs) (length xs))
+(display (list 1 2 3)) (newline)
+(let ((+ -)) (display (+ 5 3))) (newline)
+(let ((if list)) (display (if 1 2 3))) (newline)

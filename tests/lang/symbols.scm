@@ -1,0 +1,6 @@
+(display (eq? 'a 'a)) (newline)
+(display (eq? 'a (string->symbol "a"))) (newline)
+(display (symbol? 'x)) (newline)
+(display (symbol? "x")) (newline)
+(write '|hello world|) (newline)
+(display (symbol-append 'foo 'bar)) (newline)

@@ -1,0 +1,3 @@
+; EXIT: 70
+; STDERR: my-condition
+(raise 'my-condition)

@@ -1,0 +1,6 @@
+(when (> 3 2) (display "yes") (newline))
+(unless (> 3 2) (display "no") (newline))
+(unless #f (display "unless ran") (newline))
+(display (do ((i 0 (+ i 1)) (acc '() (cons i acc))) ((= i 4) acc))) (newline)
+(do ((i 0 (+ i 1))) ((= i 3)) (display i))
+(newline)
