@@ -164,8 +164,12 @@ pub fn run(ctx: &mut Ctx, desc: &ProgramDesc, loaded: &Loaded, f: Value, args: &
                 callee = ctx.saved_self;
                 argc = ctx.saved_argc;
                 let free = (ctx.limit as usize).saturating_sub(ctx.hp as usize);
-                if free < ctx.need as usize || ctx.heap.over_threshold() {
+                if ctx.heap.over_threshold() {
                     collect(ctx, &mut callee, argc as usize);
+                } else if free < ctx.need as usize {
+                    let (hp, limit) = ctx.heap.grow_nursery(ctx.hp, (ctx.need as usize).div_ceil(8));
+                    ctx.hp = hp;
+                    ctx.limit = limit;
                 }
                 ctx.reductions = REDUCTIONS;
             }

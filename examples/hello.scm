@@ -1,0 +1,3 @@
+;; The smallest program: prints a greeting.
+(display "Hello from Termite Scheme!")
+(newline)
