@@ -6,13 +6,20 @@ use std::path::PathBuf;
 use std::process::Command;
 
 fn main() {
-    lalrpop::Configuration::new().use_cargo_dir_conventions().process().expect("lalrpop grammar");
+    lalrpop::Configuration::new()
+        .use_cargo_dir_conventions()
+        .process()
+        .expect("lalrpop grammar");
 
     println!("cargo::rerun-if-env-changed=TERMITE_RUNTIME_LIB");
-    let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
+    let manifest_dir =
+        PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
     let runtime = manifest_dir.join("../runtime");
     println!("cargo::rerun-if-changed={}", runtime.join("src").display());
-    println!("cargo::rerun-if-changed={}", runtime.join("Cargo.toml").display());
+    println!(
+        "cargo::rerun-if-changed={}",
+        runtime.join("Cargo.toml").display()
+    );
     let lib = match std::env::var("TERMITE_RUNTIME_LIB") {
         Ok(path) => PathBuf::from(path),
         Err(_) => build_runtime(&runtime),
@@ -30,11 +37,27 @@ fn generate_program_tests(root: &std::path::Path) {
     files.sort();
     let mut out = String::new();
     for rel in &files {
-        let ident: String = rel.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
+        let ident: String = rel
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect();
         let ident = ident.trim_end_matches("_scm").to_string();
-        out.push_str(&format!("#[test]\nfn jit_{ident}() {{ check_program({rel:?}, Mode::Jit); }}\n"));
-        if rel.starts_with("aot/") || rel.starts_with("errors/") {
-            out.push_str(&format!("#[test]\nfn aot_{ident}() {{ check_program({rel:?}, Mode::Aot); }}\n"));
+        out.push_str(&format!(
+            "#[test]\nfn jit_{ident}() {{ check_program({rel:?}, Mode::Jit); }}\n"
+        ));
+        let aot = std::fs::read_to_string(root.join(rel))
+            .map(|s| s.lines().any(|l| l.trim() == "; AOT"))
+            .unwrap_or(false);
+        if aot || rel.starts_with("aot/") || rel.starts_with("errors/") {
+            out.push_str(&format!(
+                "#[test]\nfn aot_{ident}() {{ check_program({rel:?}, Mode::Aot); }}\n"
+            ));
         }
     }
     let dest = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR")).join("program_tests.rs");
@@ -42,16 +65,18 @@ fn generate_program_tests(root: &std::path::Path) {
 }
 
 fn collect_scm(root: &std::path::Path, dir: &std::path::Path, out: &mut Vec<String>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in entries.flatten() {
         let p = e.path();
         if p.is_dir() {
             println!("cargo::rerun-if-changed={}", p.display());
             collect_scm(root, &p, out);
-        } else if p.extension().is_some_and(|x| x == "scm") {
-            if let Ok(rel) = p.strip_prefix(root) {
-                out.push(rel.to_string_lossy().replace('\\', "/"));
-            }
+        } else if p.extension().is_some_and(|x| x == "scm")
+            && let Ok(rel) = p.strip_prefix(root)
+        {
+            out.push(rel.to_string_lossy().replace('\\', "/"));
         }
     }
 }
@@ -62,7 +87,16 @@ fn build_runtime(runtime: &std::path::Path) -> PathBuf {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     // A separate target directory: the outer build holds the lock on its own.
     let status = Command::new(cargo)
-        .args(["rustc", "--release", "--lib", "--features", "aot-main", "--crate-type", "staticlib", "--manifest-path"])
+        .args([
+            "rustc",
+            "--release",
+            "--lib",
+            "--features",
+            "aot-main",
+            "--crate-type",
+            "staticlib",
+            "--manifest-path",
+        ])
         .arg(runtime.join("Cargo.toml"))
         .arg("--target-dir")
         .arg(&target_dir)
@@ -71,6 +105,9 @@ fn build_runtime(runtime: &std::path::Path) -> PathBuf {
         .env_remove("CARGO_TARGET_DIR")
         .status()
         .expect("run cargo to build the runtime static library");
-    assert!(status.success(), "building the runtime static library failed");
+    assert!(
+        status.success(),
+        "building the runtime static library failed"
+    );
     target_dir.join("release").join("libtermite_runtime.a")
 }

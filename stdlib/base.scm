@@ -10,6 +10,7 @@
 ;;;; Control
 
 (define (procedure? x) (%procedure? x))
+(define (procedure-code-id f) (%procedure-code-id f))
 (define (void) (%void))
 (define (values . xs) (%call/cc (lambda (k) (%apply k xs))))
 (define (call-with-values producer consumer) (%call-with-values producer consumer))

@@ -36,7 +36,11 @@ impl std::str::FromStr for Stage {
             "cps" => Stage::Cps,
             "closure" => Stage::Closure,
             "clif" => Stage::Clif,
-            _ => return Err(format!("unknown stage `{s}` (expected expand, cps, closure or clif)")),
+            _ => {
+                return Err(format!(
+                    "unknown stage `{s}` (expected expand, cps, closure or clif)"
+                ));
+            }
         })
     }
 }
@@ -78,7 +82,13 @@ pub struct Compiled {
 
 /// Reads, expands, converts to CPS and closure-converts `src` with the
 /// standard library. Errors come back rendered, with the source line.
-pub fn compile(files: &mut SourceMap, name: &str, src: &str, opts: &Options, timings: &mut Timings) -> Result<Compiled, String> {
+pub fn compile(
+    files: &mut SourceMap,
+    name: &str,
+    src: &str,
+    opts: &Options,
+    timings: &mut Timings,
+) -> Result<Compiled, String> {
     let user_file = files.add(name, src);
     let mut lib_files = Vec::new();
     for (n, text) in STDLIB {
@@ -114,21 +124,30 @@ pub fn compile(files: &mut SourceMap, name: &str, src: &str, opts: &Options, tim
     }
     let cps_program = timings.time("cps", || cps::cps_convert(program, WELL_KNOWN));
     if cfg!(debug_assertions) {
-        cps::check::check_lambda(&cps_program.main, false, &[]).map_err(|e| format!("internal error after CPS conversion: {e}"))?;
+        cps::check::check_lambda(&cps_program.main, false, &[])
+            .map_err(|e| format!("internal error after CPS conversion: {e}"))?;
     }
     if opts.dump == Some(Stage::Cps) {
-        let mut pr = cps::print::Printer::new(&cps_program.vars, &cps_program.globals, &cps_program.constants);
+        let mut pr = cps::print::Printer::new(
+            &cps_program.vars,
+            &cps_program.globals,
+            &cps_program.constants,
+        );
         pr.lambda(&cps_program.main);
         dump = Some(pr.out + "\n");
     }
     let closed = timings.time("closure", || closure::closure_convert(cps_program));
     if cfg!(debug_assertions) {
-        closure::check(&closed).map_err(|e| format!("internal error after closure conversion: {e}"))?;
+        closure::check(&closed)
+            .map_err(|e| format!("internal error after closure conversion: {e}"))?;
     }
     if opts.dump == Some(Stage::Closure) {
         dump = Some(closure::print_program(&closed));
     }
-    Ok(Compiled { program: closed, dump })
+    Ok(Compiled {
+        program: closed,
+        dump,
+    })
 }
 
 /// Keeps the program's forms and the library definitions they reach.
@@ -161,7 +180,12 @@ fn tree_shake(lib: Vec<Core>, user: Vec<Core>) -> Vec<Core> {
             globals_of(&lib[i], &mut work);
         }
     }
-    let mut out: Vec<Core> = lib.into_iter().enumerate().filter(|(i, _)| keep.contains(i)).map(|(_, c)| c).collect();
+    let mut out: Vec<Core> = lib
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| keep.contains(i))
+        .map(|(_, c)| c)
+        .collect();
     out.extend(user);
     out
 }

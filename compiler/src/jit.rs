@@ -25,8 +25,14 @@ pub fn compile(p: &closure::Program, clif: Option<&mut String>) -> Result<JitPro
     jb.symbols(runtime_symbols());
     let mut module = JITModule::new(jb);
     let lowered = lower_program(&mut module, p, clif)?;
-    module.finalize_definitions().map_err(|e| format!("cranelift: {e}"))?;
-    let code: Vec<*const u8> = lowered.functions.iter().map(|id| module.get_finalized_function(*id)).collect();
+    module
+        .finalize_definitions()
+        .map_err(|e| format!("cranelift: {e}"))?;
+    let code: Vec<*const u8> = lowered
+        .functions
+        .iter()
+        .map(|id| module.get_finalized_function(*id))
+        .collect();
     let entry_ptr = module.get_finalized_function(lowered.entry);
     // SAFETY: `tm_entry` was generated with exactly `EntryFn`'s signature.
     let entry: EntryFn = unsafe { std::mem::transmute::<*const u8, EntryFn>(entry_ptr) };

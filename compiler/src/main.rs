@@ -7,7 +7,11 @@ use termitec::diag::SourceMap;
 use termitec::driver::{self, Options, Stage, Timings};
 
 #[derive(Parser)]
-#[command(name = "termitec", version, about = "Compiler and runtime for Termite Scheme")]
+#[command(
+    name = "termitec",
+    version,
+    about = "Compiler and runtime for Termite Scheme"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -52,7 +56,9 @@ const STACK: usize = 1 << 30;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let worker = std::thread::Builder::new().stack_size(STACK).spawn(move || execute(cli));
+    let worker = std::thread::Builder::new()
+        .stack_size(STACK)
+        .spawn(move || execute(cli));
     match worker.map(|h| h.join()) {
         Ok(Ok(code)) => code,
         _ => {
@@ -69,11 +75,25 @@ fn read_source(file: &PathBuf) -> Result<String, ExitCode> {
     })
 }
 
-fn front(file: &PathBuf, flags: &CompileFlags, timings: &mut Timings) -> Result<driver::Compiled, ExitCode> {
+fn front(
+    file: &PathBuf,
+    flags: &CompileFlags,
+    timings: &mut Timings,
+) -> Result<driver::Compiled, ExitCode> {
     let src = read_source(file)?;
-    let opts = Options { dump: flags.dump, time_passes: flags.time_passes };
+    let opts = Options {
+        dump: flags.dump,
+        time_passes: flags.time_passes,
+    };
     let mut files = SourceMap::default();
-    driver::compile(&mut files, &file.display().to_string(), &src, &opts, timings).map_err(|e| {
+    driver::compile(
+        &mut files,
+        &file.display().to_string(),
+        &src,
+        &opts,
+        timings,
+    )
+    .map_err(|e| {
         eprint!("{e}");
         if !e.ends_with('\n') {
             eprintln!();
@@ -95,7 +115,9 @@ fn execute(cli: Cli) -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             let mut clif = (flags.dump == Some(Stage::Clif)).then(String::new);
-            let program = match timings.time("codegen", || termitec::jit::compile(&compiled.program, clif.as_mut())) {
+            let program = match timings.time("codegen", || {
+                termitec::jit::compile(&compiled.program, clif.as_mut())
+            }) {
                 Ok(p) => p,
                 Err(e) => {
                     eprintln!("termitec: {e}");
@@ -114,7 +136,11 @@ fn execute(cli: Cli) -> ExitCode {
             let status = program.run(argv);
             ExitCode::from(status.clamp(0, 255) as u8)
         }
-        Command::Build { file, output, flags } => {
+        Command::Build {
+            file,
+            output,
+            flags,
+        } => {
             let mut timings = Timings::default();
             let compiled = match front(&file, &flags, &mut timings) {
                 Ok(c) => c,
@@ -125,7 +151,9 @@ fn execute(cli: Cli) -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             let mut clif = (flags.dump == Some(Stage::Clif)).then(String::new);
-            let object = match timings.time("codegen", || termitec::aot::compile_object(&compiled.program, clif.as_mut())) {
+            let object = match timings.time("codegen", || {
+                termitec::aot::compile_object(&compiled.program, clif.as_mut())
+            }) {
                 Ok(o) => o,
                 Err(e) => {
                     eprintln!("termitec: {e}");

@@ -23,12 +23,18 @@ impl Prim {
 
     /// The primitive named `%name`.
     pub fn by_name(name: &str) -> Option<Prim> {
-        PRIMS.iter().position(|p| p.name == name).map(|i| Prim(i as u16))
+        PRIMS
+            .iter()
+            .position(|p| p.name == name)
+            .map(|i| Prim(i as u16))
     }
 
     /// The primitive that a call to the standard procedure `alias` may be
     /// compiled to (when the program does not redefine `alias`).
     pub fn by_alias(alias: &str) -> Option<Prim> {
-        PRIMS.iter().position(|p| !p.alias.is_empty() && p.alias == alias).map(|i| Prim(i as u16))
+        PRIMS
+            .iter()
+            .position(|p| !p.alias.is_empty() && p.alias == alias)
+            .map(|i| Prim(i as u16))
     }
 }

@@ -6,7 +6,9 @@
 //! - `; EXIT: N`     the expected exit status (default 0, or 2 with ERROR);
 //! - `; ERROR: text` a compile error whose diagnostic contains `text`;
 //! - `; STDERR: text` standard error contains `text`;
-//! - `; ARGS: a b`   arguments passed to the program.
+//! - `; ARGS: a b`   arguments passed to the program;
+//! - `; AOT`         also build it ahead of time and run the executable
+//!   (everything under `tests/errors/` and `tests/aot/` is).
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -31,7 +33,12 @@ struct Output {
 
 /// Runs `cmd`, killing it after `limit`.
 fn run_with_timeout(mut cmd: Command, limit: Duration) -> Output {
-    let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
     let mut out = child.stdout.take().expect("stdout");
     let mut err = child.stderr.take().expect("stderr");
     let t_out = std::thread::spawn(move || {
@@ -65,7 +72,9 @@ fn run_with_timeout(mut cmd: Command, limit: Duration) -> Output {
 
 fn directives<'a>(src: &'a str, key: &str) -> Vec<&'a str> {
     let tag = format!("; {key}:");
-    src.lines().filter_map(|l| l.trim_start().strip_prefix(tag.as_str()).map(str::trim)).collect()
+    src.lines()
+        .filter_map(|l| l.trim_start().strip_prefix(tag.as_str()).map(str::trim))
+        .collect()
 }
 
 fn check_program(rel: &str, mode: Mode) {
@@ -76,7 +85,10 @@ fn check_program(rel: &str, mode: Mode) {
         .first()
         .map(|s| s.parse().expect("EXIT: number"))
         .unwrap_or(if errors.is_empty() { 0 } else { 2 });
-    let args: Vec<String> = directives(&src, "ARGS").iter().flat_map(|a| a.split_whitespace().map(String::from)).collect();
+    let args: Vec<String> = directives(&src, "ARGS")
+        .iter()
+        .flat_map(|a| a.split_whitespace().map(String::from))
+        .collect();
     let termitec = env!("CARGO_BIN_EXE_termitec");
     let limit = Duration::from_secs(120);
     let out = match mode {
@@ -105,16 +117,37 @@ fn check_program(rel: &str, mode: Mode) {
         }
     };
     for e in &errors {
-        assert!(out.stderr.contains(e), "{rel} ({mode:?}): expected the diagnostic to contain {e:?}, got:\n{}", out.stderr);
+        assert!(
+            out.stderr.contains(e),
+            "{rel} ({mode:?}): expected the diagnostic to contain {e:?}, got:\n{}",
+            out.stderr
+        );
     }
     for e in directives(&src, "STDERR") {
-        assert!(out.stderr.contains(e), "{rel} ({mode:?}): expected stderr to contain {e:?}, got:\n{}", out.stderr);
+        assert!(
+            out.stderr.contains(e),
+            "{rel} ({mode:?}): expected stderr to contain {e:?}, got:\n{}",
+            out.stderr
+        );
     }
-    assert!(!out.stderr.contains("panicked"), "{rel} ({mode:?}): a panic reached the user:\n{}", out.stderr);
-    assert_eq!(out.status, Some(expected_exit), "{rel} ({mode:?}): exit status; stderr:\n{}\nstdout:\n{}", out.stderr, out.stdout);
+    assert!(
+        !out.stderr.contains("panicked"),
+        "{rel} ({mode:?}): a panic reached the user:\n{}",
+        out.stderr
+    );
+    assert_eq!(
+        out.status,
+        Some(expected_exit),
+        "{rel} ({mode:?}): exit status; stderr:\n{}\nstdout:\n{}",
+        out.stderr,
+        out.stdout
+    );
     let out_path = path.with_extension("out");
     if let Ok(expected) = std::fs::read_to_string(&out_path) {
-        assert_eq!(out.stdout, expected, "{rel} ({mode:?}): standard output differs");
+        assert_eq!(
+            out.stdout, expected,
+            "{rel} ({mode:?}): standard output differs"
+        );
     }
 }
 

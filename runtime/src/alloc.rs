@@ -45,7 +45,9 @@ impl Ctx {
     pub fn string_from_chars(&mut self, chars: &[u32]) -> Value {
         let v = self.alloc_object(T_STRING, chars.len(), chars.len().div_ceil(2));
         // SAFETY: the payload has room for `len` u32s.
-        unsafe { std::ptr::copy_nonoverlapping(chars.as_ptr(), v.addr().add(1) as *mut u32, chars.len()) };
+        unsafe {
+            std::ptr::copy_nonoverlapping(chars.as_ptr(), v.addr().add(1) as *mut u32, chars.len())
+        };
         v
     }
 
@@ -57,7 +59,9 @@ impl Ctx {
     pub fn bytevector(&mut self, bytes: &[u8]) -> Value {
         let v = self.alloc_object(T_BYTEVECTOR, bytes.len(), bytes.len().div_ceil(8));
         // SAFETY: the payload has room for `len` bytes.
-        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), v.addr().add(1) as *mut u8, bytes.len()) };
+        unsafe {
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), v.addr().add(1) as *mut u8, bytes.len())
+        };
         v
     }
 
@@ -78,13 +82,17 @@ impl Ctx {
         let v = self.alloc_object(T_BIGNUM, 1 + words.len(), 1 + words.len());
         v.set_word(1, u64::from(sign == dashu::base::Sign::Negative));
         for (i, w) in words.iter().enumerate() {
-            v.set_word(2 + i, *w as u64);
+            v.set_word(2 + i, *w);
         }
         v
     }
 
     pub fn int(&mut self, n: i64) -> Value {
-        if (FIXNUM_MIN..=FIXNUM_MAX).contains(&n) { Value::fixnum(n) } else { self.integer(IBig::from(n)) }
+        if (FIXNUM_MIN..=FIXNUM_MAX).contains(&n) {
+            Value::fixnum(n)
+        } else {
+            self.integer(IBig::from(n))
+        }
     }
 
     pub fn record(&mut self, rtd: Value, fields: &[Value]) -> Value {
@@ -109,7 +117,13 @@ impl Ctx {
 /// The value of a bignum object.
 pub fn bignum_value(v: Value) -> IBig {
     let n = v.len() - 1;
-    let words: Vec<dashu::integer::Word> = (0..n).map(|i| v.word(2 + i) as dashu::integer::Word).collect();
-    let sign = if v.word(1) == 1 { dashu::base::Sign::Negative } else { dashu::base::Sign::Positive };
+    let words: Vec<dashu::integer::Word> = (0..n)
+        .map(|i| v.word(2 + i) as dashu::integer::Word)
+        .collect();
+    let sign = if v.word(1) == 1 {
+        dashu::base::Sign::Negative
+    } else {
+        dashu::base::Sign::Positive
+    };
     IBig::from_sign_words(sign, &words)
 }

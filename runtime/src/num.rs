@@ -123,7 +123,11 @@ pub fn divide(a: &Num, b: &Num) -> Option<Num> {
                 return None;
             }
             let (q, r) = (&x).div_rem(&y);
-            if r == IBig::ZERO { Some(Num::Big(q)) } else { Some(Num::Flo(a.to_f64() / b.to_f64())) }
+            if r == IBig::ZERO {
+                Some(Num::Big(q))
+            } else {
+                Some(Num::Flo(a.to_f64() / b.to_f64()))
+            }
         }
     }
 }
@@ -212,7 +216,11 @@ pub fn format_flonum(x: f64) -> String {
         return "+nan.0".into();
     }
     if x.is_infinite() {
-        return if x > 0.0 { "+inf.0".into() } else { "-inf.0".into() };
+        return if x > 0.0 {
+            "+inf.0".into()
+        } else {
+            "-inf.0".into()
+        };
     }
     let s = format!("{x:?}");
     if s.contains('e') && !s.contains('.') {
@@ -289,8 +297,13 @@ fn parse_real(s: &str, radix: u32) -> Option<Num> {
     if radix != 10 {
         return None;
     }
-    let ok = digits.chars().next().is_some_and(|c| c.is_ascii_digit() || c == '.')
-        && digits.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'))
+    let ok = digits
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_digit() || c == '.')
+        && digits
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'))
         && digits.chars().any(|c| c.is_ascii_digit());
     if !ok {
         return None;

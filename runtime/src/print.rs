@@ -122,7 +122,11 @@ pub fn print(v: Value, write: bool, out: &mut String) {
             out.push(')');
         }
         T_CLOSURE => {
-            let _ = write!(out, "#<procedure {}>", crate::program_state::code_name(v.word(1) as *const u8));
+            let _ = write!(
+                out,
+                "#<procedure {}>",
+                crate::program_state::code_name(v.word(1) as *const u8)
+            );
         }
         T_RECORD => records::print_record(v, write, out),
         _ => out.push_str("#<object>"),
@@ -165,11 +169,12 @@ fn print_list(v: Value, write: bool, out: &mut String) {
 
 fn needs_bars(name: &str) -> bool {
     name.is_empty()
-        || name.chars().any(|c| c.is_whitespace() || "()[]\"';`,|".contains(c))
+        || name
+            .chars()
+            .any(|c| c.is_whitespace() || "()[]\"';`,|".contains(c))
         || num_of_str(name)
 }
 
 fn num_of_str(s: &str) -> bool {
     crate::num::parse_number(s, 10).is_some()
 }
-

@@ -36,11 +36,17 @@ pub fn code_name(addr: *const u8) -> String {
 }
 
 pub fn code_id(addr: *const u8) -> Option<u64> {
-    CODE.read().unwrap_or_else(|e| e.into_inner()).as_ref().and_then(|t| t.by_addr.get(&(addr as usize)).map(|x| x.0))
+    CODE.read()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_ref()
+        .and_then(|t| t.by_addr.get(&(addr as usize)).map(|x| x.0))
 }
 
 pub fn code_addr(id: u64) -> Option<*const u8> {
-    CODE.read().unwrap_or_else(|e| e.into_inner()).as_ref().and_then(|t| t.by_id.get(&id).map(|a| *a as *const u8))
+    CODE.read()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_ref()
+        .and_then(|t| t.by_id.get(&id).map(|a| *a as *const u8))
 }
 
 pub fn set_global_names(names: &[String]) {
@@ -48,7 +54,12 @@ pub fn set_global_names(names: &[String]) {
 }
 
 pub fn global_name(i: usize) -> String {
-    GLOBAL_NAMES.read().unwrap_or_else(|e| e.into_inner()).get(i).cloned().unwrap_or_else(|| format!("global#{i}"))
+    GLOBAL_NAMES
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(i)
+        .cloned()
+        .unwrap_or_else(|| format!("global#{i}"))
 }
 
 /// Global slots: a fixed-capacity array so that its address never changes
@@ -59,7 +70,9 @@ pub struct Globals {
 
 impl Globals {
     pub fn new(n: usize) -> Globals {
-        Globals { slots: vec![UNBOUND; n.max(1)].into_boxed_slice() }
+        Globals {
+            slots: vec![UNBOUND; n.max(1)].into_boxed_slice(),
+        }
     }
 
     pub fn as_mut_ptr(&mut self) -> *mut Value {
@@ -83,7 +96,6 @@ pub fn decode(blob: &[u8]) -> Result<ProgramData, String> {
 pub fn constant_count(p: &ProgramData) -> usize {
     p.constants.len()
 }
-
 
 impl Globals {
     pub fn as_slice(&self) -> &[Value] {

@@ -13,7 +13,8 @@ use crate::value::*;
 
 /// The SystemV entry wrapper the compiler generates: calls the `Tail`
 /// function `code` with the other arguments and returns its status.
-pub type EntryFn = unsafe extern "C" fn(*mut Ctx, *const u8, Value, u64, Value, Value, Value) -> u64;
+pub type EntryFn =
+    unsafe extern "C" fn(*mut Ctx, *const u8, Value, u64, Value, Value, Value) -> u64;
 
 /// What a compiled program (JIT or AOT) hands to the runtime. The AOT back
 /// end emits it as the data symbol `termite_program`.
@@ -96,9 +97,16 @@ pub fn load(desc: &ProgramDesc) -> Result<Loaded, String> {
     let globals = Globals::new(data.globals.len());
     // A scratch context only for building the constants.
     let mut scratch = Ctx::new(std::ptr::null_mut(), std::ptr::null());
-    let consts: Vec<Value> =
-        data.constants.iter().map(|c| statics::promote(materialize(&mut scratch, c))).collect();
-    Ok(Loaded { data, globals, consts })
+    let consts: Vec<Value> = data
+        .constants
+        .iter()
+        .map(|c| statics::promote(materialize(&mut scratch, c)))
+        .collect();
+    Ok(Loaded {
+        data,
+        globals,
+        consts,
+    })
 }
 
 fn static_closure(code: *const u8) -> Value {
@@ -144,7 +152,13 @@ pub fn run_program(desc: &ProgramDesc, args: Vec<String>) -> i32 {
 
 /// The trampoline: calls `f` with `args` and keeps resuming until the
 /// process returns, exits or dies.
-pub fn run(ctx: &mut Ctx, desc: &ProgramDesc, loaded: &Loaded, f: Value, args: &[Value]) -> Outcome {
+pub fn run(
+    ctx: &mut Ctx,
+    desc: &ProgramDesc,
+    loaded: &Loaded,
+    f: Value,
+    args: &[Value],
+) -> Outcome {
     let mut callee = f;
     let mut argc = args.len() as u64;
     ctx.ensure_args(args.len().max(3));
@@ -167,7 +181,9 @@ pub fn run(ctx: &mut Ctx, desc: &ProgramDesc, loaded: &Loaded, f: Value, args: &
                 if ctx.heap.over_threshold() {
                     collect(ctx, &mut callee, argc as usize);
                 } else if free < ctx.need as usize {
-                    let (hp, limit) = ctx.heap.grow_nursery(ctx.hp, (ctx.need as usize).div_ceil(8));
+                    let (hp, limit) = ctx
+                        .heap
+                        .grow_nursery(ctx.hp, (ctx.need as usize).div_ceil(8));
                     ctx.hp = hp;
                     ctx.limit = limit;
                 }
@@ -175,7 +191,12 @@ pub fn run(ctx: &mut Ctx, desc: &ProgramDesc, loaded: &Loaded, f: Value, args: &
             }
             STATUS_RAISE => {
                 let obj = ctx.pending;
-                let Some(raise) = loaded.data.well_known.raise.map(|i| loaded.globals_value(i as usize)) else {
+                let Some(raise) = loaded
+                    .data
+                    .well_known
+                    .raise
+                    .map(|i| loaded.globals_value(i as usize))
+                else {
                     return Outcome::Died(obj);
                 };
                 if raise == UNBOUND {

@@ -236,7 +236,10 @@ impl Value {
     }
 
     pub fn string(self) -> String {
-        self.string_chars().iter().map(|&c| char::from_u32(c).unwrap_or('\u{fffd}')).collect()
+        self.string_chars()
+            .iter()
+            .map(|&c| char::from_u32(c).unwrap_or('\u{fffd}'))
+            .collect()
     }
 
     pub fn bytes(self) -> &'static [u8] {

@@ -1,3 +1,4 @@
+; AOT
 (define (fact n) (if (= n 0) 1 (* n (fact (- n 1)))))
 (display (fact 25)) (newline)
 (display (* 99999999999 99999999999)) (newline)

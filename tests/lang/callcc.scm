@@ -1,3 +1,4 @@
+; AOT
 (display (call/cc (lambda (k) 1))) (newline)
 (display (+ 1 (call/cc (lambda (k) (+ 10 (k 5)))))) (newline)
 (define (find-first pred l)

@@ -1,3 +1,4 @@
+; AOT
 ;; Re-entering a continuation several times (multi-shot).
 (define r (call/cc (lambda (k) k)))
 (display (if (procedure? r) "first" r)) (newline)

@@ -1,3 +1,4 @@
+; AOT
 (define area
   (case-lambda
     ((r) (* 3 r r))

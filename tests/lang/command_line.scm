@@ -1,3 +1,4 @@
+; AOT
 ; ARGS: one two
 (define args (command-line))
 (display (cdr args)) (newline)

@@ -1,3 +1,4 @@
+; AOT
 (define d (dict-set (dict-set (make-dict) 'a 1) 'b 2))
 (display (dict-ref d 'a)) (newline)
 (display (dict-ref d 'c)) (newline)

@@ -1,3 +1,4 @@
+; AOT
 (dynamic-wind
   (lambda () (display "before "))
   (lambda () (display "during "))

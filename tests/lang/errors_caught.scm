@@ -1,3 +1,4 @@
+; AOT
 (define (msg thunk)
   (guard (e ((error-object? e) (error-object-message e))
             (#t (list 'raised e)))

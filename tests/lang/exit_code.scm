@@ -1,3 +1,4 @@
+; AOT
 ; EXIT: 3
 (display "before") (newline)
 (exit 3)

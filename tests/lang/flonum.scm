@@ -1,3 +1,4 @@
+; AOT
 (display 1.5) (newline)
 (display (+ 1.5 2.25)) (newline)
 (display (* 2 0.5)) (newline)

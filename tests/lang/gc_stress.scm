@@ -1,3 +1,4 @@
+; AOT
 (define (build n acc) (if (= n 0) acc (build (- n 1) (cons n acc))))
 (define (repeat k total)
   (if (= k 0)

@@ -1,3 +1,4 @@
+; AOT
 ;; A generator from re-entrant continuations, without mutation: each step
 ;; hands back a value and the continuation that resumes the producer, and
 ;; the consumer passes its own continuation on each resumption.

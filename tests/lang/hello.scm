@@ -1,2 +1,3 @@
+; AOT
 (display "Hello, world!")
 (newline)

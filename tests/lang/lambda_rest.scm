@@ -1,3 +1,4 @@
+; AOT
 (display ((lambda args args) 1 2)) (newline)
 (display ((lambda (a b . c) (list a b c)) 1 2 3 4)) (newline)
 (display ((lambda (a b . c) (list a b c)) 1 2)) (newline)

@@ -1,3 +1,4 @@
+; AOT
 (define-syntax swap-list
   (syntax-rules ()
     ((_ a b) (let ((tmp a)) (list b tmp)))))

@@ -1,3 +1,4 @@
+; AOT
 (define (describe x)
   (match x
     (() 'empty)

@@ -1,3 +1,4 @@
+; AOT
 (define p (make-parameter 10))
 (define q (make-parameter 5 (lambda (x) (* x 2))))
 (display (p)) (newline)

@@ -1,3 +1,4 @@
+; AOT
 (define p (delay (begin (display "computing ") 42)))
 (display (force p)) (newline)
 (display (force p)) (newline)

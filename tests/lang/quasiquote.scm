@@ -1,3 +1,4 @@
+; AOT
 (define x 5)
 (define l '(a b))
 (display `(x ,x)) (newline)

@@ -1,3 +1,4 @@
+; AOT
 (define-record-type point (make-point x y) point? (x point-x) (y point-y))
 (define-record-type <node> (make-node val next) node? (val node-val) (next node-next))
 (define p (make-point 1 2))

@@ -1,3 +1,4 @@
+; AOT
 (define s "hello")
 (display (string-length s)) (newline)
 (display (string-ref s 1)) (newline)

@@ -1,3 +1,4 @@
+; AOT
 (define (count n) (if (= n 0) 'done (count (- n 1))))
 (display (count 10000000)) (newline)
 (define (ping n) (if (= n 0) 'ping-done (pong (- n 1))))

@@ -1,3 +1,4 @@
+; AOT
 ; EXIT: 70
 ; STDERR: error: car: expected a pair
 (display "start") (newline)

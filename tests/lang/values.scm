@@ -1,3 +1,4 @@
+; AOT
 (call-with-values (lambda () (values 1 2 3)) (lambda (a b c) (display (list a b c)) (newline)))
 (call-with-values (lambda () (values)) (lambda args (display args) (newline)))
 (let-values (((a b) (values 1 2)) ((c) (values 3))) (display (list a b c)) (newline))

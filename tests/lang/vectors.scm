@@ -1,3 +1,4 @@
+; AOT
 (define v (vector 1 2 3))
 (display v) (newline)
 (display (vector-ref v 0)) (newline)

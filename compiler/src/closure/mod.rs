@@ -44,10 +44,21 @@ struct Conv<'a> {
 }
 
 pub fn closure_convert(p: crate::cps::Program) -> Program {
-    let mut c = Conv { functions: Vec::new(), vars: &p.vars, globals: &p.globals, constants: &p.constants };
+    let mut c = Conv {
+        functions: Vec::new(),
+        vars: &p.vars,
+        globals: &p.globals,
+        constants: &p.constants,
+    };
     let (main, _) = c.lambda(p.main);
     let functions = c.functions;
-    Program { functions, main, constants: p.constants, globals: p.globals, vars: p.vars }
+    Program {
+        functions,
+        main,
+        constants: p.constants,
+        globals: p.globals,
+        vars: p.vars,
+    }
 }
 
 impl Conv<'_> {
@@ -60,7 +71,16 @@ impl Conv<'_> {
         }
         let free: Vec<VarId> = fv.into_iter().collect();
         let id = self.functions.len() as FuncId;
-        let mut f = Function { id, name: l.name, kind: l.kind, params: l.params, rest: l.rest, free: free.clone(), body, code_id: 0 };
+        let mut f = Function {
+            id,
+            name: l.name,
+            kind: l.kind,
+            params: l.params,
+            rest: l.rest,
+            free: free.clone(),
+            body,
+            code_id: 0,
+        };
         f.code_id = self.code_id(&f);
         self.functions.push(f);
         (id, free)
@@ -82,7 +102,11 @@ impl Conv<'_> {
             Term::Let(v, Value::Lambda(l), body) => {
                 let (f, free) = self.lambda(*l);
                 let body = self.term(*body);
-                Term::Let(v, Value::Closure(f, free.into_iter().map(Atom::Var).collect()), Box::new(body))
+                Term::Let(
+                    v,
+                    Value::Closure(f, free.into_iter().map(Atom::Var).collect()),
+                    Box::new(body),
+                )
             }
             Term::Let(v, val, body) => Term::Let(v, val, Box::new(self.term(*body))),
             Term::LetRec(binds, body) => {
@@ -98,15 +122,32 @@ impl Conv<'_> {
                 if l.rest.is_none() && !escapes(&body, k) {
                     let jbody = self.term(l.body);
                     let then = to_jumps(body, k, l.params.len());
-                    return Term::LetJoin { j: k, params: l.params, body: Box::new(jbody), then: Box::new(then) };
+                    return Term::LetJoin {
+                        j: k,
+                        params: l.params,
+                        body: Box::new(jbody),
+                        then: Box::new(then),
+                    };
                 }
                 let (f, free) = self.lambda(*l);
-                Term::Let(k, Value::Closure(f, free.into_iter().map(Atom::Var).collect()), Box::new(body))
+                Term::Let(
+                    k,
+                    Value::Closure(f, free.into_iter().map(Atom::Var).collect()),
+                    Box::new(body),
+                )
             }
             Term::If(c, a, b) => Term::If(c, Box::new(self.term(*a)), Box::new(self.term(*b))),
-            Term::LetJoin { j, params, body, then } => {
-                Term::LetJoin { j, params, body: Box::new(self.term(*body)), then: Box::new(self.term(*then)) }
-            }
+            Term::LetJoin {
+                j,
+                params,
+                body,
+                then,
+            } => Term::LetJoin {
+                j,
+                params,
+                body: Box::new(self.term(*body)),
+                then: Box::new(self.term(*then)),
+            },
             other => other,
         }
     }
@@ -128,11 +169,18 @@ fn escapes(t: &Term, k: VarId) -> bool {
             };
             here || escapes(body, k)
         }
-        Term::LetRecClosures(binds, body) => binds.iter().any(|(_, _, free)| any(free)) || escapes(body, k),
+        Term::LetRecClosures(binds, body) => {
+            binds.iter().any(|(_, _, free)| any(free)) || escapes(body, k)
+        }
         Term::LetJoin { body, then, .. } => escapes(body, k) || escapes(then, k),
         Term::Jump(_, args) => any(args),
         Term::App { f, k: kk, args } => is_k(f) || is_k(kk) || any(args),
-        Term::Apply { f, k: kk, args, list } => is_k(f) || is_k(kk) || any(args) || is_k(list),
+        Term::Apply {
+            f,
+            k: kk,
+            args,
+            list,
+        } => is_k(f) || is_k(kk) || any(args) || is_k(list),
         Term::Cont { k: _, args } => any(args),
         Term::ContApply { k: kk, list } => is_k(kk) || is_k(list),
         Term::If(c, a, b) => is_k(c) || escapes(a, k) || escapes(b, k),
@@ -144,19 +192,33 @@ fn escapes(t: &Term, k: VarId) -> bool {
 /// values to the join point's arity (a continuation takes any number).
 fn to_jumps(t: Term, k: VarId, arity: usize) -> Term {
     match t {
-        Term::Cont { k: Atom::Var(kk), mut args } if kk == k => {
+        Term::Cont {
+            k: Atom::Var(kk),
+            mut args,
+        } if kk == k => {
             args.resize(arity, crate::cps::convert::UNSPEC);
             Term::Jump(k, args)
         }
         Term::Let(v, val, body) => Term::Let(v, val, Box::new(to_jumps(*body, k, arity))),
-        Term::LetRecClosures(b, body) => Term::LetRecClosures(b, Box::new(to_jumps(*body, k, arity))),
-        Term::LetJoin { j, params, body, then } => Term::LetJoin {
+        Term::LetRecClosures(b, body) => {
+            Term::LetRecClosures(b, Box::new(to_jumps(*body, k, arity)))
+        }
+        Term::LetJoin {
+            j,
+            params,
+            body,
+            then,
+        } => Term::LetJoin {
             j,
             params,
             body: Box::new(to_jumps(*body, k, arity)),
             then: Box::new(to_jumps(*then, k, arity)),
         },
-        Term::If(c, a, b) => Term::If(c, Box::new(to_jumps(*a, k, arity)), Box::new(to_jumps(*b, k, arity))),
+        Term::If(c, a, b) => Term::If(
+            c,
+            Box::new(to_jumps(*a, k, arity)),
+            Box::new(to_jumps(*b, k, arity)),
+        ),
         other => other,
     }
 }
@@ -179,7 +241,9 @@ fn collect(t: &Term, bound: &mut BTreeSet<VarId>, used: &mut BTreeSet<VarId>) {
         Term::Let(v, val, body) => {
             match val {
                 Value::Atom(a) => atom(a, used),
-                Value::Prim(_, args) | Value::Closure(_, args) => args.iter().for_each(|a| atom(a, used)),
+                Value::Prim(_, args) | Value::Closure(_, args) => {
+                    args.iter().for_each(|a| atom(a, used))
+                }
                 Value::Global(_) | Value::Lambda(_) => {}
             }
             bound.insert(*v);
@@ -192,7 +256,12 @@ fn collect(t: &Term, bound: &mut BTreeSet<VarId>, used: &mut BTreeSet<VarId>) {
             }
             collect(body, bound, used);
         }
-        Term::LetJoin { j, params, body, then } => {
+        Term::LetJoin {
+            j,
+            params,
+            body,
+            then,
+        } => {
             bound.insert(*j);
             bound.extend(params.iter().copied());
             collect(body, bound, used);
@@ -228,15 +297,26 @@ fn collect(t: &Term, bound: &mut BTreeSet<VarId>, used: &mut BTreeSet<VarId>) {
 }
 
 fn print_function_with(pr: &mut Printer, f: &Function) -> String {
-    let lam = Lambda { kind: f.kind, params: f.params.clone(), rest: f.rest, body: f.body.clone(), name: f.name.clone() };
-    let free: Vec<String> = f.free.iter().map(|v| {
-        let mut s = String::new();
-        std::mem::swap(&mut pr.out, &mut s);
-        pr.atom(&Atom::Var(*v));
-        std::mem::swap(&mut pr.out, &mut s);
-        s
-    }).collect();
-    pr.out.push_str(&format!("(function F{} [{}] ", f.id, free.join(" ")));
+    let lam = Lambda {
+        kind: f.kind,
+        params: f.params.clone(),
+        rest: f.rest,
+        body: f.body.clone(),
+        name: f.name.clone(),
+    };
+    let free: Vec<String> = f
+        .free
+        .iter()
+        .map(|v| {
+            let mut s = String::new();
+            std::mem::swap(&mut pr.out, &mut s);
+            pr.atom(&Atom::Var(*v));
+            std::mem::swap(&mut pr.out, &mut s);
+            s
+        })
+        .collect();
+    pr.out
+        .push_str(&format!("(function F{} [{}] ", f.id, free.join(" ")));
     if pr.normalized.is_some() {
         pr.out = format!("(function [{}] ", free.join(" "));
     }
@@ -260,8 +340,15 @@ pub fn print_program(p: &Program) -> String {
 /// Checks every function (debug builds run this after closure conversion).
 pub fn check(p: &Program) -> Result<(), String> {
     for f in &p.functions {
-        let lam = Lambda { kind: f.kind, params: f.params.clone(), rest: f.rest, body: f.body.clone(), name: f.name.clone() };
-        crate::cps::check::check_lambda(&lam, true, &f.free).map_err(|e| format!("function {} ({}): {e}", f.id, f.name))?;
+        let lam = Lambda {
+            kind: f.kind,
+            params: f.params.clone(),
+            rest: f.rest,
+            body: f.body.clone(),
+            name: f.name.clone(),
+        };
+        crate::cps::check::check_lambda(&lam, true, &f.free)
+            .map_err(|e| format!("function {} ({}): {e}", f.id, f.name))?;
     }
     Ok(())
 }

@@ -35,12 +35,18 @@ fn tail_sig<M: Module>(m: &M) -> ir::Signature {
 
 /// Lowers every function of `p` into `module`. When `clif` is given, the
 /// Cranelift IR of each function is appended to it.
-pub fn lower_program<M: Module>(module: &mut M, p: &Program, mut clif: Option<&mut String>) -> Result<Lowered, String> {
+pub fn lower_program<M: Module>(
+    module: &mut M,
+    p: &Program,
+    mut clif: Option<&mut String>,
+) -> Result<Lowered, String> {
     let tsig = tail_sig(module);
     let mut functions = Vec::new();
     for f in &p.functions {
         let name = format!("tm_code_{:016x}_{}", f.code_id, f.id);
-        let id = module.declare_function(&name, Linkage::Local, &tsig).map_err(|e| e.to_string())?;
+        let id = module
+            .declare_function(&name, Linkage::Local, &tsig)
+            .map_err(|e| e.to_string())?;
         functions.push(id);
     }
     let mut rt = RuntimeImports::default();
@@ -57,21 +63,41 @@ pub fn lower_program<M: Module>(module: &mut M, p: &Program, mut clif: Option<&m
             l.b.finalize(frontend);
         }
         if let Some(out) = clif.as_deref_mut() {
-            out.push_str(&format!(";; {} (code id {:016x})\n{}\n", f.name, f.code_id, cctx.func.display()));
+            out.push_str(&format!(
+                ";; {} (code id {:016x})\n{}\n",
+                f.name,
+                f.code_id,
+                cctx.func.display()
+            ));
         }
-        module.define_function(*id, &mut cctx).map_err(|e| format!("{} in {}: {e:?}", f.name, f.name))?;
+        module
+            .define_function(*id, &mut cctx)
+            .map_err(|e| format!("{} in {}: {e:?}", f.name, f.name))?;
         module.clear_context(&mut cctx);
     }
     let halt = status_function(module, &tsig, "tm_halt", STATUS_DONE, &mut fctx)?;
     let raise_return = status_function(module, &tsig, "tm_raise_return", STATUS_DIED, &mut fctx)?;
     let entry = entry_wrapper(module, &tsig, &mut fctx)?;
-    Ok(Lowered { functions, entry, halt, raise_return })
+    Ok(Lowered {
+        functions,
+        entry,
+        halt,
+        raise_return,
+    })
 }
 
 /// A tail function that only returns `status` to the trampoline.
-fn status_function<M: Module>(m: &mut M, sig: &ir::Signature, name: &str, status: u64, fctx: &mut FunctionBuilderContext) -> Result<FuncId, String> {
+fn status_function<M: Module>(
+    m: &mut M,
+    sig: &ir::Signature,
+    name: &str,
+    status: u64,
+    fctx: &mut FunctionBuilderContext,
+) -> Result<FuncId, String> {
     let frontend = m.target_config();
-    let id = m.declare_function(name, Linkage::Local, sig).map_err(|e| e.to_string())?;
+    let id = m
+        .declare_function(name, Linkage::Local, sig)
+        .map_err(|e| e.to_string())?;
     let mut c = m.make_context();
     c.func.signature = sig.clone();
     {
@@ -90,14 +116,20 @@ fn status_function<M: Module>(m: &mut M, sig: &ir::Signature, name: &str, status
 
 /// The function the runtime enters compiled code through: the platform's
 /// C calling convention outside, a `Tail` call inside.
-fn entry_wrapper<M: Module>(m: &mut M, tsig: &ir::Signature, fctx: &mut FunctionBuilderContext) -> Result<FuncId, String> {
+fn entry_wrapper<M: Module>(
+    m: &mut M,
+    tsig: &ir::Signature,
+    fctx: &mut FunctionBuilderContext,
+) -> Result<FuncId, String> {
     let frontend = m.target_config();
     let mut sig = m.make_signature();
     for _ in 0..7 {
         sig.params.push(AbiParam::new(I64));
     }
     sig.returns.push(AbiParam::new(I64));
-    let id = m.declare_function("tm_entry", Linkage::Local, &sig).map_err(|e| e.to_string())?;
+    let id = m
+        .declare_function("tm_entry", Linkage::Local, &sig)
+        .map_err(|e| e.to_string())?;
     let mut c = m.make_context();
     c.func.signature = sig;
     {
@@ -108,7 +140,9 @@ fn entry_wrapper<M: Module>(m: &mut M, tsig: &ir::Signature, fctx: &mut Function
         b.seal_block(blk);
         let ps = b.block_params(blk).to_vec();
         let sref = b.import_signature(tsig.clone());
-        let call = b.ins().call_indirect(sref, ps[1], &[ps[0], ps[2], ps[3], ps[4], ps[5], ps[6]]);
+        let call = b
+            .ins()
+            .call_indirect(sref, ps[1], &[ps[0], ps[2], ps[3], ps[4], ps[5], ps[6]]);
         let r = b.inst_results(call)[0];
         b.ins().return_(&[r]);
         b.finalize(frontend);
@@ -135,7 +169,11 @@ fn alloc_bytes(t: &Term) -> i64 {
             here + alloc_bytes(body)
         }
         Term::LetRecClosures(binds, body) => {
-            binds.iter().map(|(_, _, free)| 8 * (2 + free.len() as i64)).sum::<i64>() + alloc_bytes(body)
+            binds
+                .iter()
+                .map(|(_, _, free)| 8 * (2 + free.len() as i64))
+                .sum::<i64>()
+                + alloc_bytes(body)
         }
         Term::LetJoin { body, then, .. } => alloc_bytes(body) + alloc_bytes(then),
         Term::If(_, a, b) => alloc_bytes(a) + alloc_bytes(b),
@@ -167,7 +205,13 @@ fn flags() -> MemFlagsData {
 }
 
 impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
-    fn new(mut b: FunctionBuilder<'b>, module: &'a mut M, functions: &'a [FuncId], rt: &'a mut RuntimeImports, _f: &Function) -> Self {
+    fn new(
+        mut b: FunctionBuilder<'b>,
+        module: &'a mut M,
+        functions: &'a [FuncId],
+        rt: &'a mut RuntimeImports,
+        _f: &Function,
+    ) -> Self {
         let tail_sig = b.import_signature(tail_sig(module));
         let hp = b.declare_var(I64);
         let placeholder = ir::Value::from_u32(0);
@@ -213,7 +257,10 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                     sig.params.push(AbiParam::new(I64));
                 }
                 sig.returns.push(AbiParam::new(I64));
-                let id = self.module.declare_function(symbol, Linkage::Import, &sig).map_err(|e| e.to_string())?;
+                let id = self
+                    .module
+                    .declare_function(symbol, Linkage::Import, &sig)
+                    .map_err(|e| e.to_string())?;
                 self.rt.ids.insert(symbol, id);
                 id
             }
@@ -260,7 +307,10 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
     /// Branches to the raise exit when `v` is the EXCEPTION marker.
     fn check_exception(&mut self, v: ir::Value) {
         let exit = self.raise_exit();
-        let is_exc = self.b.ins().icmp_imm_s(IntCC::Equal, v, rv::EXCEPTION.0 as i64);
+        let is_exc = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::Equal, v, rv::EXCEPTION.0 as i64);
         let cont = self.b.create_block();
         self.b.ins().brif(is_exc, exit, &[], cont, &[]);
         self.b.switch_to_block(cont);
@@ -269,7 +319,10 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
 
     fn atom(&mut self, a: &Atom) -> Result<ir::Value, String> {
         Ok(match a {
-            Atom::Var(v) => *self.vars.get(v).ok_or_else(|| format!("internal: variable {v} has no value"))?,
+            Atom::Var(v) => *self
+                .vars
+                .get(v)
+                .ok_or_else(|| format!("internal: variable {v} has no value"))?,
             Atom::Imm(w) => self.iconst(*w as i64),
             Atom::Const(i) => {
                 let base = self.load(self.ctx, OFFSET_CONSTS);
@@ -323,7 +376,9 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         let nparams = f.params.len() as i64;
         if f.kind == LambdaKind::Proc {
             let bad = if f.rest.is_some() {
-                self.b.ins().icmp_imm_s(IntCC::UnsignedLessThan, argc, nparams)
+                self.b
+                    .ins()
+                    .icmp_imm_s(IntCC::UnsignedLessThan, argc, nparams)
             } else {
                 self.b.ins().icmp_imm_s(IntCC::NotEqual, argc, nparams)
             };
@@ -351,7 +406,10 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
             };
             if f.kind == LambdaKind::Cont {
                 // A continuation accepts any number of values.
-                let present = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThan, argc, i as i64);
+                let present = self
+                    .b
+                    .ins()
+                    .icmp_imm_s(IntCC::UnsignedGreaterThan, argc, i as i64);
                 v = self.b.ins().select(present, v, unspec);
             }
             self.vars.insert(*p, v);
@@ -435,7 +493,12 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                 self.b.seal_block(eb);
                 self.term(b)
             }
-            Term::LetJoin { j, params, body, then } => {
+            Term::LetJoin {
+                j,
+                params,
+                body,
+                then,
+            } => {
                 let jb = self.b.create_block();
                 for _ in params {
                     self.b.append_block_param(jb, I64);
@@ -451,8 +514,14 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                 self.term(body)
             }
             Term::Jump(j, args) => {
-                let jb = *self.joins.get(j).ok_or("internal: jump to an unknown join point")?;
-                let vals = args.iter().map(|a| self.atom(a).map(BlockArg::Value)).collect::<Result<Vec<_>, _>>()?;
+                let jb = *self
+                    .joins
+                    .get(j)
+                    .ok_or("internal: jump to an unknown join point")?;
+                let vals = args
+                    .iter()
+                    .map(|a| self.atom(a).map(BlockArg::Value))
+                    .collect::<Result<Vec<_>, _>>()?;
                 self.b.ins().jump(jb, &vals);
                 Ok(())
             }
@@ -467,7 +536,10 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
             }
             Term::Cont { k, args } => {
                 let kv = self.atom(k)?;
-                let vals = args.iter().map(|a| self.atom(a)).collect::<Result<Vec<_>, _>>()?;
+                let vals = args
+                    .iter()
+                    .map(|a| self.atom(a))
+                    .collect::<Result<Vec<_>, _>>()?;
                 self.tail_call(kv, &vals)
             }
             Term::Apply { f, k, args, list } => {
@@ -485,7 +557,9 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                 let lv = self.atom(list)?;
                 self.spread_call(kv, &[], lv)
             }
-            Term::LetRec(..) | Term::LetCont(..) => Err("internal: lambda left after closure conversion".into()),
+            Term::LetRec(..) | Term::LetCont(..) => {
+                Err("internal: lambda left after closure conversion".into())
+            }
         }
     }
 
@@ -510,7 +584,10 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         // Branch-free: the header is read only when the tag says pointer;
         // otherwise from a harmless address (the context).
         let tag = self.b.ins().band_imm_s(v, rv::TAG_MASK as i64);
-        let is_ptr = self.b.ins().icmp_imm_s(IntCC::Equal, tag, rv::TAG_PTR as i64);
+        let is_ptr = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::Equal, tag, rv::TAG_PTR as i64);
         let addr = self.b.ins().iadd_imm_s(v, -1);
         let safe = self.b.ins().select(is_ptr, addr, self.ctx);
         let h = self.load(safe, 0);
@@ -532,12 +609,21 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         let argc = self.iconst(vals.len() as i64);
         let code = self.load(callee, 7);
         self.sync_hp();
-        self.b.ins().return_call_indirect(self.tail_sig, code, &[self.ctx, callee, argc, r0, r1, r2]);
+        self.b.ins().return_call_indirect(
+            self.tail_sig,
+            code,
+            &[self.ctx, callee, argc, r0, r1, r2],
+        );
         Ok(())
     }
 
     /// Calls `callee` with `vals` followed by the elements of `list`.
-    fn spread_call(&mut self, callee: ir::Value, vals: &[ir::Value], list: ir::Value) -> Result<(), String> {
+    fn spread_call(
+        &mut self,
+        callee: ir::Value,
+        vals: &[ir::Value],
+        list: ir::Value,
+    ) -> Result<(), String> {
         let args = self.load(self.ctx, OFFSET_ARGS);
         for (i, v) in vals.iter().enumerate() {
             self.store(*v, args, 8 * i as i32);
@@ -557,7 +643,11 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         let r2 = self.load(args, 16);
         let code = self.load(callee, 7);
         self.sync_hp();
-        self.b.ins().return_call_indirect(self.tail_sig, code, &[self.ctx, callee, argc, r0, r1, r2]);
+        self.b.ins().return_call_indirect(
+            self.tail_sig,
+            code,
+            &[self.ctx, callee, argc, r0, r1, r2],
+        );
         Ok(())
     }
 
@@ -573,7 +663,10 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
             Value::Global(i) => {
                 let base = self.load(self.ctx, OFFSET_GLOBALS);
                 let x = self.load(base, 8 * *i as i32);
-                let unbound = self.b.ins().icmp_imm_s(IntCC::Equal, x, rv::UNBOUND.0 as i64);
+                let unbound = self
+                    .b
+                    .ins()
+                    .icmp_imm_s(IntCC::Equal, x, rv::UNBOUND.0 as i64);
                 let bad = self.b.create_block();
                 let ok = self.b.create_block();
                 self.b.ins().brif(unbound, bad, &[], ok, &[]);
@@ -588,7 +681,10 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                 Ok(x)
             }
             Value::Closure(f, free) => {
-                let vals = free.iter().map(|a| self.atom(a)).collect::<Result<Vec<_>, _>>()?;
+                let vals = free
+                    .iter()
+                    .map(|a| self.atom(a))
+                    .collect::<Result<Vec<_>, _>>()?;
                 let (p, v) = self.closure(*f, vals.len())?;
                 for (i, x) in vals.iter().enumerate() {
                     self.store(*x, p, 16 + 8 * i as i32);
@@ -597,7 +693,10 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
             }
             Value::Lambda(_) => Err("internal: lambda left after closure conversion".into()),
             Value::Prim(p, args) => {
-                let vals = args.iter().map(|a| self.atom(a)).collect::<Result<Vec<_>, _>>()?;
+                let vals = args
+                    .iter()
+                    .map(|a| self.atom(a))
+                    .collect::<Result<Vec<_>, _>>()?;
                 self.prim(*p, &vals)
             }
         }
@@ -613,7 +712,13 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
 
     /// `fast` computes the result when `guard` holds; otherwise the
     /// runtime function of `p` does. Returns the merged result.
-    fn guarded(&mut self, p: Prim, vals: &[ir::Value], guard: ir::Value, fast: impl FnOnce(&mut Self) -> (ir::Value, Option<ir::Value>)) -> Result<ir::Value, String> {
+    fn guarded(
+        &mut self,
+        p: Prim,
+        vals: &[ir::Value],
+        guard: ir::Value,
+        fast: impl FnOnce(&mut Self) -> (ir::Value, Option<ir::Value>),
+    ) -> Result<ir::Value, String> {
         let fast_b = self.b.create_block();
         let slow_b = self.b.create_block();
         let join = self.b.create_block();
@@ -624,7 +729,9 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         let (r, overflow) = fast(self);
         match overflow {
             Some(of) => {
-                self.b.ins().brif(of, slow_b, &[], join, &[BlockArg::Value(r)]);
+                self.b
+                    .ins()
+                    .brif(of, slow_b, &[], join, &[BlockArg::Value(r)]);
             }
             None => {
                 self.b.ins().jump(join, &[BlockArg::Value(r)]);
@@ -675,7 +782,11 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                 Ok(self.bool_value(c))
             }
             "%null?" | "%not" => {
-                let what = if name == "%null?" { rv::NULL.0 } else { rv::FALSE.0 };
+                let what = if name == "%null?" {
+                    rv::NULL.0
+                } else {
+                    rv::FALSE.0
+                };
                 let c = self.b.ins().icmp_imm_s(IntCC::Equal, v[0], what as i64);
                 Ok(self.bool_value(c))
             }
@@ -689,15 +800,26 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                 Ok(self.bool_value(c))
             }
             "%char?" | "%symbol?" => {
-                let kind = if name == "%char?" { rv::IMM_CHAR } else { rv::IMM_SYMBOL };
+                let kind = if name == "%char?" {
+                    rv::IMM_CHAR
+                } else {
+                    rv::IMM_SYMBOL
+                };
                 let low = self.b.ins().band_imm_s(v[0], 0xff);
-                let c = self.b.ins().icmp_imm_s(IntCC::Equal, low, ((kind << 3) | rv::TAG_IMM) as i64);
+                let c =
+                    self.b
+                        .ins()
+                        .icmp_imm_s(IntCC::Equal, low, ((kind << 3) | rv::TAG_IMM) as i64);
                 Ok(self.bool_value(c))
             }
             "%add" | "%sub" => {
                 let g = self.both_fixnums(v[0], v[1]);
                 self.guarded(p, v, g, |s| {
-                    let (r, of) = if name == "%add" { s.b.ins().sadd_overflow(v[0], v[1]) } else { s.b.ins().ssub_overflow(v[0], v[1]) };
+                    let (r, of) = if name == "%add" {
+                        s.b.ins().sadd_overflow(v[0], v[1])
+                    } else {
+                        s.b.ins().ssub_overflow(v[0], v[1])
+                    };
                     (r, Some(of))
                 })
             }

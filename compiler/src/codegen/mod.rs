@@ -21,13 +21,24 @@ use termite_runtime::program::{ProgramData, WellKnown};
 /// calls need frame pointers on x86-64).
 pub fn host_isa(pic: bool) -> Result<OwnedTargetIsa, String> {
     let mut flags = settings::builder();
-    let set = |f: &mut settings::Builder, k: &str, v: &str| f.set(k, v).map_err(|e| format!("cranelift flag {k}: {e}"));
+    let set = |f: &mut settings::Builder, k: &str, v: &str| {
+        f.set(k, v).map_err(|e| format!("cranelift flag {k}: {e}"))
+    };
     set(&mut flags, "opt_level", "speed")?;
     set(&mut flags, "preserve_frame_pointers", "true")?;
     set(&mut flags, "is_pic", if pic { "true" } else { "false" })?;
-    set(&mut flags, "enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" })?;
+    set(
+        &mut flags,
+        "enable_verifier",
+        if cfg!(debug_assertions) {
+            "true"
+        } else {
+            "false"
+        },
+    )?;
     let isa = cranelift_native::builder().map_err(|e| format!("unsupported host: {e}"))?;
-    isa.finish(settings::Flags::new(flags)).map_err(|e| format!("cranelift: {e}"))
+    isa.finish(settings::Flags::new(flags))
+        .map_err(|e| format!("cranelift: {e}"))
 }
 
 /// The serialized half of the program the runtime loads.
@@ -42,7 +53,13 @@ pub fn program_data(p: &closure::Program) -> ProgramData {
         identity: h,
         constants: p.constants.clone(),
         globals: p.globals.clone(),
-        well_known: WellKnown { raise: p.globals.iter().position(|g| g == "raise").map(|i| i as u32) },
+        well_known: WellKnown {
+            raise: p
+                .globals
+                .iter()
+                .position(|g| g == "raise")
+                .map(|i| i as u32),
+        },
         code_ids: p.functions.iter().map(|f| f.code_id).collect(),
         code_names: p.functions.iter().map(|f| f.name.clone()).collect(),
     }

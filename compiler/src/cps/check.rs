@@ -13,7 +13,10 @@ pub struct Checker {
 }
 
 pub fn check_lambda(l: &Lambda, closed: bool, free: &[VarId]) -> Result<(), String> {
-    let mut c = Checker { bound: HashSet::new(), closed };
+    let mut c = Checker {
+        bound: HashSet::new(),
+        closed,
+    };
     let scope: Vec<VarId> = free.to_vec();
     for v in &scope {
         c.bound.insert(*v);
@@ -32,12 +35,19 @@ impl Checker {
 
     fn atom(&self, a: &Atom, scope: &HashSet<VarId>) -> Result<(), String> {
         match a {
-            Atom::Var(v) if !scope.contains(v) => Err(format!("variable {v} is used outside its scope")),
+            Atom::Var(v) if !scope.contains(v) => {
+                Err(format!("variable {v} is used outside its scope"))
+            }
             _ => Ok(()),
         }
     }
 
-    fn lambda(&mut self, l: &Lambda, scope: &mut HashSet<VarId>, joins: &mut Vec<VarId>) -> Result<(), String> {
+    fn lambda(
+        &mut self,
+        l: &Lambda,
+        scope: &mut HashSet<VarId>,
+        joins: &mut Vec<VarId>,
+    ) -> Result<(), String> {
         let mut inner = scope.clone();
         for p in l.params.iter().chain(l.rest.iter()) {
             self.bind(*p, &mut inner)?;
@@ -47,7 +57,12 @@ impl Checker {
         })
     }
 
-    fn term(&mut self, t: &Term, scope: &mut HashSet<VarId>, joins: &mut Vec<VarId>) -> Result<(), String> {
+    fn term(
+        &mut self,
+        t: &Term,
+        scope: &mut HashSet<VarId>,
+        joins: &mut Vec<VarId>,
+    ) -> Result<(), String> {
         let mut t = t;
         let mut scope = scope.clone();
         loop {
@@ -96,7 +111,12 @@ impl Checker {
                     }
                     t = body;
                 }
-                Term::LetJoin { j, params, body, then } => {
+                Term::LetJoin {
+                    j,
+                    params,
+                    body,
+                    then,
+                } => {
                     let mut inner = scope.clone();
                     for p in params {
                         self.bind(*p, &mut inner)?;

@@ -31,7 +31,9 @@ pub struct Conv {
 pub fn immediate(c: &Constant) -> Option<u64> {
     Some(match c {
         Constant::Bool(b) => rv::Value::bool(*b).0,
-        Constant::Int(i) if (rv::FIXNUM_MIN..=rv::FIXNUM_MAX).contains(i) => rv::Value::fixnum(*i).0,
+        Constant::Int(i) if (rv::FIXNUM_MIN..=rv::FIXNUM_MAX).contains(i) => {
+            rv::Value::fixnum(*i).0
+        }
         Constant::Char(ch) => rv::Value::char(*ch).0,
         Constant::Null => rv::NULL.0,
         Constant::Unspecified => rv::UNSPECIFIED.0,
@@ -59,8 +61,19 @@ pub fn cps_convert(p: core::Program, well_known: &[&str]) -> Program {
     }
     let k = c.vars.fresh("halt");
     let body = c.cps(Core::seq(p.body), K::Var(k));
-    let main = Lambda { kind: LambdaKind::Proc, params: vec![k], rest: None, body, name: "main".into() };
-    Program { main, constants: c.constants, globals: c.globals, vars: c.vars }
+    let main = Lambda {
+        kind: LambdaKind::Proc,
+        params: vec![k],
+        rest: None,
+        body,
+        name: "main".into(),
+    };
+    Program {
+        main,
+        constants: c.constants,
+        globals: c.globals,
+        vars: c.vars,
+    }
 }
 
 impl Conv {
@@ -94,7 +107,10 @@ impl Conv {
 
     fn apply_k(&mut self, k: K, a: Atom) -> Term {
         match k {
-            K::Var(kv) => Term::Cont { k: Atom::Var(kv), args: vec![a] },
+            K::Var(kv) => Term::Cont {
+                k: Atom::Var(kv),
+                args: vec![a],
+            },
             K::Meta(f) => f(self, a),
         }
     }
@@ -115,7 +131,16 @@ impl Conv {
                 let x = self.fresh("v");
                 let body = f(self, Atom::Var(x));
                 let j = self.fresh("k");
-                (j, Some(Box::new(Lambda { kind: LambdaKind::Cont, params: vec![x], rest: None, body, name: "cont".into() })))
+                (
+                    j,
+                    Some(Box::new(Lambda {
+                        kind: LambdaKind::Cont,
+                        params: vec![x],
+                        rest: None,
+                        body,
+                        name: "cont".into(),
+                    })),
+                )
             }
         }
     }
@@ -127,7 +152,12 @@ impl Conv {
         }
     }
 
-    fn cps_list(&mut self, mut es: std::collections::VecDeque<Core>, mut acc: Vec<Atom>, k: ListK) -> Term {
+    fn cps_list(
+        &mut self,
+        mut es: std::collections::VecDeque<Core>,
+        mut acc: Vec<Atom>,
+        k: ListK,
+    ) -> Term {
         // Atoms need no continuation: take them without nesting.
         while let Some(e) = es.front() {
             match e {
@@ -160,7 +190,13 @@ impl Conv {
         let mut params = vec![k];
         params.extend(l.params);
         let body = self.cps(l.body, K::Var(k));
-        Lambda { kind: LambdaKind::Proc, params, rest: l.rest, body, name: l.name }
+        Lambda {
+            kind: LambdaKind::Proc,
+            params,
+            rest: l.rest,
+            body,
+            name: l.name,
+        }
     }
 
     fn cps(&mut self, e: Core, k: K) -> Term {
@@ -210,7 +246,15 @@ impl Conv {
                     Box::new(move |c, mut atoms| {
                         let f = atoms.remove(0);
                         let (j, lam) = c.reify(k);
-                        Conv::wrap(j, lam, Term::App { f, k: Atom::Var(j), args: atoms })
+                        Conv::wrap(
+                            j,
+                            lam,
+                            Term::App {
+                                f,
+                                k: Atom::Var(j),
+                                args: atoms,
+                            },
+                        )
                     }),
                 )
             }
@@ -220,17 +264,25 @@ impl Conv {
                 Box::new(move |c, atoms| c.bind("t", Value::Prim(p, atoms), k)),
             ),
             Core::Seq(mut es) => {
-                let Some(last) = es.pop() else { return self.apply_k(k, UNSPEC) };
+                let Some(last) = es.pop() else {
+                    return self.apply_k(k, UNSPEC);
+                };
                 if es.is_empty() {
                     return self.cps(last, k);
                 }
                 let first = es.remove(0);
                 es.push(last);
-                self.cps(first, K::Meta(Box::new(move |c, _| c.cps(Core::seq(es), k))))
+                self.cps(
+                    first,
+                    K::Meta(Box::new(move |c, _| c.cps(Core::seq(es), k))),
+                )
             }
             Core::Let(binds, body) => self.cps_let(binds.into(), *body, k),
             Core::Letrec(binds, body) => {
-                let lams = binds.into_iter().map(|(v, l)| (v, self.cps_lambda(l))).collect();
+                let lams = binds
+                    .into_iter()
+                    .map(|(v, l)| (v, self.cps_lambda(l)))
+                    .collect();
                 let body = self.cps(*body, k);
                 Term::LetRec(lams, Box::new(body))
             }
@@ -245,12 +297,23 @@ impl Conv {
                         kind: LambdaKind::Proc,
                         params: vec![k2],
                         rest: Some(vals),
-                        body: Term::ContApply { k: Atom::Var(j), list: Atom::Var(vals) },
+                        body: Term::ContApply {
+                            k: Atom::Var(j),
+                            list: Atom::Var(vals),
+                        },
                         name: "continuation".into(),
                     };
                     let r = c.fresh("kproc");
-                    let call = Term::App { f: fa, k: Atom::Var(j), args: vec![Atom::Var(r)] };
-                    Conv::wrap(j, lam, Term::Let(r, Value::Lambda(Box::new(proc_)), Box::new(call)))
+                    let call = Term::App {
+                        f: fa,
+                        k: Atom::Var(j),
+                        args: vec![Atom::Var(r)],
+                    };
+                    Conv::wrap(
+                        j,
+                        lam,
+                        Term::Let(r, Value::Lambda(Box::new(proc_)), Box::new(call)),
+                    )
                 })),
             ),
             Core::Apply(f, l) => self.cps_list(
@@ -258,7 +321,16 @@ impl Conv {
                 Vec::new(),
                 Box::new(move |c, atoms| {
                     let (j, lam) = c.reify(k);
-                    Conv::wrap(j, lam, Term::Apply { f: atoms[0], k: Atom::Var(j), args: vec![], list: atoms[1] })
+                    Conv::wrap(
+                        j,
+                        lam,
+                        Term::Apply {
+                            f: atoms[0],
+                            k: Atom::Var(j),
+                            args: vec![],
+                            list: atoms[1],
+                        },
+                    )
                 }),
             ),
             Core::Values(es) => self.cps_list(
@@ -268,7 +340,14 @@ impl Conv {
                     (1, k) => c.apply_k(k, atoms[0]),
                     (_, k) => {
                         let (j, lam) = c.reify(k);
-                        Conv::wrap(j, lam, Term::Cont { k: Atom::Var(j), args: atoms })
+                        Conv::wrap(
+                            j,
+                            lam,
+                            Term::Cont {
+                                k: Atom::Var(j),
+                                args: atoms,
+                            },
+                        )
                     }
                 }),
             ),
@@ -280,9 +359,19 @@ impl Conv {
                         K::Meta(Box::new(move |c, pa| {
                             let (j, lam) = c.reify(k);
                             let body = c.cps(l.body, K::Var(j));
-                            let cont = Lambda { kind: LambdaKind::Cont, params: l.params, rest: l.rest, body, name: "values".into() };
+                            let cont = Lambda {
+                                kind: LambdaKind::Cont,
+                                params: l.params,
+                                rest: l.rest,
+                                body,
+                                name: "values".into(),
+                            };
                             let kv = c.fresh("k");
-                            let call = Term::App { f: pa, k: Atom::Var(kv), args: vec![] };
+                            let call = Term::App {
+                                f: pa,
+                                k: Atom::Var(kv),
+                                args: vec![],
+                            };
                             Conv::wrap(j, lam, Term::LetCont(kv, Box::new(cont), Box::new(call)))
                         })),
                     );
@@ -297,11 +386,20 @@ impl Conv {
                             kind: LambdaKind::Cont,
                             params: vec![],
                             rest: Some(vals),
-                            body: Term::Apply { f: atoms[1], k: Atom::Var(j), args: vec![], list: Atom::Var(vals) },
+                            body: Term::Apply {
+                                f: atoms[1],
+                                k: Atom::Var(j),
+                                args: vec![],
+                                list: Atom::Var(vals),
+                            },
                             name: "values".into(),
                         };
                         let kv = c.fresh("k");
-                        let call = Term::App { f: atoms[0], k: Atom::Var(kv), args: vec![] };
+                        let call = Term::App {
+                            f: atoms[0],
+                            k: Atom::Var(kv),
+                            args: vec![],
+                        };
                         Conv::wrap(j, lam, Term::LetCont(kv, Box::new(cont), Box::new(call)))
                     }),
                 )
@@ -309,7 +407,12 @@ impl Conv {
         }
     }
 
-    fn cps_let(&mut self, mut binds: std::collections::VecDeque<(VarId, Core)>, body: Core, k: K) -> Term {
+    fn cps_let(
+        &mut self,
+        mut binds: std::collections::VecDeque<(VarId, Core)>,
+        body: Core,
+        k: K,
+    ) -> Term {
         match binds.pop_front() {
             None => self.cps(body, k),
             Some((v, Core::Lambda(l))) => {

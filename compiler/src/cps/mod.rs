@@ -74,13 +74,33 @@ pub enum Term {
     Let(VarId, Value, Box<Term>),
     LetRec(Vec<(VarId, Lambda)>, Box<Term>),
     LetCont(VarId, Box<Lambda>, Box<Term>),
-    App { f: Atom, k: Atom, args: Vec<Atom> },
-    Apply { f: Atom, k: Atom, args: Vec<Atom>, list: Atom },
-    Cont { k: Atom, args: Vec<Atom> },
-    ContApply { k: Atom, list: Atom },
+    App {
+        f: Atom,
+        k: Atom,
+        args: Vec<Atom>,
+    },
+    Apply {
+        f: Atom,
+        k: Atom,
+        args: Vec<Atom>,
+        list: Atom,
+    },
+    Cont {
+        k: Atom,
+        args: Vec<Atom>,
+    },
+    ContApply {
+        k: Atom,
+        list: Atom,
+    },
     If(Atom, Box<Term>, Box<Term>),
     LetRecClosures(Vec<(VarId, FuncId, Vec<Atom>)>, Box<Term>),
-    LetJoin { j: VarId, params: Vec<VarId>, body: Box<Term>, then: Box<Term> },
+    LetJoin {
+        j: VarId,
+        params: Vec<VarId>,
+        body: Box<Term>,
+        then: Box<Term>,
+    },
     Jump(VarId, Vec<Atom>),
 }
 

@@ -17,12 +17,26 @@ pub struct Printer<'a> {
     /// When set, variables print as `v0`, `v1`, … in order of appearance,
     /// and closures by their code id: the text then depends only on the
     /// function's structure (used for code ids).
-    pub normalized: Option<(std::collections::HashMap<crate::expand::core::VarId, usize>, Vec<u64>)>,
+    pub normalized: Option<(
+        std::collections::HashMap<crate::expand::core::VarId, usize>,
+        Vec<u64>,
+    )>,
 }
 
 impl<'a> Printer<'a> {
-    pub fn new(vars: &'a VarNames, globals: &'a [String], constants: &'a [termite_runtime::program::Constant]) -> Self {
-        Printer { vars, globals, constants, out: String::new(), indent: 0, normalized: None }
+    pub fn new(
+        vars: &'a VarNames,
+        globals: &'a [String],
+        constants: &'a [termite_runtime::program::Constant],
+    ) -> Self {
+        Printer {
+            vars,
+            globals,
+            constants,
+            out: String::new(),
+            indent: 0,
+            normalized: None,
+        }
     }
 
     fn var(&mut self, v: crate::expand::core::VarId) -> String {
@@ -55,7 +69,10 @@ impl<'a> Printer<'a> {
                 let n = self.var(*v);
                 self.out.push_str(&n)
             }
-            Atom::Imm(w) => self.out.push_str(&termite_runtime::print::write_string(termite_runtime::value::Value(*w)).replace('\n', "\\n")),
+            Atom::Imm(w) => self.out.push_str(
+                &termite_runtime::print::write_string(termite_runtime::value::Value(*w))
+                    .replace('\n', "\\n"),
+            ),
             Atom::Const(i) => {
                 let mut s = String::new();
                 if let Some(c) = self.constants.get(*i as usize) {
@@ -83,7 +100,7 @@ impl<'a> Printer<'a> {
         self.out.push_str(&names.join(" "));
         if let Some(r) = l.rest {
             let vn = self.var(r);
-                let _ = write!(self.out, " . {}", vn);
+            let _ = write!(self.out, " . {}", vn);
         }
         self.out.push(')');
         self.indent += 2;
@@ -102,7 +119,11 @@ impl<'a> Printer<'a> {
                 self.out.push(')');
             }
             Value::Global(g) => {
-                let name = self.globals.get(*g as usize).cloned().unwrap_or_else(|| format!("#{g}"));
+                let name = self
+                    .globals
+                    .get(*g as usize)
+                    .cloned()
+                    .unwrap_or_else(|| format!("#{g}"));
                 let _ = write!(self.out, "(global {name})");
             }
             Value::Lambda(l) => self.lambda(l),
@@ -131,7 +152,7 @@ impl<'a> Printer<'a> {
                 for (v, l) in binds {
                     self.nl();
                     let vn = self.var(*v);
-                let _ = write!(self.out, "({} ", vn);
+                    let _ = write!(self.out, "({} ", vn);
                     self.lambda(l);
                     self.out.push(')');
                 }
@@ -209,7 +230,12 @@ impl<'a> Printer<'a> {
                 self.term(body);
                 self.out.push(')');
             }
-            Term::LetJoin { j, params, body, then } => {
+            Term::LetJoin {
+                j,
+                params,
+                body,
+                then,
+            } => {
                 let names: Vec<String> = params.iter().map(|v| self.var(*v)).collect();
                 let vn = self.var(*j);
                 let _ = write!(self.out, "(letjoin {} ({})", vn, names.join(" "));

@@ -88,7 +88,11 @@ impl VarNames {
     }
 
     pub fn name(&self, v: VarId) -> String {
-        format!("{}.{}", self.0.get(v as usize).map(String::as_str).unwrap_or("?"), v)
+        format!(
+            "{}.{}",
+            self.0.get(v as usize).map(String::as_str).unwrap_or("?"),
+            v
+        )
     }
 }
 
@@ -144,7 +148,11 @@ pub fn write_constant(c: &Constant, f: &mut impl fmt::Write) -> fmt::Result {
 pub fn print_program(p: &Program) -> String {
     let mut out = String::new();
     for form in &p.body {
-        let mut pr = Printer { vars: &p.vars, out: &mut out, indent: 0 };
+        let mut pr = Printer {
+            vars: &p.vars,
+            out: &mut out,
+            indent: 0,
+        };
         pr.core(form);
         out.push('\n');
     }
@@ -195,7 +203,10 @@ impl Printer<'_> {
             Core::Const(k) => {
                 let mut s = String::new();
                 let _ = write_constant(k, &mut s);
-                if matches!(k, Constant::Sym(_) | Constant::List(..) | Constant::Vector(_)) {
+                if matches!(
+                    k,
+                    Constant::Sym(_) | Constant::List(..) | Constant::Vector(_)
+                ) {
                     self.out.push('\'');
                 }
                 self.out.push_str(&s);

@@ -116,7 +116,10 @@ pub struct Scope {
 pub type Env = Rc<Scope>;
 
 fn child(parent: &Env) -> Env {
-    Rc::new(Scope { vars: RefCell::new(HashMap::new()), parent: Some(parent.clone()) })
+    Rc::new(Scope {
+        vars: RefCell::new(HashMap::new()),
+        parent: Some(parent.clone()),
+    })
 }
 
 type R<T> = Result<T, Diagnostic>;
@@ -126,8 +129,11 @@ fn err<T>(span: Span, msg: impl Into<String>) -> R<T> {
 }
 
 fn mutation_error(span: Span, what: &str) -> Diagnostic {
-    Diagnostic::error(span, format!("`{what}` is mutation, and Termite has no mutation"))
-        .with_note("keep changing state in a process and talk to it with messages (paper section 4.6)")
+    Diagnostic::error(
+        span,
+        format!("`{what}` is mutation, and Termite has no mutation"),
+    )
+    .with_note("keep changing state in a process and talk to it with messages (paper section 4.6)")
 }
 
 /// What the expander knows about a global procedure defined by `define`.
@@ -161,9 +167,14 @@ impl Default for Expander {
 
 impl Expander {
     pub fn new() -> Expander {
-        let root = Rc::new(Scope { vars: RefCell::new(HashMap::new()), parent: None });
+        let root = Rc::new(Scope {
+            vars: RefCell::new(HashMap::new()),
+            parent: None,
+        });
         for (name, s) in SPECIALS {
-            root.vars.borrow_mut().insert(name.to_string(), Binding::Special(*s));
+            root.vars
+                .borrow_mut()
+                .insert(name.to_string(), Binding::Special(*s));
         }
         Expander {
             vars: VarNames::default(),
@@ -183,7 +194,10 @@ impl Expander {
         for f in forms {
             if let Some(items) = f.list()
                 && items.len() >= 2
-                && matches!(items[0].sym(), Some("define") | Some("define-values") | Some("define-record-type"))
+                && matches!(
+                    items[0].sym(),
+                    Some("define") | Some("define-values") | Some("define-record-type")
+                )
             {
                 let mut names = Vec::new();
                 collect_defined_names(&items[1..], items[0].sym().unwrap_or(""), &mut names);
@@ -205,7 +219,8 @@ impl Expander {
                     let name = self.lib_name(strip(&name).to_string());
                     if !stdlib {
                         // A program's own definition replaces a library macro of that name.
-                        let shadows = matches!(self.root.vars.borrow().get(&name), Some(Binding::Macro(_)));
+                        let shadows =
+                            matches!(self.root.vars.borrow().get(&name), Some(Binding::Macro(_)));
                         if shadows {
                             self.root.vars.borrow_mut().remove(&name);
                         }
@@ -214,14 +229,23 @@ impl Expander {
                     if let Core::Lambda(l) = &value
                         && stdlib
                     {
-                        self.stdlib_arity.insert(name.clone(), Arity { required: l.params.len(), rest: l.rest.is_some() });
+                        self.stdlib_arity.insert(
+                            name.clone(),
+                            Arity {
+                                required: l.params.len(),
+                                rest: l.rest.is_some(),
+                            },
+                        );
                     }
                     let _ = span;
                     self.defined.insert(name.clone());
                     out.push(Core::Define(name, Box::new(value)));
                 }
                 Form::DefineSyntax(name, mac) => {
-                    self.root.vars.borrow_mut().insert(strip(&name).to_string(), Binding::Macro(mac));
+                    self.root
+                        .vars
+                        .borrow_mut()
+                        .insert(strip(&name).to_string(), Binding::Macro(mac));
                 }
                 Form::Expr(d) => out.push(self.expand(&d, &env)?),
             }
@@ -230,12 +254,18 @@ impl Expander {
     }
 
     pub fn finish(self, body: Vec<Core>) -> Program {
-        Program { body, vars: self.vars }
+        Program {
+            body,
+            vars: self.vars,
+        }
     }
 
     /// The first reference to a global that nothing defines.
     pub fn first_unbound(&self) -> Option<(String, Span)> {
-        self.referenced.iter().find(|(g, _)| !self.defined.contains(g)).cloned()
+        self.referenced
+            .iter()
+            .find(|(g, _)| !self.defined.contains(g))
+            .cloned()
     }
 
     fn resolve(&self, name: &str, env: &Env) -> Binding {
@@ -271,7 +301,9 @@ impl Expander {
             return err(d.span, format!("expected a variable name, found `{d}`"));
         };
         let v = self.vars.fresh(strip(name));
-        env.vars.borrow_mut().insert(name.to_string(), Binding::Local(v));
+        env.vars
+            .borrow_mut()
+            .insert(name.to_string(), Binding::Local(v));
         Ok(v)
     }
 
@@ -280,9 +312,15 @@ impl Expander {
     fn classify(&mut self, form: &Datum, env: &Env) -> R<Form> {
         let mut form = form.clone();
         loop {
-            let Some(items) = form.list().map(<[Datum]>::to_vec) else { return Ok(Form::Expr(form)) };
-            let Some(head) = items.first() else { return Ok(Form::Expr(form)) };
-            let Some(hname) = head.sym() else { return Ok(Form::Expr(form)) };
+            let Some(items) = form.list().map(<[Datum]>::to_vec) else {
+                return Ok(Form::Expr(form));
+            };
+            let Some(head) = items.first() else {
+                return Ok(Form::Expr(form));
+            };
+            let Some(hname) = head.sym() else {
+                return Ok(Form::Expr(form));
+            };
             match self.resolve(hname, env) {
                 Binding::Macro(m) => {
                     form = self.expand_macro(&m, &form)?;
@@ -294,7 +332,10 @@ impl Expander {
                 }
                 Binding::Special(Special::DefineSyntax) => {
                     if items.len() != 3 {
-                        return err(form.span, "bad syntax: expected (define-syntax name (syntax-rules ...))");
+                        return err(
+                            form.span,
+                            "bad syntax: expected (define-syntax name (syntax-rules ...))",
+                        );
                     }
                     let Some(name) = items[1].sym() else {
                         return err(items[1].span, "bad syntax: define-syntax needs a name");
@@ -304,7 +345,9 @@ impl Expander {
                 }
                 Binding::Special(Special::DefineValues) => {
                     form = self.define_values(&form, &items)?;
-                    return Ok(Form::Begin(form.list().map(|x| x[1..].to_vec()).unwrap_or_default()));
+                    return Ok(Form::Begin(
+                        form.list().map(|x| x[1..].to_vec()).unwrap_or_default(),
+                    ));
                 }
                 Binding::Special(Special::DefineRecordType) => {
                     return Ok(Form::Begin(self.define_record_type(&form, &items)?));
@@ -317,17 +360,27 @@ impl Expander {
     fn expand_macro(&mut self, m: &Rc<Macro>, form: &Datum) -> R<Datum> {
         let mark = self.marks.len();
         self.marks.push(m.env.clone());
-        m.expand(form, mark).map_err(|e| Diagnostic::error(form.span, e))
+        m.expand(form, mark)
+            .map_err(|e| Diagnostic::error(form.span, e))
     }
 
     fn parse_define(&mut self, form: &Datum, items: &[Datum], _env: &Env) -> R<(String, Datum)> {
         if items.len() < 2 {
-            return err(form.span, "bad syntax: expected (define name value) or (define (name arg ...) body ...)");
+            return err(
+                form.span,
+                "bad syntax: expected (define name value) or (define (name arg ...) body ...)",
+            );
         }
         match &items[1].kind {
             DatumKind::Sym(name) => {
                 let init = match items.len() {
-                    2 => Datum { kind: DatumKind::List(vec![sym("quote", form.span), sym("#!unspecified", form.span)], None), span: form.span },
+                    2 => Datum {
+                        kind: DatumKind::List(
+                            vec![sym("quote", form.span), sym("#!unspecified", form.span)],
+                            None,
+                        ),
+                        span: form.span,
+                    },
                     3 => items[2].clone(),
                     _ => return err(form.span, "bad syntax: (define name value) takes one value"),
                 };
@@ -339,30 +392,55 @@ impl Expander {
                 }
                 // (define ((curried a) b) ...) is (define (curried a) (lambda (b) ...)).
                 let name_part = &sig[0];
-                let params = Datum { kind: DatumKind::dotted_or_list(sig[1..].to_vec(), rest.as_deref().cloned()), span: items[1].span };
+                let params = Datum {
+                    kind: DatumKind::dotted_or_list(sig[1..].to_vec(), rest.as_deref().cloned()),
+                    span: items[1].span,
+                };
                 let mut lam = vec![sym("named-lambda", form.span)];
                 let target_name = match name_part.sym() {
                     Some(n) => n.to_string(),
                     None => "lambda".to_string(),
                 };
-                lam.push(Datum { kind: DatumKind::dotted_or_list(vec![sym(&target_name, name_part.span)], Some(params)).flatten(), span: items[1].span });
+                lam.push(Datum {
+                    kind: DatumKind::dotted_or_list(
+                        vec![sym(&target_name, name_part.span)],
+                        Some(params),
+                    )
+                    .flatten(),
+                    span: items[1].span,
+                });
                 lam.extend(items[2..].iter().cloned());
-                let lam = Datum { kind: DatumKind::List(lam, None), span: form.span };
+                let lam = Datum {
+                    kind: DatumKind::List(lam, None),
+                    span: form.span,
+                };
                 if name_part.sym().is_some() {
                     Ok((target_name, lam))
                 } else {
-                    let inner = Datum { kind: DatumKind::List(vec![sym("define", form.span), name_part.clone(), lam], None), span: form.span };
+                    let inner = Datum {
+                        kind: DatumKind::List(
+                            vec![sym("define", form.span), name_part.clone(), lam],
+                            None,
+                        ),
+                        span: form.span,
+                    };
                     let inner_items = inner.list().map(<[Datum]>::to_vec).unwrap_or_default();
                     self.parse_define(&inner, &inner_items, _env)
                 }
             }
-            _ => err(items[1].span, "bad syntax: define needs a name or (name arg ...)"),
+            _ => err(
+                items[1].span,
+                "bad syntax: define needs a name or (name arg ...)",
+            ),
         }
     }
 
     fn parse_transformer(&mut self, spec: &Datum, env: &Env, name: &str) -> R<Rc<Macro>> {
         let Some(items) = spec.list() else {
-            return err(spec.span, "bad syntax: expected (syntax-rules (literal ...) (pattern template) ...)");
+            return err(
+                spec.span,
+                "bad syntax: expected (syntax-rules (literal ...) (pattern template) ...)",
+            );
         };
         if items.is_empty() || self.special_of(&items[0], env) != Some(Special::SyntaxRules) {
             return err(spec.span, "only syntax-rules transformers are supported");
@@ -372,9 +450,15 @@ impl Expander {
             None => ("...".to_string(), 1),
         };
         let Some(lits) = items.get(lits_at).and_then(|d| d.list()) else {
-            return err(spec.span, "bad syntax: syntax-rules needs a list of literals");
+            return err(
+                spec.span,
+                "bad syntax: syntax-rules needs a list of literals",
+            );
         };
-        let literals = lits.iter().filter_map(|d| d.sym().map(str::to_string)).collect();
+        let literals = lits
+            .iter()
+            .filter_map(|d| d.sym().map(str::to_string))
+            .collect();
         let mut rules = Vec::new();
         for r in &items[lits_at + 1..] {
             match r.list() {
@@ -382,7 +466,13 @@ impl Expander {
                 _ => return err(r.span, "bad syntax: a syntax rule is (pattern template)"),
             }
         }
-        Ok(Rc::new(Macro { name: name.to_string(), literals, ellipsis, rules, env: env.clone() }))
+        Ok(Rc::new(Macro {
+            name: name.to_string(),
+            literals,
+            ellipsis,
+            rules,
+            env: env.clone(),
+        }))
     }
 
     fn expand_named(&mut self, d: &Datum, env: &Env, name: &str) -> R<Core> {
@@ -399,9 +489,10 @@ impl Expander {
         match &d.kind {
             DatumKind::Sym(name) => self.expand_ref(name, d.span, env),
             DatumKind::List(items, None) if !items.is_empty() => self.expand_form(d, items, env),
-            DatumKind::List(items, None) if items.is_empty() => {
-                err(d.span, "bad syntax: `()` is not an expression (quote it: '())")
-            }
+            DatumKind::List(items, None) if items.is_empty() => err(
+                d.span,
+                "bad syntax: `()` is not an expression (quote it: '())",
+            ),
             DatumKind::List(..) => err(d.span, "bad syntax: a dotted list is not an expression"),
             DatumKind::Vector(_) | DatumKind::Bytevector(_) => Ok(Core::Const(self.constant(d))),
             _ => Ok(Core::Const(self.constant(d))),
@@ -411,7 +502,11 @@ impl Expander {
     /// The global a library name refers to: the library's own definitions
     /// live apart from a program's definitions of the same names.
     fn lib_name(&self, g: String) -> String {
-        if self.in_stdlib && self.user_defined.contains(&g) { format!("%lib:{g}") } else { g }
+        if self.in_stdlib && self.user_defined.contains(&g) {
+            format!("%lib:{g}")
+        } else {
+            g
+        }
     }
 
     fn expand_ref(&mut self, name: &str, span: Span, env: &Env) -> R<Core> {
@@ -426,9 +521,10 @@ impl Expander {
                 Ok(Core::Global(g, span))
             }
             Binding::Special(Special::Mutation) => Err(mutation_error(span, "set!")),
-            Binding::Special(_) | Binding::Macro(_) => {
-                err(span, format!("bad syntax: `{}` is a keyword, not a variable", strip(name)))
-            }
+            Binding::Special(_) | Binding::Macro(_) => err(
+                span,
+                format!("bad syntax: `{}` is a keyword, not a variable", strip(name)),
+            ),
         }
     }
 
@@ -447,7 +543,13 @@ impl Expander {
             match self.classify(&form, &scope)? {
                 Form::Begin(xs) => queue.extend(xs.into_iter().rev()),
                 Form::Define(name, init, span) => {
-                    let v = self.bind_var(&scope, &Datum { kind: DatumKind::Sym(name.clone()), span })?;
+                    let v = self.bind_var(
+                        &scope,
+                        &Datum {
+                            kind: DatumKind::Sym(name.clone()),
+                            span,
+                        },
+                    )?;
                     items.push(Item::Def(v, init, strip(&name).to_string()));
                 }
                 Form::DefineSyntax(name, mac) => {
@@ -525,7 +627,14 @@ impl Expander {
         };
         if let Some(p) = prim {
             if p.arity() != nargs {
-                return err(span, format!("`{g}` takes {} argument{}, given {nargs}", p.arity(), plural(p.arity())));
+                return err(
+                    span,
+                    format!(
+                        "`{g}` takes {} argument{}, given {nargs}",
+                        p.arity(),
+                        plural(p.arity())
+                    ),
+                );
             }
             let args = self.expand_all(&items[1..], env)?;
             return Ok(Core::Prim(p, args, span));
@@ -534,8 +643,18 @@ impl Expander {
             && let Some(a) = self.stdlib_arity.get(g)
             && (nargs < a.required || (!a.rest && nargs > a.required))
         {
-            let expected = if a.rest { format!("at least {}", a.required) } else { a.required.to_string() };
-            return err(span, format!("`{g}` takes {expected} argument{}, given {nargs}", plural(a.required)));
+            let expected = if a.rest {
+                format!("at least {}", a.required)
+            } else {
+                a.required.to_string()
+            };
+            return err(
+                span,
+                format!(
+                    "`{g}` takes {expected} argument{}, given {nargs}",
+                    plural(a.required)
+                ),
+            );
         }
         match g {
             "%call/cc" if nargs == 1 => {
@@ -557,10 +676,21 @@ impl Expander {
         }
         self.referenced.push((g.to_string(), items[0].span));
         let args = self.expand_all(&items[1..], env)?;
-        Ok(Core::Call(Box::new(Core::Global(g.to_string(), items[0].span)), args, span))
+        Ok(Core::Call(
+            Box::new(Core::Global(g.to_string(), items[0].span)),
+            args,
+            span,
+        ))
     }
 
-    fn lambda(&mut self, params: &Datum, body: &[Datum], env: &Env, name: &str, span: Span) -> R<Lambda> {
+    fn lambda(
+        &mut self,
+        params: &Datum,
+        body: &[Datum],
+        env: &Env,
+        name: &str,
+        span: Span,
+    ) -> R<Lambda> {
         let scope = child(env);
         let (ps, rest) = match &params.kind {
             DatumKind::List(ps, rest) => (ps.clone(), rest.as_deref().cloned()),
@@ -573,7 +703,10 @@ impl Expander {
             if let Some(n) = p.sym()
                 && !seen.insert(n.to_string())
             {
-                return err(p.span, format!("bad syntax: parameter `{}` appears twice", strip(n)));
+                return err(
+                    p.span,
+                    format!("bad syntax: parameter `{}` appears twice", strip(n)),
+                );
             }
             pvars.push(self.bind_var(&scope, p)?);
         }
@@ -582,7 +715,13 @@ impl Expander {
             None => None,
         };
         let body = self.expand_body(body, &scope, span)?;
-        Ok(Lambda { params: pvars, rest, body, name: name.to_string(), span })
+        Ok(Lambda {
+            params: pvars,
+            rest,
+            body,
+            name: name.to_string(),
+            span,
+        })
     }
 
     fn expand_special(&mut self, s: Special, d: &Datum, items: &[Datum], env: &Env) -> R<Core> {
@@ -606,7 +745,13 @@ impl Expander {
                 if n < 3 {
                     return err(span, "bad syntax: expected (lambda (param ...) body ...)");
                 }
-                Ok(Core::Lambda(Box::new(self.lambda(&items[1], &items[2..], env, "lambda", span)?)))
+                Ok(Core::Lambda(Box::new(self.lambda(
+                    &items[1],
+                    &items[2..],
+                    env,
+                    "lambda",
+                    span,
+                )?)))
             }
             Special::NamedLambda => {
                 // (named-lambda (name . params) body ...)
@@ -617,10 +762,22 @@ impl Expander {
                     return err(span, "bad syntax: (named-lambda (name param ...) body ...)");
                 }
                 let name = sig[0].sym().map(strip).unwrap_or("lambda").to_string();
-                let params = Datum { kind: DatumKind::dotted_or_list(sig[1..].to_vec(), rest.as_deref().cloned()), span: items[1].span };
-                Ok(Core::Lambda(Box::new(self.lambda(&params, &items[2..], env, &name, span)?)))
+                let params = Datum {
+                    kind: DatumKind::dotted_or_list(sig[1..].to_vec(), rest.as_deref().cloned()),
+                    span: items[1].span,
+                };
+                Ok(Core::Lambda(Box::new(self.lambda(
+                    &params,
+                    &items[2..],
+                    env,
+                    &name,
+                    span,
+                )?)))
             }
-            Special::Define | Special::DefineSyntax | Special::DefineValues | Special::DefineRecordType => err(
+            Special::Define
+            | Special::DefineSyntax
+            | Special::DefineValues
+            | Special::DefineRecordType => err(
                 span,
                 "bad syntax: a definition is only allowed at the top level or at the start of a body",
             ),
@@ -628,7 +785,11 @@ impl Expander {
                 3 | 4 => {
                     let c = self.expand(&items[1], env)?;
                     let t = self.expand(&items[2], env)?;
-                    let e = if n == 4 { self.expand(&items[3], env)? } else { Core::unspecified() };
+                    let e = if n == 4 {
+                        self.expand(&items[3], env)?
+                    } else {
+                        Core::unspecified()
+                    };
                     Ok(Core::if_(c, t, e))
                 }
                 _ => err(span, "bad syntax: expected (if test then [else])"),
@@ -636,7 +797,10 @@ impl Expander {
             Special::Let => self.expand_let(d, items, env),
             Special::LetStar => {
                 if n < 3 {
-                    return err(span, "bad syntax: expected (let* ((var init) ...) body ...)");
+                    return err(
+                        span,
+                        "bad syntax: expected (let* ((var init) ...) body ...)",
+                    );
                 }
                 let Some(binds) = items[1].list() else {
                     return err(items[1].span, "bad syntax: let* bindings must be a list");
@@ -648,17 +812,31 @@ impl Expander {
                 }
                 let inner = Datum {
                     kind: DatumKind::List(
-                        [vec![sym("let*", items[0].span), list(binds[1..].to_vec(), items[1].span)], items[2..].to_vec()].concat(),
+                        [
+                            vec![
+                                sym("let*", items[0].span),
+                                list(binds[1..].to_vec(), items[1].span),
+                            ],
+                            items[2..].to_vec(),
+                        ]
+                        .concat(),
                         None,
                     ),
                     span,
                 };
-                let outer = vec![sym("let", items[0].span), list(vec![binds[0].clone()], items[1].span), inner];
+                let outer = vec![
+                    sym("let", items[0].span),
+                    list(vec![binds[0].clone()], items[1].span),
+                    inner,
+                ];
                 self.expand_let(d, &outer, env)
             }
             Special::Letrec => {
                 if n < 3 {
-                    return err(span, "bad syntax: expected (letrec ((var init) ...) body ...)");
+                    return err(
+                        span,
+                        "bad syntax: expected (letrec ((var init) ...) body ...)",
+                    );
                 }
                 let Some(binds) = items[1].list() else {
                     return err(items[1].span, "bad syntax: letrec bindings must be a list");
@@ -667,7 +845,10 @@ impl Expander {
                 let mut body = Vec::new();
                 for b in binds {
                     match b.list() {
-                        Some([name, init]) => body.push(list(vec![sym("define", b.span), name.clone(), init.clone()], b.span)),
+                        Some([name, init]) => body.push(list(
+                            vec![sym("define", b.span), name.clone(), init.clone()],
+                            b.span,
+                        )),
                         _ => return err(b.span, "bad syntax: a binding is (variable init)"),
                     }
                 }
@@ -681,7 +862,7 @@ impl Expander {
                 }
                 Ok(Core::seq(self.expand_all(&items[1..], env)?))
             }
-            Special::Cond => self.expand_cond(&items[1..], env, span),
+            Special::Cond => self.expand_cond(&items[1..], env),
             Special::Case => self.expand_case(d, items, env),
             Special::And => {
                 if n == 1 {
@@ -700,27 +881,45 @@ impl Expander {
                 let mut acc = self.expand(&items[n - 1], env)?;
                 for x in items[1..n - 1].iter().rev() {
                     let t = self.vars.fresh("or");
-                    acc = Core::Let(vec![(t, self.expand(x, env)?)], Box::new(Core::if_(Core::Local(t), Core::Local(t), acc)));
+                    acc = Core::Let(
+                        vec![(t, self.expand(x, env)?)],
+                        Box::new(Core::if_(Core::Local(t), Core::Local(t), acc)),
+                    );
                 }
                 Ok(acc)
             }
             Special::Do => self.expand_do(d, items, env),
             Special::LetSyntax | Special::LetrecSyntax => {
                 if n < 3 {
-                    return err(span, "bad syntax: expected (let-syntax ((name transformer) ...) body ...)");
+                    return err(
+                        span,
+                        "bad syntax: expected (let-syntax ((name transformer) ...) body ...)",
+                    );
                 }
                 let scope = child(env);
                 let Some(binds) = items[1].list() else {
-                    return err(items[1].span, "bad syntax: let-syntax bindings must be a list");
+                    return err(
+                        items[1].span,
+                        "bad syntax: let-syntax bindings must be a list",
+                    );
                 };
                 for b in binds {
                     let Some([name, spec]) = b.list() else {
                         return err(b.span, "bad syntax: a binding is (name (syntax-rules ...))");
                     };
-                    let Some(nm) = name.sym() else { return err(name.span, "expected a macro name") };
-                    let menv = if s == Special::LetrecSyntax { scope.clone() } else { env.clone() };
+                    let Some(nm) = name.sym() else {
+                        return err(name.span, "expected a macro name");
+                    };
+                    let menv = if s == Special::LetrecSyntax {
+                        scope.clone()
+                    } else {
+                        env.clone()
+                    };
                     let m = self.parse_transformer(spec, &menv, nm)?;
-                    scope.vars.borrow_mut().insert(nm.to_string(), Binding::Macro(m));
+                    scope
+                        .vars
+                        .borrow_mut()
+                        .insert(nm.to_string(), Binding::Macro(m));
                 }
                 self.expand_body(&items[2..], &scope, span)
             }
@@ -734,7 +933,10 @@ impl Expander {
                 }
                 let producer = self.thunk(&items[2..3], env, span)?;
                 let consumer = self.lambda(&items[1], &items[3..], env, "receive", span)?;
-                Ok(Core::CallWithValues(Box::new(producer), Box::new(Core::Lambda(Box::new(consumer)))))
+                Ok(Core::CallWithValues(
+                    Box::new(producer),
+                    Box::new(Core::Lambda(Box::new(consumer))),
+                ))
             }
             Special::Match => self.expand_match(items, env, span),
             Special::Recv => self.expand_recv(items, env, span),
@@ -743,8 +945,13 @@ impl Expander {
     }
 
     fn thunk(&mut self, body: &[Datum], env: &Env, span: Span) -> R<Core> {
-        let empty = Datum { kind: DatumKind::List(vec![], None), span };
-        Ok(Core::Lambda(Box::new(self.lambda(&empty, body, env, "thunk", span)?)))
+        let empty = Datum {
+            kind: DatumKind::List(vec![], None),
+            span,
+        };
+        Ok(Core::Lambda(Box::new(
+            self.lambda(&empty, body, env, "thunk", span)?,
+        )))
     }
 
     fn expand_let(&mut self, d: &Datum, items: &[Datum], env: &Env) -> R<Core> {
@@ -755,10 +962,16 @@ impl Expander {
         if let Some(name) = items[1].sym() {
             // Named let.
             if items.len() < 4 {
-                return err(span, "bad syntax: expected (let name ((var init) ...) body ...)");
+                return err(
+                    span,
+                    "bad syntax: expected (let name ((var init) ...) body ...)",
+                );
             }
             let Some(binds) = items[2].list() else {
-                return err(items[2].span, "bad syntax: named let bindings must be a list");
+                return err(
+                    items[2].span,
+                    "bad syntax: named let bindings must be a list",
+                );
             };
             let (names, inits) = self.split_bindings(binds)?;
             let args = self.expand_all(&inits, env)?;
@@ -766,7 +979,10 @@ impl Expander {
             let lv = self.bind_var(&scope, &items[1])?;
             let params = list(names, items[2].span);
             let lam = self.lambda(&params, &items[3..], &scope, strip(name), span)?;
-            return Ok(Core::Letrec(vec![(lv, lam)], Box::new(Core::Call(Box::new(Core::Local(lv)), args, span))));
+            return Ok(Core::Letrec(
+                vec![(lv, lam)],
+                Box::new(Core::Call(Box::new(Core::Local(lv)), args, span)),
+            ));
         }
         let Some(binds) = items[1].list() else {
             return err(items[1].span, "bad syntax: let bindings must be a list");
@@ -801,7 +1017,10 @@ impl Expander {
                 }
                 Some([name]) if name.sym().is_some() => {
                     names.push(name.clone());
-                    inits.push(list(vec![sym("quote", b.span), sym("#!unspecified", b.span)], b.span));
+                    inits.push(list(
+                        vec![sym("quote", b.span), sym("#!unspecified", b.span)],
+                        b.span,
+                    ));
                 }
                 _ => return err(b.span, "bad syntax: a binding is (variable init)"),
             }
@@ -809,22 +1028,30 @@ impl Expander {
         Ok((names, inits))
     }
 
-    fn expand_cond(&mut self, clauses: &[Datum], env: &Env, span: Span) -> R<Core> {
-        let Some(first) = clauses.first() else { return Ok(Core::unspecified()) };
+    fn expand_cond(&mut self, clauses: &[Datum], env: &Env) -> R<Core> {
+        let Some(first) = clauses.first() else {
+            return Ok(Core::unspecified());
+        };
         let Some(c) = first.list().filter(|c| !c.is_empty()) else {
             return err(first.span, "bad syntax: a cond clause is (test expr ...)");
         };
         if self.is_keyword(&c[0], "else") {
             if clauses.len() > 1 {
-                return err(first.span, "bad syntax: `else` must be the last cond clause");
+                return err(
+                    first.span,
+                    "bad syntax: `else` must be the last cond clause",
+                );
             }
             return Ok(Core::seq(self.expand_all(&c[1..], env)?));
         }
-        let rest = self.expand_cond(&clauses[1..], env, span)?;
+        let rest = self.expand_cond(&clauses[1..], env)?;
         let test = self.expand(&c[0], env)?;
         if c.len() == 1 {
             let t = self.vars.fresh("cond");
-            return Ok(Core::Let(vec![(t, test)], Box::new(Core::if_(Core::Local(t), Core::Local(t), rest))));
+            return Ok(Core::Let(
+                vec![(t, test)],
+                Box::new(Core::if_(Core::Local(t), Core::Local(t), rest)),
+            ));
         }
         if self.is_keyword(&c[1], "=>") {
             if c.len() != 3 {
@@ -833,7 +1060,10 @@ impl Expander {
             let t = self.vars.fresh("cond");
             let f = self.expand(&c[2], env)?;
             let call = Core::Call(Box::new(f), vec![Core::Local(t)], first.span);
-            return Ok(Core::Let(vec![(t, test)], Box::new(Core::if_(Core::Local(t), call, rest))));
+            return Ok(Core::Let(
+                vec![(t, test)],
+                Box::new(Core::if_(Core::Local(t), call, rest)),
+            ));
         }
         let body = Core::seq(self.expand_all(&c[1..], env)?);
         Ok(Core::if_(test, body, rest))
@@ -848,7 +1078,10 @@ impl Expander {
         let mut acc = Core::unspecified();
         for clause in items[2..].iter().rev() {
             let Some(c) = clause.list().filter(|c| !c.is_empty()) else {
-                return err(clause.span, "bad syntax: a case clause is ((datum ...) expr ...)");
+                return err(
+                    clause.span,
+                    "bad syntax: a case clause is ((datum ...) expr ...)",
+                );
             };
             let body = if c.len() >= 3 && self.is_keyword(&c[1], "=>") {
                 let f = self.expand(&c[2], env)?;
@@ -861,12 +1094,20 @@ impl Expander {
                 continue;
             }
             let Some(data) = c[0].list() else {
-                return err(c[0].span, "bad syntax: a case clause starts with a list of data");
+                return err(
+                    c[0].span,
+                    "bad syntax: a case clause starts with a list of data",
+                );
             };
-            let eqv = Prim::by_name("%eqv?").ok_or_else(|| Diagnostic::error(d.span, "internal: %eqv? missing"))?;
+            let eqv = Prim::by_name("%eqv?")
+                .ok_or_else(|| Diagnostic::error(d.span, "internal: %eqv? missing"))?;
             let mut test = Core::bool(false);
             for datum in data.iter().rev() {
-                let cmp = Core::Prim(eqv, vec![Core::Local(k), Core::Const(self.constant(datum))], clause.span);
+                let cmp = Core::Prim(
+                    eqv,
+                    vec![Core::Local(k), Core::Const(self.constant(datum))],
+                    clause.span,
+                );
                 test = Core::if_(cmp, Core::bool(true), test);
             }
             acc = Core::if_(test, body, acc);
@@ -878,10 +1119,16 @@ impl Expander {
         // (do ((var init step) ...) (test expr ...) body ...) is a named let.
         let span = d.span;
         if items.len() < 3 {
-            return err(span, "bad syntax: expected (do ((var init step) ...) (test expr ...) body ...)");
+            return err(
+                span,
+                "bad syntax: expected (do ((var init step) ...) (test expr ...) body ...)",
+            );
         }
         let (Some(specs), Some(exit)) = (items[1].list(), items[2].list()) else {
-            return err(span, "bad syntax: expected (do ((var init step) ...) (test expr ...) body ...)");
+            return err(
+                span,
+                "bad syntax: expected (do ((var init step) ...) (test expr ...) body ...)",
+            );
         };
         if exit.is_empty() {
             return err(items[2].span, "bad syntax: a do loop needs a test");
@@ -909,8 +1156,21 @@ impl Expander {
             vec![sym("quote", span), sym("#!unspecified", span)]
         };
         let again = [vec![lp.clone()], steps].concat();
-        let body = [vec![sym("begin", span)], items[3..].to_vec(), vec![list(again, span)]].concat();
-        let ifx = list(vec![sym("if", span), exit[0].clone(), list(result, span), list(body, span)], span);
+        let body = [
+            vec![sym("begin", span)],
+            items[3..].to_vec(),
+            vec![list(again, span)],
+        ]
+        .concat();
+        let ifx = list(
+            vec![
+                sym("if", span),
+                exit[0].clone(),
+                list(result, span),
+                list(body, span),
+            ],
+            span,
+        );
         let named = vec![sym("let", span), lp, list(binds, items[1].span), ifx];
         self.expand_let(d, &named, env)
     }
@@ -920,18 +1180,27 @@ impl Expander {
         let scope = child(env);
         let args = self.vars.fresh("args");
         let n = self.vars.fresh("n");
-        let length = Prim::by_name("%length").ok_or_else(|| Diagnostic::error(span, "internal: %length missing"))?;
-        let ge = Prim::by_name("%ge").ok_or_else(|| Diagnostic::error(span, "internal: %ge missing"))?;
-        let eq = Prim::by_name("%num-eq").ok_or_else(|| Diagnostic::error(span, "internal: %num-eq missing"))?;
+        let length = Prim::by_name("%length")
+            .ok_or_else(|| Diagnostic::error(span, "internal: %length missing"))?;
+        let ge =
+            Prim::by_name("%ge").ok_or_else(|| Diagnostic::error(span, "internal: %ge missing"))?;
+        let eq = Prim::by_name("%num-eq")
+            .ok_or_else(|| Diagnostic::error(span, "internal: %num-eq missing"))?;
         let mut acc = Core::Call(
             Box::new(Core::Global("%arity-error".into(), span)),
-            vec![Core::Const(Constant::Str("case-lambda".into())), Core::Local(args)],
+            vec![
+                Core::Const(Constant::Str("case-lambda".into())),
+                Core::Local(args),
+            ],
             span,
         );
         self.referenced.push(("%arity-error".into(), span));
         for clause in items[1..].iter().rev() {
             let Some(c) = clause.list().filter(|c| c.len() >= 2) else {
-                return err(clause.span, "bad syntax: a case-lambda clause is (formals body ...)");
+                return err(
+                    clause.span,
+                    "bad syntax: a case-lambda clause is (formals body ...)",
+                );
             };
             let lam = self.lambda(&c[0], &c[1..], &scope, "case-lambda", clause.span)?;
             let count = Core::Const(Constant::Int(lam.params.len() as i64));
@@ -940,20 +1209,38 @@ impl Expander {
             } else {
                 Core::Prim(eq, vec![Core::Local(n), count], span)
             };
-            let call = Core::Apply(Box::new(Core::Lambda(Box::new(lam))), Box::new(Core::Local(args)));
+            let call = Core::Apply(
+                Box::new(Core::Lambda(Box::new(lam))),
+                Box::new(Core::Local(args)),
+            );
             acc = Core::if_(test, call, acc);
         }
-        let body = Core::Let(vec![(n, Core::Prim(length, vec![Core::Local(args)], span))], Box::new(acc));
-        Ok(Core::Lambda(Box::new(Lambda { params: vec![], rest: Some(args), body, name: "case-lambda".into(), span })))
+        let body = Core::Let(
+            vec![(n, Core::Prim(length, vec![Core::Local(args)], span))],
+            Box::new(acc),
+        );
+        Ok(Core::Lambda(Box::new(Lambda {
+            params: vec![],
+            rest: Some(args),
+            body,
+            name: "case-lambda".into(),
+            span,
+        })))
     }
 
     fn expand_let_values(&mut self, items: &[Datum], env: &Env, span: Span) -> R<Core> {
         // (let-values (((formals) expr) ...) body ...)
         if items.len() < 3 {
-            return err(span, "bad syntax: expected (let-values ((formals expr) ...) body ...)");
+            return err(
+                span,
+                "bad syntax: expected (let-values ((formals expr) ...) body ...)",
+            );
         }
         let Some(binds) = items[1].list() else {
-            return err(items[1].span, "bad syntax: let-values bindings must be a list");
+            return err(
+                items[1].span,
+                "bad syntax: let-values bindings must be a list",
+            );
         };
         let sequential = self.is_keyword(&items[0], "let*-values");
         if binds.is_empty() {
@@ -966,7 +1253,17 @@ impl Expander {
         };
         let producer = self.thunk(std::slice::from_ref(init), env, binds[0].span)?;
         let rest = [
-            vec![sym(if sequential { "let*-values" } else { "let-values" }, items[0].span), list(binds[1..].to_vec(), items[1].span)],
+            vec![
+                sym(
+                    if sequential {
+                        "let*-values"
+                    } else {
+                        "let-values"
+                    },
+                    items[0].span,
+                ),
+                list(binds[1..].to_vec(), items[1].span),
+            ],
             items[2..].to_vec(),
         ]
         .concat();
@@ -976,13 +1273,22 @@ impl Expander {
             // Later inits must not see earlier formals: expand them first.
             let mut temps = Vec::new();
             for b in &binds[1..] {
-                let Some([f, i]) = b.list() else { return err(b.span, "bad syntax: a binding is (formals expr)") };
+                let Some([f, i]) = b.list() else {
+                    return err(b.span, "bad syntax: a binding is (formals expr)");
+                };
                 let t = self.vars.fresh("lv");
-                temps.push((t, f.clone(), self.thunk(std::slice::from_ref(i), env, b.span)?));
+                temps.push((
+                    t,
+                    f.clone(),
+                    self.thunk(std::slice::from_ref(i), env, b.span)?,
+                ));
             }
             return self.let_values_parallel(formals, temps, &items[2..], env, producer, span);
         };
-        Ok(Core::CallWithValues(Box::new(producer), Box::new(Core::Lambda(Box::new(consumer)))))
+        Ok(Core::CallWithValues(
+            Box::new(producer),
+            Box::new(Core::Lambda(Box::new(consumer))),
+        ))
     }
 
     fn let_values_parallel(
@@ -1014,7 +1320,10 @@ impl Expander {
                 DatumKind::Sym(_) => (vec![], Some(f.clone())),
                 _ => return err(f.span, "bad syntax: expected formals"),
             };
-            let pv = ps.iter().map(|p| self.bind_var(&s2, p)).collect::<R<Vec<_>>>()?;
+            let pv = ps
+                .iter()
+                .map(|p| self.bind_var(&s2, p))
+                .collect::<R<Vec<_>>>()?;
             let rv = match rest {
                 Some(r) => Some(self.bind_var(&s2, &r)?),
                 None => None,
@@ -1024,7 +1333,13 @@ impl Expander {
         }
         let mut acc = self.expand_body(body, &lambdas_scope, span)?;
         for ((pv, rv), prod) in params.into_iter().zip(producers).rev() {
-            let lam = Lambda { params: pv, rest: rv, body: acc, name: "let-values".into(), span };
+            let lam = Lambda {
+                params: pv,
+                rest: rv,
+                body: acc,
+                name: "let-values".into(),
+                span,
+            };
             acc = Core::CallWithValues(Box::new(prod), Box::new(Core::Lambda(Box::new(lam))));
         }
         Ok(Core::Let(binds, Box::new(acc)))
@@ -1034,15 +1349,28 @@ impl Expander {
         // (define-values (a b . c) expr) =>
         // (begin (define tmp (call-with-values (lambda () expr) list)) (define a (car tmp)) ...)
         if items.len() != 3 {
-            return err(form.span, "bad syntax: expected (define-values formals expr)");
+            return err(
+                form.span,
+                "bad syntax: expected (define-values formals expr)",
+            );
         }
         let span = form.span;
         let tmp = sym(&format!("dv{MARK}{}", self.marks.len()), span);
         self.marks.push(self.root.clone());
         let mut out = vec![sym("begin", span)];
-        let producer = list(vec![sym("lambda", span), list(vec![], span), items[2].clone()], span);
+        let producer = list(
+            vec![sym("lambda", span), list(vec![], span), items[2].clone()],
+            span,
+        );
         out.push(list(
-            vec![sym("define", span), tmp.clone(), list(vec![sym("%call-with-values", span), producer, sym("%list", span)], span)],
+            vec![
+                sym("define", span),
+                tmp.clone(),
+                list(
+                    vec![sym("%call-with-values", span), producer, sym("%list", span)],
+                    span,
+                ),
+            ],
             span,
         ));
         let (names, rest) = match &items[1].kind {
@@ -1052,7 +1380,14 @@ impl Expander {
         };
         let mut cursor = tmp.clone();
         for n in names {
-            out.push(list(vec![sym("define", span), n, list(vec![sym("%car", span), cursor.clone()], span)], span));
+            out.push(list(
+                vec![
+                    sym("define", span),
+                    n,
+                    list(vec![sym("%car", span), cursor.clone()], span),
+                ],
+                span,
+            ));
             cursor = list(vec![sym("%cdr", span), cursor], span);
         }
         if let Some(r) = rest {
@@ -1065,7 +1400,10 @@ impl Expander {
         // (define-record-type name (ctor field ...) pred (field accessor) ...)
         let span = form.span;
         if items.len() < 4 {
-            return err(span, "bad syntax: expected (define-record-type name (constructor field ...) predicate field-spec ...)");
+            return err(
+                span,
+                "bad syntax: expected (define-record-type name (constructor field ...) predicate field-spec ...)",
+            );
         }
         let tname = match &items[1].kind {
             DatumKind::Sym(_) => items[1].clone(),
@@ -1084,7 +1422,9 @@ impl Expander {
                     }
                     if let Some(m) = xs.get(2) {
                         return Err(mutation_error(m.span, &format!("record modifier {m}"))
-                            .with_note("records are immutable in Termite: build a new record instead"));
+                            .with_note(
+                                "records are immutable in Termite: build a new record instead",
+                            ));
                     }
                 }
                 _ => return err(spec.span, "bad syntax: a field spec is (field accessor)"),
@@ -1092,42 +1432,79 @@ impl Expander {
         }
         let quote = |d: Datum| list(vec![sym("quote", span), d], span);
         let plain_name = sym(strip(tname.sym().unwrap_or("record")), tname.span);
-        let field_names: Vec<Datum> = fields.iter().map(|f| sym(strip(f.sym().unwrap_or("?")), f.span)).collect();
+        let field_names: Vec<Datum> = fields
+            .iter()
+            .map(|f| sym(strip(f.sym().unwrap_or("?")), f.span))
+            .collect();
         let define = |a: Datum, b: Datum| list(vec![sym("define", span), a, b], span);
         let mut out = vec![define(
             tname.clone(),
-            list(vec![sym("%make-record-type", span), quote(plain_name), quote(list(field_names, span))], span),
+            list(
+                vec![
+                    sym("%make-record-type", span),
+                    quote(plain_name),
+                    quote(list(field_names, span)),
+                ],
+                span,
+            ),
         )];
         let (ctor_name, cargs) = match &items[2].kind {
-            DatumKind::List(ctor, None) if !ctor.is_empty() => (Some(ctor[0].clone()), ctor[1..].to_vec()),
+            DatumKind::List(ctor, None) if !ctor.is_empty() => {
+                (Some(ctor[0].clone()), ctor[1..].to_vec())
+            }
             DatumKind::Sym(_) => (Some(items[2].clone()), fields.clone()),
             _ => (None, vec![]),
         };
         if let Some(ctor_name) = ctor_name {
             for a in &cargs {
                 if !fields.iter().any(|f| f.sym() == a.sym()) {
-                    return err(a.span, format!("bad syntax: `{a}` is not a field of this record type"));
+                    return err(
+                        a.span,
+                        format!("bad syntax: `{a}` is not a field of this record type"),
+                    );
                 }
             }
             // The fields in declaration order; those the constructor does not take are #f.
             let mut vals = quote(list(vec![], span));
             for f in fields.iter().rev() {
-                let v = if cargs.iter().any(|a| a.sym() == f.sym()) { f.clone() } else { Datum { kind: DatumKind::Bool(false), span } };
+                let v = if cargs.iter().any(|a| a.sym() == f.sym()) {
+                    f.clone()
+                } else {
+                    Datum {
+                        kind: DatumKind::Bool(false),
+                        span,
+                    }
+                };
                 vals = list(vec![sym("%cons", span), v, vals], span);
             }
             let sig = list([vec![ctor_name], cargs].concat(), items[2].span);
-            out.push(define(sig, list(vec![sym("%make-record", span), tname.clone(), vals], span)));
+            out.push(define(
+                sig,
+                list(vec![sym("%make-record", span), tname.clone(), vals], span),
+            ));
         }
         let x = sym(&format!("obj{MARK}{}", self.marks.len()), span);
         self.marks.push(self.root.clone());
         if items[3].sym().is_some() {
-            out.push(define(list(vec![items[3].clone(), x.clone()], span), list(vec![sym("%record-of?", span), x.clone(), tname.clone()], span)));
+            out.push(define(
+                list(vec![items[3].clone(), x.clone()], span),
+                list(
+                    vec![sym("%record-of?", span), x.clone(), tname.clone()],
+                    span,
+                ),
+            ));
         }
         for (acc, idx) in accessors {
-            let index = Datum { kind: DatumKind::Int(idx as i64), span };
+            let index = Datum {
+                kind: DatumKind::Int(idx as i64),
+                span,
+            };
             out.push(define(
                 list(vec![acc, x.clone()], span),
-                list(vec![sym("%record-ref", span), x.clone(), tname.clone(), index], span),
+                list(
+                    vec![sym("%record-ref", span), x.clone(), tname.clone(), index],
+                    span,
+                ),
             ));
         }
         Ok(out)
@@ -1135,7 +1512,10 @@ impl Expander {
 
     fn expand_match(&mut self, items: &[Datum], env: &Env, span: Span) -> R<Core> {
         if items.len() < 2 {
-            return err(span, "bad syntax: expected (match expr (pattern body ...) ...)");
+            return err(
+                span,
+                "bad syntax: expected (match expr (pattern body ...) ...)",
+            );
         }
         let value = self.expand(&items[1], env)?;
         let v = self.vars.fresh("match");
@@ -1164,7 +1544,14 @@ impl Expander {
             && self.is_keyword(&l[0], "after")
         {
             timeout = self.expand(&l[1], env)?;
-            let body: Vec<Datum> = if l.len() > 2 { l[2..].to_vec() } else { vec![list(vec![sym("quote", span), sym("#!unspecified", span)], span)] };
+            let body: Vec<Datum> = if l.len() > 2 {
+                l[2..].to_vec()
+            } else {
+                vec![list(
+                    vec![sym("quote", span), sym("#!unspecified", span)],
+                    span,
+                )]
+            };
             after = self.thunk(&body, env, last.span)?;
             clauses = &clauses[..clauses.len() - 1];
         }
@@ -1173,9 +1560,19 @@ impl Expander {
         for clause in clauses.iter().rev() {
             acc = self.recv_clause(clause, msg, env, acc)?;
         }
-        let matcher = Core::Lambda(Box::new(Lambda { params: vec![msg], rest: None, body: acc, name: "recv-matcher".into(), span }));
+        let matcher = Core::Lambda(Box::new(Lambda {
+            params: vec![msg],
+            rest: None,
+            body: acc,
+            name: "recv-matcher".into(),
+            span,
+        }));
         self.referenced.push(("%recv".into(), span));
-        Ok(Core::Call(Box::new(Core::Global("%recv".into(), span)), vec![matcher, timeout, after], span))
+        Ok(Core::Call(
+            Box::new(Core::Global("%recv".into(), span)),
+            vec![matcher, timeout, after],
+            span,
+        ))
     }
 }
 
@@ -1199,7 +1596,11 @@ impl Expander {
             if xs.len() == 1 {
                 // Keep the type check of a one-argument call.
                 return match unit {
-                    Some(u) => Ok(Some(this.prim_call(prim, vec![Core::Const(u), xs.remove(0)], span)?)),
+                    Some(u) => Ok(Some(this.prim_call(
+                        prim,
+                        vec![Core::Const(u), xs.remove(0)],
+                        span,
+                    )?)),
                     None => Ok(None),
                 };
             }
@@ -1240,10 +1641,21 @@ impl Expander {
                 let temps: Vec<VarId> = (0..n).map(|_| self.vars.fresh("cmp")).collect();
                 let mut acc = Core::bool(true);
                 for i in (0..n - 1).rev() {
-                    let test = self.prim_call(prim, vec![Core::Local(temps[i]), Core::Local(temps[i + 1])], span)?;
-                    acc = if i == n - 2 { test } else { Core::if_(test, acc, Core::bool(false)) };
+                    let test = self.prim_call(
+                        prim,
+                        vec![Core::Local(temps[i]), Core::Local(temps[i + 1])],
+                        span,
+                    )?;
+                    acc = if i == n - 2 {
+                        test
+                    } else {
+                        Core::if_(test, acc, Core::bool(false))
+                    };
                 }
-                Some(Core::Let(temps.into_iter().zip(xs).collect(), Box::new(acc)))
+                Some(Core::Let(
+                    temps.into_iter().zip(xs).collect(),
+                    Box::new(acc),
+                ))
             }
             "list" => {
                 let xs = self.expand_all(args, env)?;
@@ -1293,8 +1705,15 @@ impl Expander {
 /// Orders the items of a body (see `expand_body`) and nests them into Core.
 fn order_body(nodes: Vec<(Option<VarId>, Core)>, vars: &VarNames, span: Span) -> R<Core> {
     let n = nodes.len();
-    let index: HashMap<VarId, usize> = nodes.iter().enumerate().filter_map(|(i, (v, _))| v.map(|v| (v, i))).collect();
-    let is_lambda: Vec<bool> = nodes.iter().map(|(v, c)| v.is_some() && matches!(c, Core::Lambda(_))).collect();
+    let index: HashMap<VarId, usize> = nodes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (v, _))| v.map(|v| (v, i)))
+        .collect();
+    let is_lambda: Vec<bool> = nodes
+        .iter()
+        .map(|(v, c)| v.is_some() && matches!(c, Core::Lambda(_)))
+        .collect();
     let mut deps: Vec<Vec<usize>> = vec![Vec::new(); n];
     let mut prev_effect: Option<usize> = None;
     for (i, (_, c)) in nodes.iter().enumerate() {
@@ -1352,7 +1771,15 @@ fn order_body(nodes: Vec<(Option<VarId>, Core)>, vars: &VarNames, span: Span) ->
             }
         }
     }
-    let mut t = Tarjan { deps: &deps, index: vec![None; n], low: vec![0; n], on_stack: vec![false; n], stack: vec![], next: 0, out: vec![] };
+    let mut t = Tarjan {
+        deps: &deps,
+        index: vec![None; n],
+        low: vec![0; n],
+        on_stack: vec![false; n],
+        stack: vec![],
+        next: 0,
+        out: vec![],
+    };
     for v in 0..n {
         if t.index[v].is_none() {
             t.visit(v);
@@ -1365,9 +1792,19 @@ fn order_body(nodes: Vec<(Option<VarId>, Core)>, vars: &VarNames, span: Span) ->
         let recursive = comp.len() > 1 || deps[comp[0]].contains(&comp[0]);
         let body = result.take();
         if recursive && comp.iter().any(|&i| !is_lambda[i]) {
-            let culprit = comp.iter().find(|&&i| !is_lambda[i]).and_then(|&i| slots[i].as_ref().and_then(|x| x.0));
-            let name = culprit.map(|v| vars.0.get(v as usize).cloned().unwrap_or_default()).unwrap_or_default();
-            return err(span, format!("`{name}` is used before its definition is evaluated (in a cycle of definitions)"));
+            let culprit = comp
+                .iter()
+                .find(|&&i| !is_lambda[i])
+                .and_then(|&i| slots[i].as_ref().and_then(|x| x.0));
+            let name = culprit
+                .map(|v| vars.0.get(v as usize).cloned().unwrap_or_default())
+                .unwrap_or_default();
+            return err(
+                span,
+                format!(
+                    "`{name}` is used before its definition is evaluated (in a cycle of definitions)"
+                ),
+            );
         }
         if is_lambda[comp[0]] {
             let mut binds = Vec::new();
@@ -1376,12 +1813,20 @@ fn order_body(nodes: Vec<(Option<VarId>, Core)>, vars: &VarNames, span: Span) ->
                     binds.push((v, *l));
                 }
             }
-            result = Some(Core::Letrec(binds, Box::new(body.unwrap_or_else(Core::unspecified))));
+            result = Some(Core::Letrec(
+                binds,
+                Box::new(body.unwrap_or_else(Core::unspecified)),
+            ));
             continue;
         }
-        let Some((var, c)) = slots[comp[0]].take() else { continue };
+        let Some((var, c)) = slots[comp[0]].take() else {
+            continue;
+        };
         result = Some(match (var, body) {
-            (Some(v), body) => Core::Let(vec![(v, c)], Box::new(body.unwrap_or_else(Core::unspecified))),
+            (Some(v), body) => Core::Let(
+                vec![(v, c)],
+                Box::new(body.unwrap_or_else(Core::unspecified)),
+            ),
             (None, Some(body)) => Core::Seq(vec![c, body]),
             (None, None) => c,
         });
@@ -1448,11 +1893,17 @@ fn plural(n: usize) -> &'static str {
 }
 
 pub fn sym(name: &str, span: Span) -> Datum {
-    Datum { kind: DatumKind::Sym(name.to_string()), span }
+    Datum {
+        kind: DatumKind::Sym(name.to_string()),
+        span,
+    }
 }
 
 pub fn list(items: Vec<Datum>, span: Span) -> Datum {
-    Datum { kind: DatumKind::List(items, None), span }
+    Datum {
+        kind: DatumKind::List(items, None),
+        span,
+    }
 }
 
 impl DatumKind {
@@ -1501,7 +1952,9 @@ fn collect_defined_names(rest: &[Datum], head: &str, out: &mut Vec<String>) {
             for d in rest.iter().skip(1) {
                 match &d.kind {
                     DatumKind::Sym(s) => out.push(s.clone()),
-                    DatumKind::List(xs, _) => out.extend(xs.iter().filter_map(|x| x.sym().map(str::to_string))),
+                    DatumKind::List(xs, _) => {
+                        out.extend(xs.iter().filter_map(|x| x.sym().map(str::to_string)))
+                    }
                     _ => {}
                 }
             }
@@ -1531,7 +1984,9 @@ impl Expander {
                 items.iter().map(|x| self.constant(x)).collect(),
                 tail.as_ref().map(|t| Box::new(self.constant(t))),
             ),
-            DatumKind::Vector(items) => Constant::Vector(items.iter().map(|x| self.constant(x)).collect()),
+            DatumKind::Vector(items) => {
+                Constant::Vector(items.iter().map(|x| self.constant(x)).collect())
+            }
             DatumKind::Bytevector(items) => Constant::Bytevector(
                 items
                     .iter()
@@ -1548,7 +2003,9 @@ impl Expander {
         match &d.kind {
             DatumKind::List(items, tail) => {
                 items.iter().any(|x| {
-                    x.sym().is_some_and(|s| matches!(strip(s), "unquote" | "unquote-splicing")) || self.has_unquote(x)
+                    x.sym()
+                        .is_some_and(|s| matches!(strip(s), "unquote" | "unquote-splicing"))
+                        || self.has_unquote(x)
                 }) || tail.as_ref().is_some_and(|t| self.has_unquote(t))
             }
             DatumKind::Vector(items) => items.iter().any(|x| self.has_unquote(x)),
@@ -1570,17 +2027,27 @@ impl Expander {
         }
         let span = d.span;
         match &d.kind {
-            DatumKind::List(items, None) if items.len() == 2 && self.is_keyword(&items[0], "unquote") => {
+            DatumKind::List(items, None)
+                if items.len() == 2 && self.is_keyword(&items[0], "unquote") =>
+            {
                 if depth == 1 {
                     self.expand(&items[1], env)
                 } else {
                     let inner = self.quasi(&items[1], depth - 1, env)?;
-                    self.qq_list(vec![Core::Const(Constant::Sym("unquote".into())), inner], span)
+                    self.qq_list(
+                        vec![Core::Const(Constant::Sym("unquote".into())), inner],
+                        span,
+                    )
                 }
             }
-            DatumKind::List(items, None) if items.len() == 2 && self.is_keyword(&items[0], "quasiquote") => {
+            DatumKind::List(items, None)
+                if items.len() == 2 && self.is_keyword(&items[0], "quasiquote") =>
+            {
                 let inner = self.quasi(&items[1], depth + 1, env)?;
-                self.qq_list(vec![Core::Const(Constant::Sym("quasiquote".into())), inner], span)
+                self.qq_list(
+                    vec![Core::Const(Constant::Sym("quasiquote".into())), inner],
+                    span,
+                )
             }
             DatumKind::List(items, tail) => {
                 // `(a . ,b)` reads as `(a unquote b)`.
@@ -1606,7 +2073,10 @@ impl Expander {
                             continue;
                         }
                         let inner = self.quasi(&l[1], depth - 1, env)?;
-                        let form = self.qq_list(vec![Core::Const(Constant::Sym("unquote-splicing".into())), inner], span)?;
+                        let form = self.qq_list(
+                            vec![Core::Const(Constant::Sym("unquote-splicing".into())), inner],
+                            span,
+                        )?;
                         acc = self.qq_prim("%cons", vec![form, acc], span)?;
                         continue;
                     }

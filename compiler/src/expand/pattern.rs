@@ -26,7 +26,14 @@ fn prim(name: &str, args: Vec<Core>, span: Span) -> R<Core> {
 }
 
 impl Expander {
-    fn compile_pattern(&mut self, pat: &Datum, v: VarId, env: &Env, scope: &Env, steps: &mut Vec<Step>) -> R<()> {
+    fn compile_pattern(
+        &mut self,
+        pat: &Datum,
+        v: VarId,
+        env: &Env,
+        scope: &Env,
+        steps: &mut Vec<Step>,
+    ) -> R<()> {
         let span = pat.span;
         match &pat.kind {
             DatumKind::Sym(s) if s == "_" => Ok(()),
@@ -34,7 +41,11 @@ impl Expander {
                 let existing = scope.vars.borrow().get(s).cloned();
                 match existing {
                     Some(Binding::Local(prev)) => {
-                        steps.push(Step::Check(prim("%equal?", vec![Core::Local(v), Core::Local(prev)], span)?));
+                        steps.push(Step::Check(prim(
+                            "%equal?",
+                            vec![Core::Local(v), Core::Local(prev)],
+                            span,
+                        )?));
                     }
                     _ => {
                         scope.vars.borrow_mut().insert(s.clone(), Binding::Local(v));
@@ -42,12 +53,16 @@ impl Expander {
                 }
                 Ok(())
             }
-            DatumKind::List(items, None) if items.len() == 2 && self.is_keyword(&items[0], "quote") => {
+            DatumKind::List(items, None)
+                if items.len() == 2 && self.is_keyword(&items[0], "quote") =>
+            {
                 let c = Core::Const(self.constant(&items[1]));
                 steps.push(Step::Check(prim("%equal?", vec![Core::Local(v), c], span)?));
                 Ok(())
             }
-            DatumKind::List(items, None) if items.len() == 2 && self.is_keyword(&items[0], "unquote") => {
+            DatumKind::List(items, None)
+                if items.len() == 2 && self.is_keyword(&items[0], "unquote") =>
+            {
                 let x = self.expand(&items[1], env)?;
                 steps.push(Step::Check(prim("%equal?", vec![Core::Local(v), x], span)?));
                 Ok(())
@@ -79,7 +94,10 @@ impl Expander {
                 for (i, item) in items.iter().enumerate() {
                     let e = self.vars.fresh("elt");
                     let idx = Core::Const(termite_runtime::program::Constant::Int(i as i64));
-                    steps.push(Step::Let(e, prim("%vector-ref", vec![Core::Local(v), idx], span)?));
+                    steps.push(Step::Let(
+                        e,
+                        prim("%vector-ref", vec![Core::Local(v), idx], span)?,
+                    ));
                     self.compile_pattern(item, e, env, scope, steps)?;
                 }
                 Ok(())
@@ -94,9 +112,19 @@ impl Expander {
 
     /// Compiles one clause against the value in `v`: its body on success (a
     /// thunk of it when `thunk_body`), the call `fail` otherwise.
-    fn clause(&mut self, clause: &Datum, v: VarId, env: &Env, fail: Core, thunk_body: bool) -> R<Core> {
+    fn clause(
+        &mut self,
+        clause: &Datum,
+        v: VarId,
+        env: &Env,
+        fail: Core,
+        thunk_body: bool,
+    ) -> R<Core> {
         let Some(parts) = clause.list().filter(|c| !c.is_empty()) else {
-            return err(clause.span, "bad syntax: a clause is (pattern [(where guard)] body ...)");
+            return err(
+                clause.span,
+                "bad syntax: a clause is (pattern [(where guard)] body ...)",
+            );
         };
         let scope = child(env);
         let mut steps = Vec::new();
@@ -111,11 +139,23 @@ impl Expander {
             body_at = 2;
         }
         if parts.len() <= body_at {
-            return err(clause.span, "bad syntax: a clause needs a body after its pattern");
+            return err(
+                clause.span,
+                "bad syntax: a clause needs a body after its pattern",
+            );
         }
         let body = if thunk_body {
-            let empty = Datum { kind: DatumKind::List(vec![], None), span: clause.span };
-            Core::Lambda(Box::new(self.lambda(&empty, &parts[body_at..], &scope, "recv-clause", clause.span)?))
+            let empty = Datum {
+                kind: DatumKind::List(vec![], None),
+                span: clause.span,
+            };
+            Core::Lambda(Box::new(self.lambda(
+                &empty,
+                &parts[body_at..],
+                &scope,
+                "recv-clause",
+                clause.span,
+            )?))
         } else {
             self.expand_body(&parts[body_at..], &scope, clause.span)?
         };
@@ -132,15 +172,33 @@ impl Expander {
                 Step::Let(x, init) => Core::Let(vec![(x, init)], Box::new(acc)),
             };
         }
-        let fail_thunk = Lambda { params: vec![], rest: None, body: fail, name: "match-fail".into(), span: clause.span };
+        let fail_thunk = Lambda {
+            params: vec![],
+            rest: None,
+            body: fail,
+            name: "match-fail".into(),
+            span: clause.span,
+        };
         Ok(Core::Letrec(vec![(fk, fail_thunk)], Box::new(acc)))
     }
 
-    pub(super) fn match_clause(&mut self, clause: &Datum, v: VarId, env: &Env, fail: Core) -> R<Core> {
+    pub(super) fn match_clause(
+        &mut self,
+        clause: &Datum,
+        v: VarId,
+        env: &Env,
+        fail: Core,
+    ) -> R<Core> {
         self.clause(clause, v, env, fail, false)
     }
 
-    pub(super) fn recv_clause(&mut self, clause: &Datum, v: VarId, env: &Env, fail: Core) -> R<Core> {
+    pub(super) fn recv_clause(
+        &mut self,
+        clause: &Datum,
+        v: VarId,
+        env: &Env,
+        fail: Core,
+    ) -> R<Core> {
         self.clause(clause, v, env, fail, true)
     }
 }

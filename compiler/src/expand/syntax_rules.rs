@@ -63,7 +63,10 @@ impl Macro {
                 return self.instantiate(template, &binds, mark, form.span);
             }
         }
-        Err(format!("no rule of the macro `{}` matches this use", strip(&self.name)))
+        Err(format!(
+            "no rule of the macro `{}` matches this use",
+            strip(&self.name)
+        ))
     }
 
     fn is_ellipsis(&self, d: &Datum) -> bool {
@@ -134,7 +137,10 @@ impl Macro {
                 matches.push(b);
             }
             for var in self.pattern_vars(repeated) {
-                let seq = matches.iter().map(|m| m.get(&var).cloned().unwrap_or(Bind::Seq(vec![]))).collect();
+                let seq = matches
+                    .iter()
+                    .map(|m| m.get(&var).cloned().unwrap_or(Bind::Seq(vec![])))
+                    .collect();
                 binds.insert(var, Bind::Seq(seq));
             }
             for (p, f) in after.iter().zip(&fitems[before.len() + n..]) {
@@ -165,14 +171,24 @@ impl Macro {
         match ptail {
             None => rest.is_empty() && ftail.is_none(),
             Some(p) => {
-                let span = rest.first().map(|d| d.span).or(ftail.map(|d| d.span)).unwrap_or_default();
+                let span = rest
+                    .first()
+                    .map(|d| d.span)
+                    .or(ftail.map(|d| d.span))
+                    .unwrap_or_default();
                 let remaining = if rest.is_empty() {
                     match ftail {
                         Some(t) => t.clone(),
-                        None => Datum { kind: DatumKind::List(vec![], None), span },
+                        None => Datum {
+                            kind: DatumKind::List(vec![], None),
+                            span,
+                        },
                     }
                 } else {
-                    Datum { kind: DatumKind::List(rest.to_vec(), ftail.map(|t| Box::new(t.clone()))), span }
+                    Datum {
+                        kind: DatumKind::List(rest.to_vec(), ftail.map(|t| Box::new(t.clone()))),
+                        span,
+                    }
                 };
                 self.match_one(p, &remaining, binds)
             }
@@ -187,10 +203,8 @@ impl Macro {
 
     fn collect_vars(&self, pat: &Datum, out: &mut Vec<String>) {
         match &pat.kind {
-            DatumKind::Sym(s) => {
-                if s != "_" && *s != self.ellipsis && !self.literals.contains(s) {
-                    out.push(s.clone());
-                }
+            DatumKind::Sym(s) if s != "_" && *s != self.ellipsis && !self.literals.contains(s) => {
+                out.push(s.clone());
             }
             DatumKind::List(items, tail) => {
                 for i in items {
@@ -209,14 +223,26 @@ impl Macro {
         }
     }
 
-    fn instantiate(&self, t: &Datum, binds: &HashMap<String, Bind>, mark: usize, span: Span) -> Result<Datum, String> {
+    fn instantiate(
+        &self,
+        t: &Datum,
+        binds: &HashMap<String, Bind>,
+        mark: usize,
+        span: Span,
+    ) -> Result<Datum, String> {
         Ok(match &t.kind {
             DatumKind::Sym(s) => match binds.get(s) {
                 Some(Bind::One(d)) => d.clone(),
                 Some(Bind::Seq(_)) => {
-                    return Err(format!("pattern variable `{}` is used without an ellipsis", strip(s)));
+                    return Err(format!(
+                        "pattern variable `{}` is used without an ellipsis",
+                        strip(s)
+                    ));
                 }
-                None => Datum { kind: DatumKind::Sym(format!("{s}{MARK}{mark}")), span },
+                None => Datum {
+                    kind: DatumKind::Sym(format!("{s}{MARK}{mark}")),
+                    span,
+                },
             },
             DatumKind::List(items, tail) => {
                 // `(... ...)` escapes the ellipsis.
@@ -236,13 +262,20 @@ impl Macro {
                     None => None,
                 };
                 match tail {
-                    Some(t) => Datum { kind: DatumKind::dotted(out, *t), span },
-                    None => Datum { kind: DatumKind::List(out, None), span },
+                    Some(t) => Datum {
+                        kind: DatumKind::dotted(out, *t),
+                        span,
+                    },
+                    None => Datum {
+                        kind: DatumKind::List(out, None),
+                        span,
+                    },
                 }
             }
-            DatumKind::Vector(items) => {
-                Datum { kind: DatumKind::Vector(self.instantiate_seq(items, binds, mark, span)?), span }
-            }
+            DatumKind::Vector(items) => Datum {
+                kind: DatumKind::Vector(self.instantiate_seq(items, binds, mark, span)?),
+                span,
+            },
             _ => t.clone(),
         })
     }
@@ -305,7 +338,12 @@ impl Macro {
                 if let Some(Bind::Seq(s)) = binds.get(v) {
                     match s.get(j) {
                         Some(x) => b.insert(v.clone(), x.clone()),
-                        None => return Err(format!("pattern variables under one ellipsis have different lengths (`{}`)", strip(v))),
+                        None => {
+                            return Err(format!(
+                                "pattern variables under one ellipsis have different lengths (`{}`)",
+                                strip(v)
+                            ));
+                        }
                     };
                 }
             }

@@ -176,7 +176,9 @@ fn char_literal(lex: &mut logos::Lexer<Tok>) -> Result<char, LexError> {
 }
 
 /// The token stream in the shape lalrpop's external lexer interface wants.
-pub fn tokens(src: &str) -> impl Iterator<Item = Result<(usize, Tok, usize), (usize, LexError, usize)>> + '_ {
+pub fn tokens(
+    src: &str,
+) -> impl Iterator<Item = Result<(usize, Tok, usize), (usize, LexError, usize)>> + '_ {
     Tok::lexer(src).spanned().map(|(res, span)| match res {
         Ok(tok) => Ok((span.start, tok, span.end)),
         Err(e) => Err((span.start, e, span.end)),

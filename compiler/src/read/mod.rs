@@ -17,7 +17,7 @@ use lalrpop_util::ParseError;
 use std::fmt;
 
 lalrpop_util::lalrpop_mod!(
-    #[allow(clippy::all, clippy::pedantic, unused)]
+    #[allow(clippy::all, clippy::pedantic, clippy::unwrap_used, unused)]
     grammar,
     "/read/grammar.rs"
 );
@@ -32,7 +32,11 @@ pub struct Span {
 
 impl Span {
     pub fn new(file: u32, lo: usize, hi: usize) -> Span {
-        Span { file, lo: lo as u32, hi: hi as u32 }
+        Span {
+            file,
+            lo: lo as u32,
+            hi: hi as u32,
+        }
     }
 }
 
@@ -72,7 +76,16 @@ impl DatumKind {
     }
 
     pub fn abbrev(name: &str, span: Span, d: Datum) -> DatumKind {
-        DatumKind::List(vec![Datum { kind: DatumKind::Sym(name.to_string()), span }, d], None)
+        DatumKind::List(
+            vec![
+                Datum {
+                    kind: DatumKind::Sym(name.to_string()),
+                    span,
+                },
+                d,
+            ],
+            None,
+        )
     }
 }
 
@@ -143,26 +156,37 @@ fn parse_real(s: &str, radix: u32) -> Option<DatumKind> {
         return None;
     }
     if digits.chars().all(|c| c.is_digit(radix)) {
-        return Some(match i64::from_str_radix(s.trim_start_matches('+'), radix) {
-            Ok(i) => DatumKind::Int(i),
-            Err(_) if radix == 10 => DatumKind::BigInt(s.trim_start_matches('+').to_string()),
-            Err(_) => DatumKind::BigInt(big_to_decimal(s, radix)?),
-        });
+        return Some(
+            match i64::from_str_radix(s.trim_start_matches('+'), radix) {
+                Ok(i) => DatumKind::Int(i),
+                Err(_) if radix == 10 => DatumKind::BigInt(s.trim_start_matches('+').to_string()),
+                Err(_) => DatumKind::BigInt(big_to_decimal(s, radix)?),
+            },
+        );
     }
     if let Some((n, d)) = s.split_once('/') {
         let n = parse_real(n, radix)?;
         let d = parse_real(d, radix)?;
         return match (n, d) {
-            (DatumKind::Int(n), DatumKind::Int(d)) if d != 0 && n % d == 0 => Some(DatumKind::Int(n / d)),
-            (DatumKind::Int(n), DatumKind::Int(d)) if d != 0 => Some(DatumKind::Real(n as f64 / d as f64)),
+            (DatumKind::Int(n), DatumKind::Int(d)) if d != 0 && n % d == 0 => {
+                Some(DatumKind::Int(n / d))
+            }
+            (DatumKind::Int(n), DatumKind::Int(d)) if d != 0 => {
+                Some(DatumKind::Real(n as f64 / d as f64))
+            }
             _ => None,
         };
     }
     if radix != 10 {
         return None;
     }
-    let ok = digits.chars().next().is_some_and(|c| c.is_ascii_digit() || c == '.')
-        && digits.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'))
+    let ok = digits
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_digit() || c == '.')
+        && digits
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'))
         && digits.chars().any(|c| c.is_ascii_digit());
     if !ok {
         return None;
@@ -208,7 +232,14 @@ pub fn parse_program(file: u32, src: &str) -> Result<Vec<Datum>, Diagnostic> {
 pub fn is_incomplete(src: &str) -> bool {
     matches!(
         grammar::ProgramParser::new().parse(0, lexer::tokens(src)),
-        Err(ParseError::UnrecognizedEof { .. }) | Err(ParseError::User { error: (_, lexer::LexError::UnterminatedString | lexer::LexError::UnterminatedComment, _) })
+        Err(ParseError::UnrecognizedEof { .. })
+            | Err(ParseError::User {
+                error: (
+                    _,
+                    lexer::LexError::UnterminatedString | lexer::LexError::UnterminatedComment,
+                    _
+                )
+            })
     )
 }
 
@@ -221,21 +252,33 @@ fn parse_error(
         ParseError::UnrecognizedEof { location, .. } => {
             // Point at the innermost parenthesis left open.
             let open = unclosed_paren(src).unwrap_or(location);
-            Diagnostic::error(Span::new(file, open, open + 1), "unbalanced parenthesis: this `(` is never closed")
+            Diagnostic::error(
+                Span::new(file, open, open + 1),
+                "unbalanced parenthesis: this `(` is never closed",
+            )
         }
-        ParseError::UnrecognizedToken { token: (l, tok, r), .. } => {
+        ParseError::UnrecognizedToken {
+            token: (l, tok, r), ..
+        } => {
             let msg = match tok {
                 lexer::Tok::RParen => "unbalanced parenthesis: unexpected `)`".to_string(),
-                lexer::Tok::Dot => "unexpected `.`: a dot must stand between the last two items of a list".to_string(),
+                lexer::Tok::Dot => {
+                    "unexpected `.`: a dot must stand between the last two items of a list"
+                        .to_string()
+                }
                 t => format!("unexpected token {t:?}"),
             };
             Diagnostic::error(Span::new(file, l, r), msg)
         }
-        ParseError::ExtraToken { token: (l, _, r) } => Diagnostic::error(Span::new(file, l, r), "unexpected token"),
+        ParseError::ExtraToken { token: (l, _, r) } => {
+            Diagnostic::error(Span::new(file, l, r), "unexpected token")
+        }
         ParseError::InvalidToken { location } => {
             Diagnostic::error(Span::new(file, location, location + 1), "invalid token")
         }
-        ParseError::User { error: (l, e, r) } => Diagnostic::error(Span::new(file, l, r.max(l + 1)), e.to_string()),
+        ParseError::User { error: (l, e, r) } => {
+            Diagnostic::error(Span::new(file, l, r.max(l + 1)), e.to_string())
+        }
     }
 }
 
@@ -277,7 +320,11 @@ impl fmt::Display for Datum {
                 write!(f, ")")
             }
             DatumKind::Vector(items) | DatumKind::Bytevector(items) => {
-                let open = if matches!(self.kind, DatumKind::Vector(_)) { "#(" } else { "#u8(" };
+                let open = if matches!(self.kind, DatumKind::Vector(_)) {
+                    "#("
+                } else {
+                    "#u8("
+                };
                 write!(f, "{open}")?;
                 for (i, d) in items.iter().enumerate() {
                     if i > 0 {
@@ -296,32 +343,56 @@ mod tests {
     use super::*;
 
     fn read(src: &str) -> Vec<String> {
-        parse_program(0, src).expect("parses").iter().map(|d| d.to_string()).collect()
+        parse_program(0, src)
+            .expect("parses")
+            .iter()
+            .map(|d| d.to_string())
+            .collect()
     }
 
     #[test]
     fn reads_atoms_and_lists() {
-        assert_eq!(read("(a . (b c)) #(1 2) 'x `(a ,b ,@c)"), vec![
-            "(a b c)",
-            "#(1 2)",
-            "(quote x)",
-            "(quasiquote (a (unquote b) (unquote-splicing c)))"
-        ]);
-        assert_eq!(read("#\\a #\\space #\\x41 \"a\\nb\" #t #false"), vec![
-            "#\\a", "#\\ ", "#\\A", "\"a\\nb\"", "#t", "#f"
-        ]);
+        assert_eq!(
+            read("(a . (b c)) #(1 2) 'x `(a ,b ,@c)"),
+            vec![
+                "(a b c)",
+                "#(1 2)",
+                "(quote x)",
+                "(quasiquote (a (unquote b) (unquote-splicing c)))"
+            ]
+        );
+        assert_eq!(
+            read("#\\a #\\space #\\x41 \"a\\nb\" #t #false"),
+            vec!["#\\a", "#\\ ", "#\\A", "\"a\\nb\"", "#t", "#f"]
+        );
     }
 
     #[test]
     fn reads_numbers() {
-        assert_eq!(read("1 -2 +3 1.5 #xff #b101 99999999999999999999 1e3 ... - +"), vec![
-            "1", "-2", "3", "1.5", "255", "5", "99999999999999999999", "1000.0", "...", "-", "+"
-        ]);
+        assert_eq!(
+            read("1 -2 +3 1.5 #xff #b101 99999999999999999999 1e3 ... - +"),
+            vec![
+                "1",
+                "-2",
+                "3",
+                "1.5",
+                "255",
+                "5",
+                "99999999999999999999",
+                "1000.0",
+                "...",
+                "-",
+                "+"
+            ]
+        );
     }
 
     #[test]
     fn skips_comments() {
-        assert_eq!(read("; line\n#| a #| nested |# b |# x #;(ignored) (a . b #;c)"), vec!["x", "(a . b)"]);
+        assert_eq!(
+            read("; line\n#| a #| nested |# b |# x #;(ignored) (a . b #;c)"),
+            vec!["x", "(a . b)"]
+        );
     }
 
     #[test]

@@ -11,7 +11,9 @@
 
 pub mod statics;
 
-use crate::value::{F_STATIC, T_FORWARD, Value, header_flags, header_type, object_words, traced_from};
+use crate::value::{
+    F_STATIC, T_FORWARD, Value, header_flags, header_type, object_words, traced_from,
+};
 
 /// A chunk of heap memory and how much of it is in use.
 pub struct Block {
@@ -21,7 +23,10 @@ pub struct Block {
 
 impl Block {
     fn new(words: usize) -> Block {
-        Block { mem: vec![0u64; words].into_boxed_slice(), used: 0 }
+        Block {
+            mem: vec![0u64; words].into_boxed_slice(),
+            used: 0,
+        }
     }
 
     fn start(&mut self) -> *mut u64 {
@@ -132,10 +137,18 @@ impl Heap {
     /// Copies everything reachable from `roots` into fresh blocks, updating
     /// the roots, and frees the old blocks. Afterwards the nursery has at
     /// least `need_words` free.
-    pub fn collect(&mut self, hp: *mut u64, roots: &mut [&mut Value], need_words: usize) -> (*mut u64, *mut u64) {
+    pub fn collect(
+        &mut self,
+        hp: *mut u64,
+        roots: &mut [&mut Value],
+        need_words: usize,
+    ) -> (*mut u64, *mut u64) {
         self.sync_nursery(hp);
         let old = std::mem::take(&mut self.blocks);
-        let mut to = ToSpace { blocks: Vec::new(), block_words: (self.live_words * 2).clamp(MIN_BLOCK_WORDS * 16, MAX_BLOCK_WORDS) };
+        let mut to = ToSpace {
+            blocks: Vec::new(),
+            block_words: (self.live_words * 2).clamp(MIN_BLOCK_WORDS * 16, MAX_BLOCK_WORDS),
+        };
         for r in roots.iter_mut() {
             **r = to.forward(**r);
         }
@@ -151,7 +164,10 @@ impl Heap {
         // A nursery: the last to-space block if it has room, or a new one.
         let last = self.blocks.len().checked_sub(1);
         match last {
-            Some(i) if self.blocks[i].mem.len() - self.blocks[i].used >= need_words.max(MIN_BLOCK_WORDS) => {
+            Some(i)
+                if self.blocks[i].mem.len() - self.blocks[i].used
+                    >= need_words.max(MIN_BLOCK_WORDS) =>
+            {
                 self.nursery = i;
             }
             _ => {

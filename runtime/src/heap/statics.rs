@@ -13,7 +13,10 @@ struct Area {
     used: usize,
 }
 
-static AREA: Mutex<Area> = Mutex::new(Area { blocks: Vec::new(), used: 0 });
+static AREA: Mutex<Area> = Mutex::new(Area {
+    blocks: Vec::new(),
+    used: 0,
+});
 
 const BLOCK_WORDS: usize = 1 << 16;
 
@@ -23,7 +26,8 @@ pub fn alloc(words: usize) -> *mut u64 {
     let mut a = AREA.lock().unwrap_or_else(|e| e.into_inner());
     let fits = a.blocks.last().is_some_and(|b| a.used + words <= b.len());
     if !fits {
-        a.blocks.push(vec![0u64; words.max(BLOCK_WORDS)].into_boxed_slice());
+        a.blocks
+            .push(vec![0u64; words.max(BLOCK_WORDS)].into_boxed_slice());
         a.used = 0;
     }
     let used = a.used;

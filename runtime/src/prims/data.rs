@@ -6,7 +6,11 @@ use crate::records;
 use crate::value::*;
 
 fn pair_or_error(ctx: &mut Ctx, who: &str, v: Value) -> Result<Value, Value> {
-    if v.is_pair() { Ok(v) } else { Err(ctx.type_error(who, "a pair", v)) }
+    if v.is_pair() {
+        Ok(v)
+    } else {
+        Err(ctx.type_error(who, "a pair", v))
+    }
 }
 
 macro_rules! cxr {
@@ -82,7 +86,11 @@ prim!(fn tm_reverse(ctx, l) {
     acc
 });
 fn index_arg(ctx: &mut Ctx, who: &str, k: Value) -> Result<usize, Value> {
-    if k.is_fixnum() && k.as_fixnum() >= 0 { Ok(k.as_fixnum() as usize) } else { Err(ctx.type_error(who, "a non-negative index", k)) }
+    if k.is_fixnum() && k.as_fixnum() >= 0 {
+        Ok(k.as_fixnum() as usize)
+    } else {
+        Err(ctx.type_error(who, "a non-negative index", k))
+    }
 }
 prim!(fn tm_list_tail(ctx, l, k) {
     let k = match index_arg(ctx, "list-tail", k) { Ok(k) => k, Err(e) => return e };
@@ -107,18 +115,24 @@ prim!(fn tm_list_ref(ctx, l, k) {
 fn mem(x: Value, l: Value, eq: fn(Value, Value) -> bool) -> Value {
     let mut cur = l;
     while cur.is_pair() {
-        if eq(x, cur.car()) { return cur; }
+        if eq(x, cur.car()) {
+            return cur;
+        }
         cur = cur.cdr();
     }
     FALSE
 }
 fn ass(x: Value, l: Value, eq: fn(Value, Value) -> bool) -> Value {
     for entry in l.list_iter() {
-        if entry.is_pair() && eq(x, entry.car()) { return entry; }
+        if entry.is_pair() && eq(x, entry.car()) {
+            return entry;
+        }
     }
     FALSE
 }
-fn eq(a: Value, b: Value) -> bool { a == b }
+fn eq(a: Value, b: Value) -> bool {
+    a == b
+}
 prim!(fn tm_memq(_ctx, x, l) { mem(x, l, eq) });
 prim!(fn tm_memv(_ctx, x, l) { mem(x, l, eqv) });
 prim!(fn tm_member(_ctx, x, l) { mem(x, l, equal) });
@@ -133,7 +147,9 @@ prim!(fn tm_last_pair(ctx, l) {
 });
 
 pub fn eqv(a: Value, b: Value) -> bool {
-    if a == b { return true; }
+    if a == b {
+        return true;
+    }
     if a.is_ptr() && b.is_ptr() {
         let (ta, tb) = (header_type(a.header()), header_type(b.header()));
         if ta == tb && (ta == T_FLONUM || ta == T_BIGNUM) {
@@ -143,7 +159,11 @@ pub fn eqv(a: Value, b: Value) -> bool {
             };
         }
         // Empty strings and vectors are indistinguishable.
-        if ta == tb && matches!(ta, T_STRING | T_VECTOR | T_BYTEVECTOR) && a.is_empty() && b.is_empty() {
+        if ta == tb
+            && matches!(ta, T_STRING | T_VECTOR | T_BYTEVECTOR)
+            && a.is_empty()
+            && b.is_empty()
+        {
             return true;
         }
     }
@@ -153,21 +173,39 @@ pub fn eqv(a: Value, b: Value) -> bool {
 pub fn equal(a: Value, b: Value) -> bool {
     let mut work = vec![(a, b)];
     while let Some((x, y)) = work.pop() {
-        if eqv(x, y) { continue; }
-        if !(x.is_ptr() && y.is_ptr()) { return false; }
+        if eqv(x, y) {
+            continue;
+        }
+        if !(x.is_ptr() && y.is_ptr()) {
+            return false;
+        }
         let (hx, hy) = (x.header(), y.header());
-        if header_type(hx) != header_type(hy) { return false; }
+        if header_type(hx) != header_type(hy) {
+            return false;
+        }
         match header_type(hx) {
             T_PAIR => {
                 work.push((x.cdr(), y.cdr()));
                 work.push((x.car(), y.car()));
             }
             T_VECTOR | T_RECORD => {
-                if x.len() != y.len() { return false; }
-                for i in 1..=x.len() { work.push((x.field(i), y.field(i))); }
+                if x.len() != y.len() {
+                    return false;
+                }
+                for i in 1..=x.len() {
+                    work.push((x.field(i), y.field(i)));
+                }
             }
-            T_STRING => if x.string_chars() != y.string_chars() { return false; },
-            T_BYTEVECTOR => if x.bytes() != y.bytes() { return false; },
+            T_STRING => {
+                if x.string_chars() != y.string_chars() {
+                    return false;
+                }
+            }
+            T_BYTEVECTOR => {
+                if x.bytes() != y.bytes() {
+                    return false;
+                }
+            }
             _ => return false,
         }
     }
@@ -189,9 +227,20 @@ prim!(fn tm_eof_object_p(_ctx, x) { Value::bool(x == EOF) });
 prim!(fn tm_eof_object(_ctx) { EOF });
 prim!(fn tm_default_object_p(_ctx, x) { Value::bool(x == DEFAULT_OBJECT) });
 
-fn vector_index(ctx: &mut Ctx, who: &str, v: Value, k: Value, ty: u64, what: &str) -> Result<usize, Value> {
-    if !v.has_type(ty) { return Err(ctx.type_error(who, what, v)); }
-    if !k.is_fixnum() { return Err(ctx.type_error(who, "an exact integer index", k)); }
+fn vector_index(
+    ctx: &mut Ctx,
+    who: &str,
+    v: Value,
+    k: Value,
+    ty: u64,
+    what: &str,
+) -> Result<usize, Value> {
+    if !v.has_type(ty) {
+        return Err(ctx.type_error(who, what, v));
+    }
+    if !k.is_fixnum() {
+        return Err(ctx.type_error(who, "an exact integer index", k));
+    }
     let i = k.as_fixnum();
     if i < 0 || i as usize >= v.len() {
         let msg = format!("{who}: index out of range");
@@ -207,7 +256,11 @@ prim!(fn tm_vector_length(ctx, v) {
     Value::fixnum(v.len() as i64)
 });
 fn count_arg(ctx: &mut Ctx, who: &str, k: Value) -> Result<usize, Value> {
-    if k.is_fixnum() && (0..1 << 32).contains(&k.as_fixnum()) { Ok(k.as_fixnum() as usize) } else { Err(ctx.type_error(who, "a valid length", k)) }
+    if k.is_fixnum() && (0..1 << 32).contains(&k.as_fixnum()) {
+        Ok(k.as_fixnum() as usize)
+    } else {
+        Err(ctx.type_error(who, "a valid length", k))
+    }
 }
 prim!(fn tm_make_vector(ctx, k, fill) {
     let n = match count_arg(ctx, "make-vector", k) { Ok(n) => n, Err(e) => return e };
@@ -218,9 +271,23 @@ prim!(fn tm_make_vector(ctx, k, fill) {
 prim!(fn tm_list_to_vector(ctx, l) {
     match list_to_vec(ctx, "list->vector", l) { Ok(items) => ctx.vector(&items), Err(e) => e }
 });
-fn range_args(ctx: &mut Ctx, who: &str, len: usize, start: Value, end: Value) -> Result<(usize, usize), Value> {
-    let s = if start == DEFAULT_OBJECT { 0 } else { count_arg(ctx, who, start)? };
-    let e = if end == DEFAULT_OBJECT { len } else { count_arg(ctx, who, end)? };
+fn range_args(
+    ctx: &mut Ctx,
+    who: &str,
+    len: usize,
+    start: Value,
+    end: Value,
+) -> Result<(usize, usize), Value> {
+    let s = if start == DEFAULT_OBJECT {
+        0
+    } else {
+        count_arg(ctx, who, start)?
+    };
+    let e = if end == DEFAULT_OBJECT {
+        len
+    } else {
+        count_arg(ctx, who, end)?
+    };
     if s > e || e > len {
         let msg = format!("{who}: range out of bounds");
         return Err(ctx.raise_error(&msg, &[start, end]));
@@ -256,7 +323,11 @@ prim!(fn tm_bytevector_length(ctx, v) {
     Value::fixnum(v.len() as i64)
 });
 fn byte_arg(ctx: &mut Ctx, who: &str, b: Value) -> Result<u8, Value> {
-    if b.is_fixnum() && (0..256).contains(&b.as_fixnum()) { Ok(b.as_fixnum() as u8) } else { Err(ctx.type_error(who, "a byte", b)) }
+    if b.is_fixnum() && (0..256).contains(&b.as_fixnum()) {
+        Ok(b.as_fixnum() as u8)
+    } else {
+        Err(ctx.type_error(who, "a byte", b))
+    }
 }
 prim!(fn tm_make_bytevector(ctx, k, fill) {
     let n = match count_arg(ctx, "make-bytevector", k) { Ok(n) => n, Err(e) => return e };

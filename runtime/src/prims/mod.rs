@@ -232,16 +232,20 @@ prim_table! {
     "%set-register!" "" 2 tm_set_register, 0;
     "%uncaught" "" 1 tm_uncaught, FAILS;
     "%void" "void" 0 tm_void, PURE;
+    "%procedure-code-id" "" 1 tm_procedure_code_id, PURE | FAILS;
 }
 
 /// The runtime functions compiled code calls that are not primitives of
 /// the language (arity and type failures, argument lists, `apply`).
-pub use system::{tm_apply_list, tm_arity_error, tm_not_procedure, tm_rest_list, tm_unbound_global};
+pub use system::{
+    tm_apply_list, tm_arity_error, tm_not_procedure, tm_rest_list, tm_unbound_global,
+};
 
 /// Every symbol compiled code may reference, with its address: the JIT
 /// registers exactly these.
 pub fn runtime_symbols() -> Vec<(&'static str, *const u8)> {
-    let mut v: Vec<(&'static str, *const u8)> = PRIMS.iter().map(|p| (p.symbol, p.addr.0)).collect();
+    let mut v: Vec<(&'static str, *const u8)> =
+        PRIMS.iter().map(|p| (p.symbol, p.addr.0)).collect();
     v.push(("tm_apply_list", tm_apply_list as *const u8));
     v.push(("tm_arity_error", tm_arity_error as *const u8));
     v.push(("tm_not_procedure", tm_not_procedure as *const u8));

@@ -105,9 +105,13 @@ prim!(fn tm_abs(ctx, x) {
     }
 });
 
-trait AbsValue { fn abs_value(self) -> Self; }
+trait AbsValue {
+    fn abs_value(self) -> Self;
+}
 impl AbsValue for IBig {
-    fn abs_value(self) -> IBig { if self < IBig::ZERO { -self } else { self } }
+    fn abs_value(self) -> IBig {
+        if self < IBig::ZERO { -self } else { self }
+    }
 }
 
 macro_rules! rounding_prim {
@@ -153,11 +157,15 @@ prim!(fn tm_atan2(ctx, y, x) {
 
 fn isqrt(n: &IBig) -> IBig {
     // Newton's method on integers.
-    if *n < IBig::from(2) { return n.clone(); }
+    if *n < IBig::from(2) {
+        return n.clone();
+    }
     let mut x = IBig::from(1) << ((n.unsigned_abs().bit_len() / 2) + 1);
     loop {
         let y = (&x + n / &x) >> 1;
-        if y >= x { return x; }
+        if y >= x {
+            return x;
+        }
         x = y;
     }
 }
@@ -194,11 +202,10 @@ prim!(fn tm_exact_integer_sqrt(ctx, v) {
 prim!(fn tm_expt(ctx, a, b) {
     let x = match num(ctx, "expt", a) { Ok(x) => x, Err(e) => return e };
     let y = match num(ctx, "expt", b) { Ok(y) => y, Err(e) => return e };
-    if let (true, Num::Big(e)) = (x.is_exact(), &y) {
-        if *e > IBig::from(1_000_000) {
+    if let (true, Num::Big(e)) = (x.is_exact(), &y)
+        && *e > IBig::from(1_000_000) {
             return ctx.raise_error("expt: exponent too large", &[b]);
         }
-    }
     let r = expt(&x, &y);
     to_value(ctx, r)
 });
@@ -220,7 +227,9 @@ prim!(fn tm_inexact(ctx, v) {
 });
 
 fn radix_arg(ctx: &mut Ctx, who: &str, r: Value) -> Result<u32, Value> {
-    if r == DEFAULT_OBJECT { return Ok(10); }
+    if r == DEFAULT_OBJECT {
+        return Ok(10);
+    }
     match r.is_fixnum().then(|| r.as_fixnum()) {
         Some(k @ (2 | 8 | 10 | 16)) => Ok(k as u32),
         _ => Err(ctx.type_error(who, "a radix of 2, 8, 10 or 16", r)),

@@ -35,6 +35,14 @@ prim!(fn tm_display(_ctx, v) { write_out(&display_string(v)); UNSPECIFIED });
 prim!(fn tm_write(_ctx, v) { write_out(&write_string(v)); UNSPECIFIED });
 prim!(fn tm_flush_output(_ctx) { flush_out(); UNSPECIFIED });
 prim!(fn tm_void(_ctx) { UNSPECIFIED });
+// The code id of a procedure, as 16 hex digits.
+prim!(fn tm_procedure_code_id(ctx, f) {
+    if !f.has_type(T_CLOSURE) { return ctx.type_error("procedure-code-id", "a procedure", f); }
+    match program_state::code_id(f.word(1) as *const u8) {
+        Some(id) => ctx.string(&format!("{id:016x}")),
+        None => FALSE,
+    }
+});
 
 prim!(fn tm_exit(ctx, code) {
     ctx.pending = code;
@@ -112,9 +120,19 @@ pub extern "C" fn tm_apply_list(ctx: &mut Ctx, list: Value, offset: u64) -> u64 
 /// A procedure was called with the wrong number of arguments. `argc`
 /// counts the continuation.
 #[unsafe(no_mangle)]
-pub extern "C" fn tm_arity_error(ctx: &mut Ctx, callee: Value, argc: u64, required: u64, rest: u64) -> Value {
+pub extern "C" fn tm_arity_error(
+    ctx: &mut Ctx,
+    callee: Value,
+    argc: u64,
+    required: u64,
+    rest: u64,
+) -> Value {
     let name = program_state::code_name(callee.word(1) as *const u8);
-    let expected = if rest != 0 { format!("at least {required}") } else { required.to_string() };
+    let expected = if rest != 0 {
+        format!("at least {required}")
+    } else {
+        required.to_string()
+    };
     let given = argc.saturating_sub(1);
     let msg = format!("{name}: wrong number of arguments: expected {expected}, given {given}");
     ctx.raise_error(&msg, &[])
@@ -127,7 +145,9 @@ pub extern "C" fn tm_not_procedure(ctx: &mut Ctx, v: Value) -> Value {
 
 #[unsafe(no_mangle)]
 pub extern "C" fn tm_unbound_global(ctx: &mut Ctx, index: u64) -> Value {
-    let msg = format!("unbound variable: {}", program_state::global_name(index as usize));
+    let msg = format!(
+        "unbound variable: {}",
+        program_state::global_name(index as usize)
+    );
     ctx.raise_error(&msg, &[])
 }
-

@@ -6,10 +6,18 @@ use crate::symbols;
 use crate::value::*;
 
 fn chr(ctx: &mut Ctx, who: &str, v: Value) -> Result<char, Value> {
-    if v.is_char() { Ok(v.as_char()) } else { Err(ctx.type_error(who, "a character", v)) }
+    if v.is_char() {
+        Ok(v.as_char())
+    } else {
+        Err(ctx.type_error(who, "a character", v))
+    }
 }
 fn string_arg(ctx: &mut Ctx, who: &str, v: Value) -> Result<Value, Value> {
-    if v.has_type(T_STRING) { Ok(v) } else { Err(ctx.type_error(who, "a string", v)) }
+    if v.has_type(T_STRING) {
+        Ok(v)
+    } else {
+        Err(ctx.type_error(who, "a string", v))
+    }
 }
 
 prim!(fn tm_char_to_integer(ctx, c) {
@@ -28,14 +36,31 @@ macro_rules! char_prim {
         });
     };
 }
-char_prim!(tm_char_upcase, "char-upcase", |c| Value::char(c.to_uppercase().next().unwrap_or(c)));
-char_prim!(tm_char_downcase, "char-downcase", |c| Value::char(c.to_lowercase().next().unwrap_or(c)));
-char_prim!(tm_char_alphabetic_p, "char-alphabetic?", |c| Value::bool(c.is_alphabetic()));
-char_prim!(tm_char_numeric_p, "char-numeric?", |c| Value::bool(c.is_numeric()));
-char_prim!(tm_char_whitespace_p, "char-whitespace?", |c| Value::bool(c.is_whitespace()));
-char_prim!(tm_char_upper_case_p, "char-upper-case?", |c| Value::bool(c.is_uppercase()));
-char_prim!(tm_char_lower_case_p, "char-lower-case?", |c| Value::bool(c.is_lowercase()));
-char_prim!(tm_digit_value, "digit-value", |c| c.to_digit(10).map(|d| Value::fixnum(d as i64)).unwrap_or(FALSE));
+char_prim!(tm_char_upcase, "char-upcase", |c| Value::char(
+    c.to_uppercase().next().unwrap_or(c)
+));
+char_prim!(tm_char_downcase, "char-downcase", |c| Value::char(
+    c.to_lowercase().next().unwrap_or(c)
+));
+char_prim!(tm_char_alphabetic_p, "char-alphabetic?", |c| Value::bool(
+    c.is_alphabetic()
+));
+char_prim!(tm_char_numeric_p, "char-numeric?", |c| Value::bool(
+    c.is_numeric()
+));
+char_prim!(tm_char_whitespace_p, "char-whitespace?", |c| Value::bool(
+    c.is_whitespace()
+));
+char_prim!(tm_char_upper_case_p, "char-upper-case?", |c| Value::bool(
+    c.is_uppercase()
+));
+char_prim!(tm_char_lower_case_p, "char-lower-case?", |c| Value::bool(
+    c.is_lowercase()
+));
+char_prim!(tm_digit_value, "digit-value", |c| c
+    .to_digit(10)
+    .map(|d| Value::fixnum(d as i64))
+    .unwrap_or(FALSE));
 
 prim!(fn tm_string_length(ctx, s) {
     match string_arg(ctx, "string-length", s) { Ok(s) => Value::fixnum(s.len() as i64), Err(e) => e }
