@@ -49,6 +49,9 @@ impl std::str::FromStr for Stage {
 pub struct Options {
     pub dump: Option<Stage>,
     pub time_passes: bool,
+    /// Compile without the standard library (for the passes' golden tests,
+    /// whose programs use only primitives).
+    pub no_stdlib: bool,
 }
 
 /// Where compile time went, per phase.
@@ -91,7 +94,8 @@ pub fn compile(
 ) -> Result<Compiled, String> {
     let user_file = files.add(name, src);
     let mut lib_files = Vec::new();
-    for (n, text) in STDLIB {
+    let stdlib = if opts.no_stdlib { &[][..] } else { STDLIB };
+    for (n, text) in stdlib {
         lib_files.push((files.add(*n, *text), *text));
     }
     let render = |files: &SourceMap, d: Diagnostic| files.render(&d);

@@ -25,6 +25,9 @@ struct CompileFlags {
     /// Print the time each compiler phase takes on stderr.
     #[arg(long)]
     time_passes: bool,
+    /// Compile without the standard library (for tests of the passes).
+    #[arg(long, hide = true)]
+    no_stdlib: bool,
     /// Run on a node listening on HOST:PORT.
     #[arg(long, value_name = "HOST:PORT")]
     node: Option<String>,
@@ -84,6 +87,7 @@ fn front(
     let opts = Options {
         dump: flags.dump,
         time_passes: flags.time_passes,
+        no_stdlib: flags.no_stdlib,
     };
     let mut files = SourceMap::default();
     driver::compile(

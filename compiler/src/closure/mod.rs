@@ -352,3 +352,62 @@ pub fn check(p: &Program) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::expand::Expander;
+    use crate::read::parse_program;
+
+    fn convert(src: &str) -> Program {
+        let forms = parse_program(0, src).expect("parses");
+        let mut ex = Expander::new();
+        let body = ex.expand_toplevel(&forms, false).expect("expands");
+        let cps = crate::cps::cps_convert(ex.finish(body), &[]);
+        crate::cps::check::check_lambda(&cps.main, false, &[]).expect("CPS is well scoped");
+        let p = closure_convert(cps);
+        check(&p).expect("closure IR is well scoped");
+        p
+    }
+
+    #[test]
+    fn non_tail_if_becomes_a_join_point() {
+        let p = convert("(define (g a b) (%display (if a b 0)) a)");
+        let text = print_program(&p);
+        assert!(text.contains("letjoin"), "{text}");
+        // g and main, and no continuation closure.
+        assert_eq!(p.functions.len(), 2, "{text}");
+    }
+
+    #[test]
+    fn escaping_continuation_stays_a_closure() {
+        let p = convert("(define (h f) (%add 1 (f 2)))");
+        assert!(p.functions.iter().any(|f| f.kind == LambdaKind::Cont));
+    }
+
+    #[test]
+    fn free_variables_are_captured() {
+        let p = convert("(define (adder n) (lambda (x) (%add x n)))");
+        let inner = p
+            .functions
+            .iter()
+            .find(|f| f.name == "lambda")
+            .expect("inner lambda");
+        assert_eq!(inner.free.len(), 1);
+    }
+
+    #[test]
+    fn code_ids_depend_only_on_structure() {
+        let a = convert("(define (f x) (%add x 1))");
+        let b = convert("(define unrelated 5) (define (f y) (%add y 1))");
+        let id = |p: &Program| {
+            p.functions
+                .iter()
+                .find(|f| f.name == "f")
+                .map(|f| f.code_id)
+        };
+        assert_eq!(id(&a), id(&b));
+        let c = convert("(define (f x) (%add x 2))");
+        assert_ne!(id(&a), id(&c));
+    }
+}

@@ -2102,3 +2102,65 @@ impl Expander {
         Ok(acc)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::read::parse_program;
+
+    pub(crate) fn expand_src(src: &str) -> Result<Program, Diagnostic> {
+        let forms = parse_program(0, src).expect("parses");
+        let mut ex = Expander::new();
+        ex.declare_user_globals(&forms);
+        let body = ex.expand_toplevel(&forms, false)?;
+        Ok(ex.finish(body))
+    }
+
+    fn printed(src: &str) -> String {
+        core::print_program(&expand_src(src).expect("expands"))
+    }
+
+    #[test]
+    fn let_binds_fresh_variables() {
+        let out = printed("(let ((x 1)) (let ((x 2)) x))");
+        assert_eq!(out.trim(), "(let ((x.0 1))\n  (let ((x.1 2))\n    x.1))");
+    }
+
+    #[test]
+    fn macro_temporaries_do_not_capture() {
+        let out = printed(
+            "(define-syntax my-or (syntax-rules () ((_ a b) (let ((t a)) (if t t b))))) (let ((t 5)) (my-or #f t))",
+        );
+        // The macro's `t` and the user's `t` are different variables.
+        assert!(out.contains("(let ((t.0 5))"), "{out}");
+        assert!(out.contains("(let ((t.1 #f))"), "{out}");
+        assert!(out.contains("t.0)"), "{out}");
+    }
+
+    #[test]
+    fn refuses_mutation_with_its_span() {
+        let e = expand_src("(define x 1)\n(set! x 2)").unwrap_err();
+        assert!(e.message.contains("`set!` is mutation"), "{}", e.message);
+        assert_eq!((e.span.lo, e.span.hi), (14, 18));
+    }
+
+    #[test]
+    fn primitive_calls_are_inlined_unless_redefined() {
+        assert!(printed("(car '(1))").contains("(%car '(1))"));
+        assert!(printed("(define (car x) x) (car 1)").contains("(#car 1)"));
+    }
+
+    #[test]
+    fn body_definitions_are_ordered_by_dependency() {
+        let out = printed("(define (f) (define (g) y) (define y 2) (g))");
+        let y = out.find("(let ((y").expect("y bound");
+        let g = out.find("(letrec").expect("g bound");
+        assert!(y < g, "{out}");
+    }
+
+    #[test]
+    fn quasiquote_builds_lists() {
+        let out = printed("(define x 1) `(a ,x ,@(list 2))");
+        assert!(out.contains("(%cons 'a (%cons #x (%append"), "{out}");
+    }
+}

@@ -1,0 +1,13 @@
+(lambda main (halt.0)
+  (let g.1 (lambda g (k.2 a.3 b.4)
+    (letcont k.5 (cont cont (v.6)
+        (let t.7 (%display v.6)
+        (let t.8 (%cons a.3 b.4)
+        (cont k.2 t.8))))
+    (if a.3
+        (let t.9 (%add b.4 1)
+        (cont k.5 t.9))
+        (cont k.5 0))))
+  (let _.10 (%define-global 1 g.1)
+  (let g.11 (global g)
+  (app g.11 halt.0 #t 1)))))

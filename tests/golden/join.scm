@@ -1,0 +1,5 @@
+;; A non-tail `if` becomes a join point (a block), not a heap continuation.
+(define (g a b)
+  (%display (if a (%add b 1) 0))
+  (%cons a b))
+(g #t 1)

@@ -1,0 +1,17 @@
+(lambda main (halt.0)
+  (let sum-to.1 (lambda sum-to (k.2 n.3)
+    (letrec (
+      (loop.4 (lambda loop (k.5 i.6 acc.7)
+        (let t.8 (%gt i.6 n.3)
+        (if t.8
+            (cont k.5 acc.7)
+            (let t.9 (%add i.6 1)
+            (let t.10 (%add acc.7 i.6)
+            (app loop.4 k.5 t.9 t.10))))))))
+    (app loop.4 k.2 0 0)))
+  (let _.11 (%define-global 1 sum-to.1)
+  (let g.12 (global sum-to)
+  (letcont k.13 (cont cont (v.14)
+      (let t.15 (%display v.14)
+      (cont halt.0 t.15)))
+  (app g.12 k.13 10))))))

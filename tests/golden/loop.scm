@@ -1,0 +1,5 @@
+;; A named let: a letrec-bound closure capturing its free variable.
+(define (sum-to n)
+  (let loop ((i 0) (acc 0))
+    (if (%gt i n) acc (loop (%add i 1) (%add acc i)))))
+(%display (sum-to 10))
