@@ -8,7 +8,7 @@ use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{self, AbiParam, BlockArg, InstBuilder, MemFlagsData, types::I64};
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
-use cranelift_module::{FuncId, Linkage, Module};
+use cranelift_module::{DataDescription, DataId, FuncId, Linkage, Module};
 use std::collections::HashMap;
 use termite_runtime::ctx::*;
 use termite_runtime::prims::FAILS;
@@ -49,6 +49,13 @@ pub fn lower_program<M: Module>(
             .map_err(|e| e.to_string())?;
         functions.push(id);
     }
+    let statics = static_closures(module, p, &functions)?;
+    let known = known_globals(p);
+    let shared = Shared {
+        functions: &functions,
+        statics: &statics,
+        known: &known,
+    };
     let mut rt = RuntimeImports::default();
     let mut fctx = FunctionBuilderContext::new();
     let mut cctx = module.make_context();
@@ -58,7 +65,7 @@ pub fn lower_program<M: Module>(
         cctx.func.name = ir::UserFuncName::user(0, f.id);
         {
             let b = FunctionBuilder::new(&mut cctx.func, &mut fctx);
-            let mut l = FnLower::new(b, module, &functions, &mut rt, f);
+            let mut l = FnLower::new(b, module, &shared, &mut rt, f);
             l.function(f)?;
             l.b.finalize(frontend);
         }
@@ -151,10 +158,96 @@ fn entry_wrapper<M: Module>(
     Ok(id)
 }
 
+/// What every function's lowering needs to know about the whole program.
+struct Shared<'a> {
+    functions: &'a [FuncId],
+    /// The static closure of each function without free variables.
+    statics: &'a HashMap<u32, DataId>,
+    /// Globals defined once, by a procedure without free variables: the
+    /// procedure's function.
+    known: &'a HashMap<u32, u32>,
+}
+
+/// A static closure (header and code pointer, in read-only data) for every
+/// function without free variables: creating such a closure allocates
+/// nothing, and the collector never moves it.
+fn static_closures<M: Module>(
+    m: &mut M,
+    p: &Program,
+    functions: &[FuncId],
+) -> Result<HashMap<u32, DataId>, String> {
+    let mut out = HashMap::new();
+    for f in p.functions.iter().filter(|f| f.free.is_empty()) {
+        let name = format!("tm_closure_{:016x}_{}", f.code_id, f.id);
+        let id = m
+            .declare_data(&name, Linkage::Local, false, false)
+            .map_err(|e| e.to_string())?;
+        let mut d = DataDescription::new();
+        let mut bytes = vec![0u8; 16];
+        bytes[..8].copy_from_slice(&rv::header(rv::T_CLOSURE, 1, rv::F_STATIC).to_le_bytes());
+        d.define(bytes.into_boxed_slice());
+        d.set_align(8);
+        let fref = m.declare_func_in_data(functions[f.id as usize], &mut d);
+        d.write_function_addr(8, fref);
+        m.define_data(id, &d).map_err(|e| e.to_string())?;
+        out.insert(f.id, id);
+    }
+    Ok(out)
+}
+
+/// Globals whose only definition stores a closure without free variables.
+fn known_globals(p: &Program) -> HashMap<u32, u32> {
+    let mut defs: HashMap<u32, usize> = HashMap::new();
+    let mut candidates: HashMap<u32, u32> = HashMap::new();
+    for f in &p.functions {
+        let mut closures: HashMap<VarId, u32> = HashMap::new();
+        let mut stack = vec![&f.body];
+        while let Some(t) = stack.pop() {
+            match t {
+                Term::Let(v, val, body) => {
+                    match val {
+                        Value::Closure(fid, free) if free.is_empty() => {
+                            closures.insert(*v, *fid);
+                        }
+                        Value::Prim(pr, args) if pr.name() == "%define-global" => {
+                            if let Some(Atom::Imm(w)) = args.first() {
+                                let idx = rv::Value(*w).as_fixnum() as u32;
+                                *defs.entry(idx).or_default() += 1;
+                                if let Some(Atom::Var(x)) = args.get(1)
+                                    && let Some(fid) = closures.get(x)
+                                {
+                                    candidates.insert(idx, *fid);
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                    stack.push(body);
+                }
+                Term::LetRecClosures(_, body) => stack.push(body),
+                Term::LetJoin { body, then, .. } => stack.extend([&**body, &**then]),
+                Term::If(_, a, b) => stack.extend([&**a, &**b]),
+                _ => {}
+            }
+        }
+    }
+    candidates.retain(|idx, _| defs.get(idx) == Some(&1));
+    candidates
+}
+
 /// Runtime functions imported so far, by symbol.
+
 #[derive(Default)]
 struct RuntimeImports {
     ids: HashMap<&'static str, FuncId>,
+}
+
+/// Primitives that answer a boolean, which an `if` can branch on directly.
+fn is_predicate(p: Prim) -> bool {
+    matches!(
+        p.name(),
+        "%null?" | "%not" | "%eq?" | "%pair?" | "%lt" | "%gt" | "%le" | "%ge" | "%num-eq"
+    )
 }
 
 /// Bytes a term allocates inline, over all of its paths.
@@ -162,6 +255,7 @@ fn alloc_bytes(t: &Term) -> i64 {
     match t {
         Term::Let(_, v, body) => {
             let here = match v {
+                Value::Closure(_, free) if free.is_empty() => 0,
                 Value::Closure(_, free) => 8 * (2 + free.len() as i64),
                 Value::Prim(p, _) if p.name() == "%cons" => 24,
                 _ => 0,
@@ -188,7 +282,9 @@ const UNSPEC: i64 = rv::UNSPECIFIED.0 as i64;
 struct FnLower<'a, 'b, M: Module> {
     b: FunctionBuilder<'b>,
     module: &'a mut M,
-    functions: &'a [FuncId],
+    shared: &'a Shared<'a>,
+    /// Variables known to hold the closure of a function (by function index).
+    known_vars: HashMap<VarId, u32>,
     rt: &'a mut RuntimeImports,
     rt_refs: HashMap<&'static str, ir::FuncRef>,
     fn_refs: HashMap<u32, ir::FuncRef>,
@@ -208,7 +304,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
     fn new(
         mut b: FunctionBuilder<'b>,
         module: &'a mut M,
-        functions: &'a [FuncId],
+        shared: &'a Shared<'a>,
         rt: &'a mut RuntimeImports,
         _f: &Function,
     ) -> Self {
@@ -218,7 +314,8 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         FnLower {
             b,
             module,
-            functions,
+            shared,
+            known_vars: HashMap::new(),
             rt,
             rt_refs: HashMap::new(),
             fn_refs: HashMap::new(),
@@ -443,23 +540,64 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         let p = self.alloc(2 + nfree as i64);
         let h = self.iconst(rv::header(rv::T_CLOSURE, 1 + nfree as u64, 0) as i64);
         self.store(h, p, 0);
-        let fref = match self.fn_refs.get(&f) {
-            Some(r) => *r,
-            None => {
-                let id = self.functions[f as usize];
-                let r = self.module.declare_func_in_func(id, self.b.func);
-                self.fn_refs.insert(f, r);
-                r
-            }
-        };
+        let fref = self.func_ref(f);
         let code = self.b.ins().func_addr(I64, fref);
         self.store(code, p, 8);
         let v = self.b.ins().iadd_imm_s(p, 1);
         Ok((p, v))
     }
+    /// The static closure of function `f` (which has no free variables).
+    fn static_closure(&mut self, f: u32) -> ir::Value {
+        let data = self.shared.statics[&f];
+        let gv = self.module.declare_data_in_func(data, self.b.func);
+        let addr = self.b.ins().symbol_value(I64, gv);
+        self.b.ins().iadd_imm_s(addr, 1)
+    }
+
+    fn func_ref(&mut self, f: u32) -> ir::FuncRef {
+        match self.fn_refs.get(&f) {
+            Some(r) => *r,
+            None => {
+                let id = self.shared.functions[f as usize];
+                let r = self.module.declare_func_in_func(id, self.b.func);
+                self.fn_refs.insert(f, r);
+                r
+            }
+        }
+    }
 
     fn term(&mut self, t: &Term) -> Result<(), String> {
         match t {
+            Term::Let(v, Value::Global(g), body) if self.shared.known.contains_key(g) => {
+                let f = self.shared.known[g];
+                let x = self.static_closure(f);
+                self.vars.insert(*v, x);
+                self.known_vars.insert(*v, f);
+                self.term(body)
+            }
+            Term::Let(v, Value::Prim(p, args), body)
+                if is_predicate(*p) && matches!(&**body, Term::If(Atom::Var(c), ..) if c == v) =>
+            {
+                let Term::If(_, a, b) = &**body else {
+                    return Err("internal: predicate pattern".into());
+                };
+                let vals = args
+                    .iter()
+                    .map(|x| self.atom(x))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let (tb, eb) = (self.b.create_block(), self.b.create_block());
+                self.branch_on_predicate(*p, &vals, tb, eb)?;
+                self.b.switch_to_block(tb);
+                self.b.seal_block(tb);
+                let t = self.iconst(TRUE);
+                self.vars.insert(*v, t);
+                self.term(a)?;
+                self.b.switch_to_block(eb);
+                self.b.seal_block(eb);
+                let f = self.iconst(FALSE);
+                self.vars.insert(*v, f);
+                self.term(b)
+            }
             Term::Let(v, val, body) => {
                 let x = self.value(val)?;
                 self.vars.insert(*v, x);
@@ -531,8 +669,17 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                 for a in args {
                     vals.push(self.atom(a)?);
                 }
-                self.check_procedure(fv)?;
-                self.tail_call(fv, &vals)
+                let known = match f {
+                    Atom::Var(v) => self.known_vars.get(v).copied(),
+                    _ => None,
+                };
+                match known {
+                    Some(func) => self.direct_call(func, fv, &vals),
+                    None => {
+                        self.check_procedure(fv)?;
+                        self.tail_call(fv, &vals)
+                    }
+                }
             }
             Term::Cont { k, args } => {
                 let kv = self.atom(k)?;
@@ -595,8 +742,37 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         let is_ty = self.b.ins().icmp_imm_s(IntCC::Equal, t, ty as i64);
         self.b.ins().band(is_ptr, is_ty)
     }
-
     fn tail_call(&mut self, callee: ir::Value, vals: &[ir::Value]) -> Result<(), String> {
+        let (argc, regs) = self.pass_args(vals);
+        let code = self.load(callee, 7);
+        self.sync_hp();
+        self.b.ins().return_call_indirect(
+            self.tail_sig,
+            code,
+            &[self.ctx, callee, argc, regs[0], regs[1], regs[2]],
+        );
+        Ok(())
+    }
+
+    /// A tail call to a known function: no procedure check, no indirection.
+    fn direct_call(
+        &mut self,
+        func: u32,
+        callee: ir::Value,
+        vals: &[ir::Value],
+    ) -> Result<(), String> {
+        let (argc, regs) = self.pass_args(vals);
+        let fref = self.func_ref(func);
+        self.sync_hp();
+        self.b
+            .ins()
+            .return_call(fref, &[self.ctx, callee, argc, regs[0], regs[1], regs[2]]);
+        Ok(())
+    }
+
+    /// Stores arguments beyond the third in the buffer; returns the
+    /// argument count and the three register arguments.
+    fn pass_args(&mut self, vals: &[ir::Value]) -> (ir::Value, [ir::Value; 3]) {
         if vals.len() > 3 {
             let args = self.load(self.ctx, OFFSET_ARGS);
             for (i, v) in vals.iter().enumerate().skip(3) {
@@ -605,15 +781,65 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         }
         let unspec = self.iconst(UNSPEC);
         let reg = |i: usize| vals.get(i).copied().unwrap_or(unspec);
-        let (r0, r1, r2) = (reg(0), reg(1), reg(2));
-        let argc = self.iconst(vals.len() as i64);
-        let code = self.load(callee, 7);
-        self.sync_hp();
-        self.b.ins().return_call_indirect(
-            self.tail_sig,
-            code,
-            &[self.ctx, callee, argc, r0, r1, r2],
-        );
+        let regs = [reg(0), reg(1), reg(2)];
+        (self.iconst(vals.len() as i64), regs)
+    }
+
+    /// Branches to `then` when the predicate `p` holds for `v`, else to `els`.
+    fn branch_on_predicate(
+        &mut self,
+        p: Prim,
+        v: &[ir::Value],
+        then: ir::Block,
+        els: ir::Block,
+    ) -> Result<(), String> {
+        let name = p.name();
+        match name {
+            "%null?" | "%not" => {
+                let what = if name == "%null?" {
+                    rv::NULL.0
+                } else {
+                    rv::FALSE.0
+                };
+                let c = self.b.ins().icmp_imm_s(IntCC::Equal, v[0], what as i64);
+                self.b.ins().brif(c, then, &[], els, &[]);
+            }
+            "%eq?" => {
+                let c = self.b.ins().icmp(IntCC::Equal, v[0], v[1]);
+                self.b.ins().brif(c, then, &[], els, &[]);
+            }
+            "%pair?" => {
+                let c = self.has_type(v[0], rv::T_PAIR);
+                self.b.ins().brif(c, then, &[], els, &[]);
+            }
+            "%lt" | "%gt" | "%le" | "%ge" | "%num-eq" => {
+                let cc = match name {
+                    "%lt" => IntCC::SignedLessThan,
+                    "%gt" => IntCC::SignedGreaterThan,
+                    "%le" => IntCC::SignedLessThanOrEqual,
+                    "%ge" => IntCC::SignedGreaterThanOrEqual,
+                    _ => IntCC::Equal,
+                };
+                let g = self.both_fixnums(v[0], v[1]);
+                let fast = self.b.create_block();
+                let slow = self.b.create_block();
+                self.b.ins().brif(g, fast, &[], slow, &[]);
+                self.b.switch_to_block(fast);
+                self.b.seal_block(fast);
+                let c = self.b.ins().icmp(cc, v[0], v[1]);
+                self.b.ins().brif(c, then, &[], els, &[]);
+                self.b.switch_to_block(slow);
+                self.b.seal_block(slow);
+                let r = self.slow_call(p, v)?;
+                let c = self.b.ins().icmp_imm_s(IntCC::NotEqual, r, FALSE);
+                self.b.ins().brif(c, then, &[], els, &[]);
+            }
+            _ => {
+                let r = self.prim(p, v)?;
+                let c = self.b.ins().icmp_imm_s(IntCC::NotEqual, r, FALSE);
+                self.b.ins().brif(c, then, &[], els, &[]);
+            }
+        }
         Ok(())
     }
 
@@ -679,6 +905,9 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                 self.b.switch_to_block(ok);
                 self.b.seal_block(ok);
                 Ok(x)
+            }
+            Value::Closure(f, free) if free.is_empty() && self.shared.statics.contains_key(f) => {
+                Ok(self.static_closure(*f))
             }
             Value::Closure(f, free) => {
                 let vals = free

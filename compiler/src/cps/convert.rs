@@ -227,6 +227,14 @@ impl Conv {
                 let lam = self.cps_lambda(*l);
                 let name = lam.name.clone();
                 self.bind(&name, Value::Lambda(Box::new(lam)), k)
+            } // (if (not c) t e) is (if c e t).
+            Core::If(c, t, e) if matches!(&*c, Core::Prim(p, args, _) if p.name() == "%not" && args.len() == 1) =>
+            {
+                let Core::Prim(_, mut args, _) = *c else {
+                    return self.apply_k(k, UNSPEC);
+                };
+                let inner = args.pop().unwrap_or_else(Core::unspecified);
+                self.cps(Core::If(Box::new(inner), e, t), k)
             }
             Core::If(c, t, e) => self.cps(
                 *c,

@@ -11,37 +11,77 @@
 
 pub mod statics;
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::mem::MaybeUninit;
+
 use crate::value::{
     F_STATIC, T_FORWARD, Value, header_flags, header_type, object_words, traced_from,
 };
 
-/// A chunk of heap memory and how much of it is in use.
+/// A chunk of heap memory and how much of it is in use. Its memory is not
+/// initialised: only words below `used` are ever read.
 pub struct Block {
-    mem: Box<[u64]>,
+    mem: Box<[MaybeUninit<u64>]>,
     used: usize,
+}
+
+/// Blocks freed by collections, kept per size for the next ones: a
+/// collection then reuses memory that is already mapped (and often still in
+/// cache) instead of asking the system for fresh zeroed pages.
+struct Pool {
+    by_size: HashMap<usize, Vec<Box<[MaybeUninit<u64>]>>>,
+    words: usize,
+}
+
+/// Words of free blocks a thread keeps at most.
+const POOL_LIMIT_WORDS: usize = 32 << 20; // 256 MiB
+
+thread_local! {
+    static POOL: RefCell<Pool> = RefCell::new(Pool { by_size: HashMap::new(), words: 0 });
 }
 
 impl Block {
     fn new(words: usize) -> Block {
-        Block {
-            mem: vec![0u64; words].into_boxed_slice(),
-            used: 0,
-        }
+        // Sizes are powers of two so that freed blocks fit later requests.
+        let words = words.next_power_of_two();
+        let recycled = POOL.with(|p| {
+            let mut p = p.borrow_mut();
+            let m = p.by_size.get_mut(&words).and_then(Vec::pop);
+            if m.is_some() {
+                p.words -= words;
+            }
+            m
+        });
+        let mem = recycled.unwrap_or_else(|| Box::new_uninit_slice(words));
+        Block { mem, used: 0 }
+    }
+
+    /// Gives the block's memory back to the pool.
+    fn recycle(self) {
+        let words = self.mem.len();
+        POOL.with(|p| {
+            let mut p = p.borrow_mut();
+            if p.words + words <= POOL_LIMIT_WORDS {
+                p.words += words;
+                p.by_size.entry(words).or_default().push(self.mem);
+            }
+        });
     }
 
     fn start(&mut self) -> *mut u64 {
-        self.mem.as_mut_ptr()
+        self.mem.as_mut_ptr() as *mut u64
     }
 
     fn end(&mut self) -> *mut u64 {
         // SAFETY: one past the end of the block's memory.
-        unsafe { self.mem.as_mut_ptr().add(self.mem.len()) }
+        unsafe { self.start().add(self.mem.len()) }
     }
 
     fn try_bump(&mut self, words: usize) -> Option<*mut u64> {
         if self.used + words <= self.mem.len() {
             // SAFETY: within the block, checked above.
-            let p = unsafe { self.mem.as_mut_ptr().add(self.used) };
+            let p = unsafe { self.start().add(self.used) };
             self.used += words;
             Some(p)
         } else {
@@ -72,8 +112,10 @@ pub struct Heap {
 impl Heap {
     pub fn new(initial_bytes: usize) -> Heap {
         let words = (initial_bytes / 8).max(MIN_BLOCK_WORDS);
+        let first = Block::new(words);
+        let words = first.mem.len();
         Heap {
-            blocks: vec![Block::new(words)],
+            blocks: vec![first],
             nursery: 0,
             fragment: None,
             words,
@@ -101,8 +143,9 @@ impl Heap {
     }
 
     fn add_block(&mut self, words: usize) -> usize {
-        self.blocks.push(Block::new(words));
-        self.words += words;
+        let b = Block::new(words);
+        self.words += b.mem.len();
+        self.blocks.push(b);
         self.blocks.len() - 1
     }
 
@@ -153,7 +196,9 @@ impl Heap {
             **r = to.forward(**r);
         }
         to.scan();
-        drop(old);
+        for b in old {
+            b.recycle();
+        }
         let live: usize = to.blocks.iter().map(|b| b.used).sum();
         self.blocks = to.blocks;
         self.words = self.blocks.iter().map(|b| b.mem.len()).sum();
@@ -181,6 +226,14 @@ impl Heap {
     /// Total bytes held by the heap.
     pub fn bytes(&self) -> usize {
         self.words * 8
+    }
+}
+
+impl Drop for Heap {
+    fn drop(&mut self) {
+        for b in self.blocks.drain(..) {
+            b.recycle();
+        }
     }
 }
 
@@ -231,7 +284,7 @@ impl ToSpace {
         while bi < self.blocks.len() {
             while off < self.blocks[bi].used {
                 // SAFETY: `off` is the start of an object within the block.
-                let obj = unsafe { self.blocks[bi].mem.as_mut_ptr().add(off) };
+                let obj = unsafe { self.blocks[bi].start().add(off) };
                 let h = unsafe { *obj };
                 let words = object_words(h);
                 if let Some(from) = traced_from(h) {

@@ -1,0 +1,13 @@
+;; Higher-order functions and closures: maps, folds and composition.
+(define (compose f g) (lambda (x) (f (g x))))
+(define (make-adder n) (lambda (x) (+ x n)))
+(define (fold f acc l) (if (null? l) acc (fold f (f acc (car l)) (cdr l))))
+(define (my-map f l) (if (null? l) '() (cons (f (car l)) (my-map f (cdr l)))))
+(define (range n) (let loop ((i n) (acc '())) (if (= i 0) acc (loop (- i 1) (cons i acc)))))
+(define data (range 1000))
+(define (step k)
+  (let ((f (compose (make-adder k) (lambda (x) (* x 2)))))
+    (fold (lambda (acc x) (+ acc x)) 0 (my-map f data))))
+(define (run k acc) (if (= k 0) acc (run (- k 1) (+ acc (step k)))))
+(display (run 30000 0))
+(newline)

@@ -1,0 +1,23 @@
+;; Merge sort of a 1,000,000-element list of pseudo-random numbers.
+(define (random-list n seed)
+  (let loop ((i 0) (x seed) (acc '()))
+    (if (= i n) acc
+        (let ((next (modulo (+ (* x 1103515245) 12345) 2147483648)))
+          (loop (+ i 1) next (cons (quotient next 65536) acc))))))
+(define (split l)
+  (let loop ((l l) (a '()) (b '()))
+    (if (null? l) (cons a b) (loop (cdr l) b (cons (car l) a)))))
+(define (merge a b)
+  (let loop ((a a) (b b) (acc '()))
+    (cond ((null? a) (append (reverse acc) b))
+          ((null? b) (append (reverse acc) a))
+          ((< (car b) (car a)) (loop a (cdr b) (cons (car b) acc)))
+          (else (loop (cdr a) b (cons (car a) acc))))))
+(define (msort l)
+  (if (or (null? l) (null? (cdr l))) l
+      (let ((halves (split l)))
+        (merge (msort (car halves)) (msort (cdr halves))))))
+(define sorted (msort (random-list 1000000 42)))
+(define (sorted? l) (or (null? l) (null? (cdr l)) (and (<= (car l) (cadr l)) (sorted? (cdr l)))))
+(display (list (sorted? sorted) (car sorted) (length sorted)))
+(newline)
