@@ -36,6 +36,9 @@ pub struct Ctx {
     pub need: u64,
     pub status: u64,
     pub pending: Value,
+    /// Where the `preserve_all` wrappers of runtime functions leave their
+    /// result (Cranelift's `preserve_all` restores the return register).
+    pub ret: u64,
     // ---- fields below are the runtime's own ----
     pub heap: Heap,
     pub args_buf: Vec<Value>,
@@ -55,6 +58,7 @@ pub const OFFSET_SAVED_ARGC: i32 = 56;
 pub const OFFSET_NEED: i32 = 64;
 pub const OFFSET_STATUS: i32 = 72;
 pub const OFFSET_PENDING: i32 = 80;
+pub const OFFSET_RET: i32 = 88;
 
 /// Reductions a process runs before it yields to the scheduler.
 pub const REDUCTIONS: i64 = 4000;
@@ -74,6 +78,7 @@ impl Ctx {
             need: 0,
             status: STATUS_DONE,
             pending: UNSPECIFIED,
+            ret: 0,
             heap: Heap::new(64 * 1024),
             args_buf,
             registers: [crate::value::NULL; 4],
@@ -119,5 +124,6 @@ mod tests {
         assert_eq!(offset_of!(Ctx, need) as i32, OFFSET_NEED);
         assert_eq!(offset_of!(Ctx, status) as i32, OFFSET_STATUS);
         assert_eq!(offset_of!(Ctx, pending) as i32, OFFSET_PENDING);
+        assert_eq!(offset_of!(Ctx, ret) as i32, OFFSET_RET);
     }
 }

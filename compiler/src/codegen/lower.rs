@@ -242,6 +242,47 @@ struct RuntimeImports {
     ids: HashMap<&'static str, FuncId>,
 }
 
+/// Compiled code calls a runtime function through a wrapper with the
+/// `preserve_all` convention: the wrapper saves whatever the (System V)
+/// runtime function may clobber. Slow paths then cost their saves only when
+/// taken, and values live across them in any register, so hot paths need
+/// no callee-saved registers (which every `tail` function would otherwise
+/// save and restore on entry and exit).
+fn preserve_all_wrapper<M: Module>(
+    m: &mut M,
+    symbol: &str,
+    import: FuncId,
+    sysv: &ir::Signature,
+) -> Result<FuncId, String> {
+    let mut sig = sysv.clone();
+    sig.call_conv = CallConv::PreserveAll;
+    sig.returns.clear();
+    let id = m
+        .declare_function(&format!("{symbol}_preserve_all"), Linkage::Local, &sig)
+        .map_err(|e| e.to_string())?;
+    let frontend = m.target_config();
+    let mut c = m.make_context();
+    c.func.signature = sig;
+    let mut fctx = FunctionBuilderContext::new();
+    {
+        let mut b = FunctionBuilder::new(&mut c.func, &mut fctx);
+        let blk = b.create_block();
+        b.append_block_params_for_function_params(blk);
+        b.switch_to_block(blk);
+        b.seal_block(blk);
+        let params = b.block_params(blk).to_vec();
+        let callee = m.declare_func_in_func(import, b.func);
+        let call = b.ins().call(callee, &params);
+        let r = b.inst_results(call)[0];
+        b.ins().store(flags(), r, params[0], OFFSET_RET);
+        b.ins().return_(&[]);
+        b.finalize(frontend);
+    }
+    m.define_function(id, &mut c)
+        .map_err(|e| format!("{symbol} wrapper: {e:?}"))?;
+    Ok(id)
+}
+
 /// Primitives that answer a boolean, which an `if` can branch on directly.
 fn is_predicate(p: Prim) -> bool {
     matches!(
@@ -354,10 +395,11 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                     sig.params.push(AbiParam::new(I64));
                 }
                 sig.returns.push(AbiParam::new(I64));
-                let id = self
+                let import = self
                     .module
                     .declare_function(symbol, Linkage::Import, &sig)
                     .map_err(|e| e.to_string())?;
+                let id = preserve_all_wrapper(self.module, symbol, import, &sig)?;
                 self.rt.ids.insert(symbol, id);
                 id
             }
@@ -371,8 +413,8 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         let r = self.runtime(symbol, args.len())?;
         let mut all = vec![self.ctx];
         all.extend_from_slice(args);
-        let call = self.b.ins().call(r, &all);
-        Ok(self.b.inst_results(call)[0])
+        self.b.ins().call(r, &all);
+        Ok(self.load(self.ctx, OFFSET_RET))
     }
 
     /// The block that returns the pending status (`ctx.status`) to the
