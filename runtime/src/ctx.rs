@@ -39,12 +39,12 @@ pub struct Ctx {
     /// Where the `preserve_all` wrappers of runtime functions leave their
     /// result (Cranelift's `preserve_all` restores the return register).
     pub ret: u64,
-    // ---- fields below are the runtime's own ----
-    pub heap: Heap,
-    pub args_buf: Vec<Value>,
     /// Dynamic state of the running process: exception handlers, winders
     /// (dynamic-wind), parameterizations.
     pub registers: [Value; 4],
+    // ---- fields below are the runtime's own ----
+    pub heap: Heap,
+    pub args_buf: Vec<Value>,
 }
 
 pub const OFFSET_HP: i32 = 0;
@@ -59,6 +59,7 @@ pub const OFFSET_NEED: i32 = 64;
 pub const OFFSET_STATUS: i32 = 72;
 pub const OFFSET_PENDING: i32 = 80;
 pub const OFFSET_RET: i32 = 88;
+pub const OFFSET_REGISTERS: i32 = 96;
 
 /// Reductions a process runs before it yields to the scheduler.
 pub const REDUCTIONS: i64 = 4000;
@@ -79,9 +80,9 @@ impl Ctx {
             status: STATUS_DONE,
             pending: UNSPECIFIED,
             ret: 0,
+            registers: [crate::value::NULL; 4],
             heap: Heap::new(64 * 1024),
             args_buf,
-            registers: [crate::value::NULL; 4],
         });
         let (hp, limit) = ctx.heap.nursery();
         ctx.hp = hp;
@@ -125,5 +126,6 @@ mod tests {
         assert_eq!(offset_of!(Ctx, status) as i32, OFFSET_STATUS);
         assert_eq!(offset_of!(Ctx, pending) as i32, OFFSET_PENDING);
         assert_eq!(offset_of!(Ctx, ret) as i32, OFFSET_RET);
+        assert_eq!(offset_of!(Ctx, registers) as i32, OFFSET_REGISTERS);
     }
 }

@@ -962,7 +962,23 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                 }
                 Ok(v)
             }
-            Value::Lambda(_) => Err("internal: lambda left after closure conversion".into()),
+            Value::Lambda(_) => Err("internal: lambda left after closure conversion".into()), // The process's registers live in the context.
+            Value::Prim(p, args)
+                if matches!(p.name(), "%register" | "%set-register!")
+                    && matches!(args[0], Atom::Imm(_)) =>
+            {
+                let Atom::Imm(w) = args[0] else {
+                    return Err("internal: register index".into());
+                };
+                let off = OFFSET_REGISTERS + 8 * (rv::Value(w).as_fixnum() as i32 & 3);
+                if p.name() == "%register" {
+                    Ok(self.load(self.ctx, off))
+                } else {
+                    let x = self.atom(&args[1])?;
+                    self.store(x, self.ctx, off);
+                    Ok(self.iconst(UNSPEC))
+                }
+            }
             Value::Prim(p, args) => {
                 let vals = args
                     .iter()
@@ -1116,6 +1132,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                     (s.bool_value(c), None)
                 })
             }
+            "%void" => Ok(self.iconst(UNSPEC)),
             "%vector-ref" => {
                 let isv = self.has_type(v[0], rv::T_VECTOR);
                 let bit = self.b.ins().band_imm_s(v[1], 1);
