@@ -247,11 +247,11 @@
               (else (loop (cdr l)))))))
 
 (define (%map1 f l)
-  ;; Builds the result in order without deep recursion.
-  (let loop ((l l) (acc '()))
-    (if (pair? l)
-        (loop (cdr l) (cons (f (car l)) acc))
-        (reverse acc))))
+  ;; Recursion is cheap: continuation frames live on the process heap.
+  (if (pair? l)
+      (let ((x (f (car l))))
+        (cons x (%map1 f (cdr l))))
+      '()))
 
 (define (%any-null? ls)
   (and (pair? ls) (or (not (pair? (car ls))) (%any-null? (cdr ls)))))

@@ -126,7 +126,10 @@ pub fn compile(
     if opts.dump == Some(Stage::Expand) {
         dump = Some(core::print_program(&program));
     }
-    let cps_program = timings.time("cps", || cps::cps_convert(program, WELL_KNOWN));
+    let mut cps_program = timings.time("cps", || cps::cps_convert(program, WELL_KNOWN));
+    timings.time("optimise", || {
+        cps::optimise::optimise(&mut cps_program.main)
+    });
     if cfg!(debug_assertions) {
         cps::check::check_lambda(&cps_program.main, false, &[])
             .map_err(|e| format!("internal error after CPS conversion: {e}"))?;

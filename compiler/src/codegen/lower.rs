@@ -480,20 +480,32 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         self.ctx = ctx;
 
         // Reductions and heap: one check for the whole body.
-        let need = alloc_bytes(&f.body);
-        let red = self.load(ctx, OFFSET_REDUCTIONS);
-        let red = self.b.ins().iadd_imm_s(red, -1);
-        self.store(red, ctx, OFFSET_REDUCTIONS);
-        let mut fail = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, red, 0);
+        let need = alloc_bytes(&f.body); // Reductions are counted on procedure entry only: every loop goes
+        // through a procedure call, and a return always follows a call.
+        let mut fail = None;
+        if f.kind == LambdaKind::Proc {
+            let red = self.load(ctx, OFFSET_REDUCTIONS);
+            let red = self.b.ins().iadd_imm_s(red, -1);
+            self.store(red, ctx, OFFSET_REDUCTIONS);
+            fail = Some(self.b.ins().icmp_imm_s(IntCC::SignedLessThan, red, 0));
+        }
         let hp0 = self.load(ctx, OFFSET_HP);
         if need > 0 {
             let limit = self.load(ctx, OFFSET_LIMIT);
             let end = self.b.ins().iadd_imm_s(hp0, need);
             let short = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, limit);
-            fail = self.b.ins().bor(fail, short);
+            fail = Some(match fail {
+                Some(f) => self.b.ins().bor(f, short),
+                None => short,
+            });
         }
+        let fail = match fail {
+            Some(f) => f,
+            None => self.b.ins().iconst(ir::types::I8, 0),
+        };
         let slow = self.b.create_block();
         let body = self.b.create_block();
+        self.b.set_cold_block(slow);
         self.b.ins().brif(fail, slow, &[], body, &[]);
         self.b.switch_to_block(slow);
         self.b.seal_block(slow);
@@ -554,12 +566,27 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
             self.vars.insert(*p, v);
         }
         if let Some(r) = f.rest {
+            // No extra arguments: the rest list is '(), without a runtime call.
+            let build = self.b.create_block();
+            let join = self.b.create_block();
+            self.b.append_block_param(join, I64);
+            let none = self.b.ins().icmp_imm_s(IntCC::Equal, argc, nparams);
+            let null = self.iconst(rv::NULL.0 as i64);
+            self.b
+                .ins()
+                .brif(none, join, &[BlockArg::Value(null)], build, &[]);
+            self.b.switch_to_block(build);
+            self.b.seal_block(build);
             let args = self.load(ctx, OFFSET_ARGS);
             self.store(a0, args, 0);
             self.store(a1, args, 8);
             self.store(a2, args, 16);
             let start = self.iconst(nparams);
             let l = self.call_rt("tm_rest_list", &[start, argc])?;
+            self.b.ins().jump(join, &[BlockArg::Value(l)]);
+            self.b.switch_to_block(join);
+            self.b.seal_block(join);
+            let l = self.b.block_params(join)[0];
             self.vars.insert(r, l);
         }
         for (i, v) in f.free.iter().enumerate() {
@@ -865,6 +892,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                 let g = self.both_fixnums(v[0], v[1]);
                 let fast = self.b.create_block();
                 let slow = self.b.create_block();
+                self.b.set_cold_block(slow);
                 self.b.ins().brif(g, fast, &[], slow, &[]);
                 self.b.switch_to_block(fast);
                 self.b.seal_block(fast);
@@ -1008,6 +1036,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
     ) -> Result<ir::Value, String> {
         let fast_b = self.b.create_block();
         let slow_b = self.b.create_block();
+        self.b.set_cold_block(slow_b);
         let join = self.b.create_block();
         self.b.append_block_param(join, I64);
         self.b.ins().brif(guard, fast_b, &[], slow_b, &[]);
@@ -1032,6 +1061,31 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         self.b.seal_block(join);
         Ok(self.b.block_params(join)[0])
     }
+    /// `car`/`cdr` chains: each step checks for a pair; any failure goes to
+    /// the runtime function, which raises the error.
+    fn cxr(&mut self, p: Prim, x: ir::Value, path: &[char]) -> Result<ir::Value, String> {
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        self.b.append_block_param(join, I64);
+        self.b.set_cold_block(slow);
+        let mut cur = x;
+        for step in path {
+            let ok = self.has_type(cur, rv::T_PAIR);
+            let next = self.b.create_block();
+            self.b.ins().brif(ok, next, &[], slow, &[]);
+            self.b.switch_to_block(next);
+            self.b.seal_block(next);
+            cur = self.load(cur, if *step == 'a' { 7 } else { 15 });
+        }
+        self.b.ins().jump(join, &[BlockArg::Value(cur)]);
+        self.b.switch_to_block(slow);
+        self.b.seal_block(slow);
+        let r = self.slow_call(p, &[x])?;
+        self.b.ins().jump(join, &[BlockArg::Value(r)]);
+        self.b.switch_to_block(join);
+        self.b.seal_block(join);
+        Ok(self.b.block_params(join)[0])
+    }
 
     fn both_fixnums(&mut self, a: ir::Value, b: ir::Value) -> ir::Value {
         let o = self.b.ins().bor(a, b);
@@ -1050,10 +1104,11 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                 self.store(v[1], ptr, 16);
                 Ok(self.b.ins().iadd_imm_s(ptr, 1))
             }
-            "%car" | "%cdr" => {
-                let ok = self.has_type(v[0], rv::T_PAIR);
-                let off = if name == "%car" { 7 } else { 15 };
-                self.guarded(p, v, ok, |s| (s.load(v[0], off), None))
+            "%car" | "%cdr" | "%caar" | "%cadr" | "%cdar" | "%cddr" | "%caddr" | "%cdddr"
+            | "%cadddr" => {
+                // The letters between c and r, applied right to left.
+                let path: Vec<char> = name[2..name.len() - 1].chars().rev().collect();
+                self.cxr(p, v[0], &path)
             }
             "%pair?" => {
                 let c = self.has_type(v[0], rv::T_PAIR);

@@ -151,16 +151,30 @@ impl Conv {
             None => t,
         }
     }
+    /// Converts `es` left to right and passes their atoms to `k`. Global
+    /// references are read last, just before `k`'s term: a global read
+    /// early would be captured by the continuations of the calls after it.
+    fn cps_list(&mut self, es: std::collections::VecDeque<Core>, acc: Vec<Atom>, k: ListK) -> Term {
+        self.cps_list_deferred(es, acc, Vec::new(), k)
+    }
 
-    fn cps_list(
+    fn cps_list_deferred(
         &mut self,
         mut es: std::collections::VecDeque<Core>,
         mut acc: Vec<Atom>,
+        mut globals: Vec<(VarId, u32)>,
         k: ListK,
     ) -> Term {
         // Atoms need no continuation: take them without nesting.
         while let Some(e) = es.front() {
             match e {
+                Core::Global(g, _) => {
+                    let i = self.global(g);
+                    let v = self.fresh("g");
+                    globals.push((v, i));
+                    acc.push(Atom::Var(v));
+                    es.pop_front();
+                }
                 Core::Const(c) => {
                     let a = self.constant(c.clone());
                     acc.push(a);
@@ -174,12 +188,18 @@ impl Conv {
             }
         }
         match es.pop_front() {
-            None => k(self, acc),
+            None => {
+                let mut t = k(self, acc);
+                for (v, i) in globals.into_iter().rev() {
+                    t = Term::Let(v, Value::Global(i), Box::new(t));
+                }
+                t
+            }
             Some(e) => self.cps(
                 e,
                 K::Meta(Box::new(move |c, a| {
                     acc.push(a);
-                    c.cps_list(es, acc, k)
+                    c.cps_list_deferred(es, acc, globals, k)
                 })),
             ),
         }

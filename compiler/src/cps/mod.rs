@@ -24,6 +24,7 @@
 
 pub mod check;
 pub mod convert;
+pub mod optimise;
 pub mod print;
 
 pub use convert::cps_convert;
