@@ -58,6 +58,21 @@ enum Command {
 const STACK: usize = 1 << 30;
 
 fn main() -> ExitCode {
+    // A bug in termitec is reported as such, without a Rust backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!("termitec: internal compiler error{at}: {msg}");
+        eprintln!("please report it with the program that caused it");
+    }));
     let cli = Cli::parse();
     let worker = std::thread::Builder::new()
         .stack_size(STACK)

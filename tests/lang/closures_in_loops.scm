@@ -1,0 +1,6 @@
+(define procs (map (lambda (i) (lambda () (* i i))) (iota 5)))
+(display (map (lambda (p) (p)) procs)) (newline)
+(define (make-counters n)
+  (let loop ((i 0) (acc '()))
+    (if (= i n) (reverse acc) (loop (+ i 1) (cons (lambda (x) (+ x i)) acc)))))
+(display (map (lambda (f) (f 100)) (make-counters 3))) (newline)

@@ -1,0 +1,16 @@
+; AOT
+(display (with-exception-handler
+  (lambda (e) (* e 2))
+  (lambda () (+ 1 (raise-continuable 20)))))
+(newline)
+(display (guard (e (#t (list 'secondary (error-object? e))))
+  (with-exception-handler (lambda (e) 'returned) (lambda () (raise 'x)))))
+(newline)
+(display (guard (e ((assq 'a e) => cdr) ((assq 'b e)))
+  (raise (list (cons 'a 42)))))
+(newline)
+(display (guard (e ((assq 'a e) => cdr) ((assq 'b e)))
+  (raise (list (cons 'b 23)))))
+(newline)
+(define (safe-div a b) (guard (e (#t 'div-error)) (/ a b)))
+(display (list (safe-div 10 2) (safe-div 1 0))) (newline)

@@ -1,0 +1,6 @@
+(define (msg thunk) (guard (e ((error-object? e) (error-object-message e))) (thunk)))
+(display (msg (lambda () (list-tail '(1 2) 5)))) (newline)
+(display (msg (lambda () (apply + 1 2)))) (newline)
+(display (msg (lambda () (reverse '(1 . 2))))) (newline)
+(display (msg (lambda () (map car '(1 2))))) (newline)
+(display (msg (lambda () (cadr '(1))))) (newline)

@@ -1,0 +1,8 @@
+(call-with-values (lambda () (floor/ -7 2)) (lambda (q r) (display (list q r)))) (newline)
+(call-with-values (lambda () (truncate/ -7 2)) (lambda (q r) (display (list q r)))) (newline)
+(call-with-values (lambda () (exact-integer-sqrt 17)) (lambda (s r) (display (list s r)))) (newline)
+(display (list (floor-quotient 7 -2) (floor-remainder 7 -2))) (newline)
+(display (list (modulo -13 4) (remainder -13 4) (modulo 13 -4) (remainder 13 -4))) (newline)
+(display (list (quotient (expt 10 20) -3) (modulo (- (expt 10 20)) 7))) (newline)
+(display (exact->inexact (expt 2 70))) (newline)
+(display (list (exact-integer? 5) (exact-integer? (expt 2 70)) (exact-integer? 1.0))) (newline)

@@ -1,0 +1,7 @@
+(define radix (make-parameter 10 (lambda (x) (if (and (integer? x) (< 1 x 37)) x (error "bad radix" x)))))
+(define (show n) (number->string n (radix)))
+(display (list (show 255) (parameterize ((radix 16)) (show 255)) (parameterize ((radix 2)) (parameterize ((radix 8)) (show 8))))) (newline)
+(display (guard (e (#t (error-object-message e))) (parameterize ((radix 99)) 'no))) (newline)
+(display (radix)) (newline)
+(define k-saved (parameterize ((radix 16)) (call/cc (lambda (k) k))))
+(display (radix)) (newline)

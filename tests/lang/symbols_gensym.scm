@@ -1,0 +1,6 @@
+(define g1 (gensym))
+(define g2 (gensym))
+(display (list (symbol? g1) (eq? g1 g2) (eq? g1 g1))) (newline)
+(display (symbol->string 'ABC)) (newline)
+(display (eq? 'abc 'ABC)) (newline)
+(display (string->symbol "hello")) (newline)

@@ -1,0 +1,10 @@
+; AOT
+(define (loop-when n) (when #t (if (= n 0) 'when (loop-when (- n 1)))))
+(define (loop-case n) (case (if (= n 0) 0 1) ((0) 'case) (else (loop-case (- n 1)))))
+(define (loop-or n) (or (= n 0) (loop-or (- n 1))))
+(define (loop-cond-arrow n) (cond ((= n 0) 'arrow) ((- n 1) => loop-cond-arrow)))
+(define (loop-do n) (do ((i n (- i 1))) ((= i 0) 'do)))
+(define (loop-let n) (let ((m n)) (let* ((k m)) (letrec ((z k)) (if (= z 0) 'let (loop-let (- z 1)))))))
+(display (list (loop-when 1000000) (loop-case 1000000) (loop-or 1000000)
+               (loop-cond-arrow 1000000) (loop-do 1000000) (loop-let 1000000)))
+(newline)

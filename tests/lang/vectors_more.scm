@@ -1,0 +1,8 @@
+(display (vector-map (lambda (a b) (+ a b)) #(1 2 3) #(10 20 30))) (newline)
+(display (vector->list #(a b c d) 1)) (newline)
+(display (vector->list #(a b c d) 1 3)) (newline)
+(display (vector-fold + 0 #(1 2 3))) (newline)
+(display (vector)) (newline)
+(display (vector-length (make-vector 100000 0))) (newline)
+(display (guard (e (#t (error-object-message e))) (vector-ref #(1 2) -1))) (newline)
+(display (guard (e (#t (error-object-message e))) (vector-ref '(1 2) 0))) (newline)

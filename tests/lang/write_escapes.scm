@@ -1,0 +1,6 @@
+(write "tab\there") (newline)
+(write "new\nline") (newline)
+(write #\() (write #\)) (write #\;) (newline)
+(write '("a" #\b c 1.5 (d . e))) (newline)
+(write (string->symbol "with space")) (newline)
+(write (string->symbol "")) (newline)
