@@ -1,0 +1,2 @@
+; ERROR: bad syntax: a dotted list is not an expression
+(+ 1 . 2)

@@ -1,0 +1,2 @@
+; ERROR: bad syntax: `()` is not an expression
+(display ())

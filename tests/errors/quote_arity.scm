@@ -1,0 +1,2 @@
+; ERROR: bad syntax: (quote datum)
+(quote a b)

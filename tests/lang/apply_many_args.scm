@@ -1,0 +1,5 @@
+(define (count . xs) (length xs))
+(display (apply count (iota 100000)))
+(newline)
+(display (apply max (iota 1000)))
+(newline)

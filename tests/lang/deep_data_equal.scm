@@ -1,0 +1,6 @@
+(define (nest n) (if (= n 0) '() (list (nest (- n 1)))))
+(display (equal? (nest 10000) (nest 10000)))
+(newline)
+(define (long n) (iota n))
+(display (equal? (long 100000) (long 100000)))
+(newline)

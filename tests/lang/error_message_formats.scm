@@ -1,0 +1,7 @@
+(define (m thunk) (guard (e ((error-object? e) (list (error-object-message e) (error-object-irritants e)))) (thunk)))
+(display (m (lambda () (error "plain"))))
+(newline)
+(display (m (lambda () (error "with irritants" 'a "b" 3))))
+(newline)
+(display (m (lambda () (vector-ref (vector) 0))))
+(newline)

@@ -1,0 +1,5 @@
+; AOT
+(display "one")
+(newline)
+(exit)
+(display "two")

@@ -1,0 +1,6 @@
+(define-syntax my-unless (syntax-rules () ((_ c e) (if c #f e))))
+(define (test if) (my-unless #f if))
+(display (test 'shadowed))
+(newline)
+(let ((when 3)) (display when))
+(newline)

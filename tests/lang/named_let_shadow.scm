@@ -1,0 +1,5 @@
+(define (f n) (let loop ((n n) (acc 1)) (if (= n 0) acc (loop (- n 1) (* acc n)))))
+(display (f 10))
+(newline)
+(let loop ((i 0)) (when (< i 3) (display i) (loop (+ i 1))))
+(newline)

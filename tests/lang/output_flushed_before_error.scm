@@ -1,0 +1,4 @@
+; EXIT: 70
+; STDERR: boom
+(display "partial output")
+(raise (quote boom))

@@ -1,0 +1,7 @@
+(define (ints n) (delay (cons n (ints (+ n 1)))))
+(define (nth s k) (if (= k 0) (car (force s)) (nth (cdr (force s)) (- k 1))))
+(display (nth (ints 0) 1000))
+(newline)
+(define p (delay-force (delay 7)))
+(display (force p))
+(newline)

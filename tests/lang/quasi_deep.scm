@@ -1,0 +1,5 @@
+(define (f x) `(a (b ,x) #(c ,@(list x x)) . ,(+ x 1)))
+(display (f 5))
+(newline)
+(display `(1 ,@'() 2))
+(newline)

@@ -1,0 +1,6 @@
+(define-record-type item (make-item name qty) item? (name item-name) (qty item-qty))
+(define inv (list (make-item "apple" 3) (make-item "pear" 5)))
+(display (fold-left + 0 (map item-qty inv)))
+(newline)
+(display (map item-name (filter (lambda (i) (> (item-qty i) 4)) inv)))
+(newline)
