@@ -94,3 +94,15 @@
 (define-syntax assert
   (syntax-rules ()
     ((_ expr) (unless expr (error "assertion failed" 'expr)))))
+
+;;; Processes (paper section 2): `(spawn body ...)`; as in Gambit's Termite,
+;;; a body that is one zero-argument lambda is the thunk itself.
+(define-syntax spawn
+  (syntax-rules (lambda)
+    ((_ (lambda () body ...)) (spawn-thunk (lambda () body ...)))
+    ((_ body ...) (spawn-thunk (lambda () body ...)))))
+
+(define-syntax spawn-link
+  (syntax-rules (lambda)
+    ((_ (lambda () body ...)) (spawn-thunk-link (lambda () body ...)))
+    ((_ body ...) (spawn-thunk-link (lambda () body ...)))))

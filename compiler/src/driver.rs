@@ -14,6 +14,10 @@ use std::time::Instant;
 pub const STDLIB: &[(&str, &str)] = &[
     ("stdlib/syntax.scm", include_str!("../../stdlib/syntax.scm")),
     ("stdlib/base.scm", include_str!("../../stdlib/base.scm")),
+    (
+        "stdlib/termite.scm",
+        include_str!("../../stdlib/termite.scm"),
+    ),
 ];
 
 /// Globals the runtime calls; they are kept even when the program does not
@@ -220,7 +224,7 @@ fn globals_of(c: &Core, out: &mut Vec<String>) {
                 stack.extend(binds.iter().map(|(_, l)| &l.body));
                 stack.push(body);
             }
-            Core::CallCC(f) => stack.push(f),
+            Core::CallCC(f) | Core::Suspend(f) => stack.push(f),
             Core::Apply(a, b) | Core::CallWithValues(a, b) => stack.extend([&**a, &**b]),
         }
     }

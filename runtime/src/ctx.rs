@@ -16,6 +16,9 @@ pub const STATUS_RAISE: u64 = 2;
 pub const STATUS_DIED: u64 = 3;
 /// `(exit code)`: `pending` is the code.
 pub const STATUS_EXIT: u64 = 4;
+/// A receive found no message: the continuation to resume is saved
+/// (`saved_self`), `pending` is the deadline (microseconds) or #f.
+pub const STATUS_SUSPEND: u64 = 5;
 
 /// Arguments a call can pass; `apply` with more is an error.
 pub const MAX_ARGS: usize = 1 << 24;
@@ -45,6 +48,8 @@ pub struct Ctx {
     // ---- fields below are the runtime's own ----
     pub heap: Heap,
     pub args_buf: Vec<Value>,
+    /// The process running on this context.
+    pub current: Option<std::sync::Arc<crate::process::Process>>,
 }
 
 pub const OFFSET_HP: i32 = 0;
@@ -83,6 +88,7 @@ impl Ctx {
             registers: [crate::value::NULL; 4],
             heap: Heap::new(64 * 1024),
             args_buf,
+            current: None,
         });
         let (hp, limit) = ctx.heap.nursery();
         ctx.hp = hp;

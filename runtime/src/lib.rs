@@ -9,10 +9,12 @@ pub mod heap;
 pub mod num;
 pub mod prims;
 pub mod print;
+pub mod process;
 pub mod program;
 pub mod program_state;
 pub mod records;
 pub mod run;
+pub mod sched;
 pub mod symbols;
 pub mod value;
 

@@ -68,6 +68,12 @@ pub fn print(v: Value, write: bool, out: &mut String) {
                     out.push_str(&name);
                 }
             }
+            IMM_PID => {
+                let _ = write!(out, "#<pid {}>", v.imm_payload());
+            }
+            IMM_TAG => {
+                let _ = write!(out, "#<tag {}>", v.imm_payload());
+            }
             _ => out.push_str("#<unknown>"),
         }
         return;

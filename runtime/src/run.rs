@@ -7,7 +7,6 @@ use crate::heap::statics;
 use crate::prims::system::{flush_out, set_command_line};
 use crate::program::{Constant, ProgramData};
 use crate::program_state::{self, Globals};
-use crate::records::describe_exception;
 use crate::symbols;
 use crate::value::*;
 
@@ -109,7 +108,7 @@ pub fn load(desc: &ProgramDesc) -> Result<Loaded, String> {
     })
 }
 
-fn static_closure(code: *const u8) -> Value {
+pub fn static_closure(code: *const u8) -> Value {
     let p = statics::alloc(2);
     let v = Value::from_addr(p);
     v.set_word(0, header(T_CLOSURE, 1, F_STATIC));
@@ -117,63 +116,54 @@ fn static_closure(code: *const u8) -> Value {
     v
 }
 
-/// How a process's run ended.
-pub enum Outcome {
+/// How a slice of a process's run ended.
+pub enum Slice {
+    /// It spent its reductions: resume this call later.
+    Yielded(Value, Vec<Value>),
+    /// It waits for a message (until the deadline, in microseconds of the
+    /// node's clock): resume this continuation with #t, or #f on timeout.
+    Suspended(Value, Option<i64>),
     Returned,
     Exit(i32),
     Died(Value),
 }
 
-/// Runs `main` in a fresh context until the program ends; returns the exit
+/// Runs `main` as the primordial process of a new node; returns the exit
 /// status for the operating system.
 pub fn run_program(desc: &ProgramDesc, args: Vec<String>) -> i32 {
     set_command_line(args);
-    let mut loaded = match load(desc) {
+    let loaded = match load(desc) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("termite: {e}");
             return EXIT_UNCAUGHT;
         }
     };
-    let mut ctx = Ctx::new(loaded.globals.as_mut_ptr(), loaded.consts.as_ptr());
     let main = static_closure(desc.main_code);
     let halt = static_closure(desc.halt_code);
-    let outcome = run(&mut ctx, desc, &loaded, main, &[halt]);
+    let raise_return = static_closure(desc.raise_return_code);
+    let code = crate::sched::run_node(loaded, desc.entry, main, halt, raise_return);
     flush_out();
-    match outcome {
-        Outcome::Returned => 0,
-        Outcome::Exit(code) => code,
-        Outcome::Died(v) => {
-            eprintln!("error: {}", describe_exception(v));
-            EXIT_UNCAUGHT
-        }
-    }
+    code
 }
 
 /// The trampoline: calls `f` with `args` and keeps resuming until the
-/// process returns, exits or dies.
-pub fn run(
-    ctx: &mut Ctx,
-    desc: &ProgramDesc,
-    loaded: &Loaded,
-    f: Value,
-    args: &[Value],
-) -> Outcome {
+/// process returns, ends, waits or spends its reductions.
+pub fn run_slice(ctx: &mut Ctx, node: &crate::sched::Node, f: Value, args: &[Value]) -> Slice {
     let mut callee = f;
     let mut argc = args.len() as u64;
     ctx.ensure_args(args.len().max(3));
     for (i, a) in args.iter().enumerate() {
         ctx.set_arg(i, *a);
     }
-    let raise_return = static_closure(desc.raise_return_code);
     loop {
         let (a0, a1, a2) = (ctx.arg(0), ctx.arg(1), ctx.arg(2));
         let code = callee.word(1) as *const u8;
         // SAFETY: `callee` is a closure whose code was compiled with the
         // tail signature the entry wrapper calls.
-        let status = unsafe { (desc.entry)(ctx, code, callee, argc, a0, a1, a2) };
+        let status = unsafe { (node.entry)(ctx, code, callee, argc, a0, a1, a2) };
         match status {
-            STATUS_DONE => return Outcome::Returned,
+            STATUS_DONE => return Slice::Returned,
             STATUS_YIELD => {
                 callee = ctx.saved_self;
                 argc = ctx.saved_argc;
@@ -187,30 +177,42 @@ pub fn run(
                     ctx.hp = hp;
                     ctx.limit = limit;
                 }
-                ctx.reductions = REDUCTIONS;
+                if ctx.reductions <= 0 {
+                    let saved = (0..argc as usize).map(|i| ctx.arg(i)).collect();
+                    return Slice::Yielded(callee, saved);
+                }
+            }
+            STATUS_SUSPEND => {
+                let deadline = ctx.pending;
+                let d = if deadline.is_fixnum() {
+                    Some(deadline.as_fixnum())
+                } else {
+                    None
+                };
+                return Slice::Suspended(ctx.saved_self, d);
             }
             STATUS_RAISE => {
                 let obj = ctx.pending;
-                let Some(raise) = loaded
+                let raise = node
+                    .loaded
                     .data
                     .well_known
                     .raise
-                    .map(|i| loaded.globals_value(i as usize))
-                else {
-                    return Outcome::Died(obj);
-                };
-                if raise == UNBOUND {
-                    return Outcome::Died(obj);
+                    .map(|i| node.loaded.globals_value(i as usize));
+                match raise {
+                    Some(r) if r != UNBOUND => {
+                        callee = r;
+                        argc = 2;
+                        ctx.set_arg(0, node.raise_return);
+                        ctx.set_arg(1, obj);
+                    }
+                    _ => return Slice::Died(obj),
                 }
-                callee = raise;
-                argc = 2;
-                ctx.set_arg(0, raise_return);
-                ctx.set_arg(1, obj);
             }
-            STATUS_DIED => return Outcome::Died(ctx.pending),
+            STATUS_DIED => return Slice::Died(ctx.pending),
             STATUS_EXIT => {
                 let code = ctx.pending;
-                return Outcome::Exit(if code.is_fixnum() {
+                return Slice::Exit(if code.is_fixnum() {
                     code.as_fixnum() as i32
                 } else if code == FALSE {
                     1
@@ -220,7 +222,7 @@ pub fn run(
             }
             other => {
                 eprintln!("termite: internal error: unknown status {other}");
-                return Outcome::Exit(EXIT_UNCAUGHT);
+                return Slice::Exit(EXIT_UNCAUGHT);
             }
         }
     }
@@ -228,36 +230,44 @@ pub fn run(
 
 impl Loaded {
     pub fn globals_value(&self, i: usize) -> Value {
-        // SAFETY: `i` is a global slot index of this program.
-        unsafe { *(self.globals_ptr()).add(i) }
+        self.globals.as_slice().get(i).copied().unwrap_or(UNBOUND)
     }
 
-    fn globals_ptr(&self) -> *const Value {
-        self.globals_slice().as_ptr()
-    }
-
-    fn globals_slice(&self) -> &[Value] {
-        self.globals.as_slice()
+    pub fn globals_ptr_mut(&self) -> *mut Value {
+        self.globals.as_slice().as_ptr() as *mut Value
     }
 }
 
 /// Collects the running process's heap. The roots are the saved call
-/// (callee and arguments) and the process's registers.
+/// (callee and arguments), the process's registers and the messages in its
+/// private mailbox.
 fn collect(ctx: &mut Ctx, callee: &mut Value, argc: usize) {
-    let mut roots: Vec<Value> = Vec::with_capacity(argc + 8);
+    let nargs = argc.max(3);
+    let mut roots: Vec<Value> = Vec::with_capacity(nargs + 8);
     roots.push(*callee);
-    roots.extend((0..argc.max(3)).map(|i| ctx.arg(i)));
+    roots.extend((0..nargs).map(|i| ctx.arg(i)));
     roots.extend(ctx.registers);
+    let current = ctx.current.clone();
+    // SAFETY: this thread runs the current process.
+    let inner = current.as_ref().map(|p| unsafe { p.inner() });
+    if let Some(inner) = &inner {
+        roots.extend(inner.private.iter().map(|(v, _)| *v));
+    }
     let mut refs: Vec<&mut Value> = roots.iter_mut().collect();
     let need_words = (ctx.need as usize).div_ceil(8);
     let (hp, limit) = ctx.heap.collect(ctx.hp, &mut refs, need_words);
     ctx.hp = hp;
     ctx.limit = limit;
     *callee = roots[0];
-    for i in 0..argc.max(3) {
+    for i in 0..nargs {
         ctx.set_arg(i, roots[1 + i]);
     }
     let nregs = ctx.registers.len();
-    let base = 1 + argc.max(3);
+    let base = 1 + nargs;
     ctx.registers.copy_from_slice(&roots[base..base + nregs]);
+    if let Some(inner) = inner {
+        for (slot, v) in inner.private.iter_mut().zip(&roots[base + nregs..]) {
+            slot.0 = *v;
+        }
+    }
 }

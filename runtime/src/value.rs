@@ -22,6 +22,10 @@ pub const IMM_SYMBOL: u64 = 5;
 pub const IMM_DEFAULT: u64 = 6;
 pub const IMM_UNBOUND: u64 = 7;
 pub const IMM_EXCEPTION: u64 = 8;
+/// A process identifier: the payload is the process's serial on its node.
+pub const IMM_PID: u64 = 9;
+/// A tag from `make-tag`: the payload is unique on its node.
+pub const IMM_TAG: u64 = 10;
 
 pub const fn imm(kind: u64, payload: u64) -> Value {
     Value((payload << 8) | (kind << 3) | TAG_IMM)

@@ -183,6 +183,7 @@ fn escapes(t: &Term, k: VarId) -> bool {
         } => is_k(f) || is_k(kk) || any(args) || is_k(list),
         Term::Cont { k: _, args } => any(args),
         Term::ContApply { k: kk, list } => is_k(kk) || is_k(list),
+        Term::Suspend { k: kk, deadline } => is_k(kk) || is_k(deadline),
         Term::If(c, a, b) => is_k(c) || escapes(a, k) || escapes(b, k),
         Term::LetRec(..) | Term::LetCont(..) => true,
     }
@@ -283,7 +284,7 @@ fn collect(t: &Term, bound: &mut BTreeSet<VarId>, used: &mut BTreeSet<VarId>) {
             atom(k, used);
             args.iter().for_each(|a| atom(a, used));
         }
-        Term::ContApply { k, list } => {
+        Term::ContApply { k, list } | Term::Suspend { k, deadline: list } => {
             atom(k, used);
             atom(list, used);
         }

@@ -773,6 +773,20 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                 let lv = self.atom(list)?;
                 self.spread_call(kv, &[], lv)
             }
+            Term::Suspend { k, deadline } => {
+                // The continuation is the call to resume; the scheduler
+                // passes it #t (a message came) or #f (the deadline passed).
+                let kv = self.atom(k)?;
+                let d = self.atom(deadline)?;
+                self.store(kv, self.ctx, OFFSET_SAVED_SELF);
+                let one = self.iconst(1);
+                self.store(one, self.ctx, OFFSET_SAVED_ARGC);
+                self.store(d, self.ctx, OFFSET_PENDING);
+                self.sync_hp();
+                let s = self.iconst(STATUS_SUSPEND as i64);
+                self.b.ins().return_(&[s]);
+                Ok(())
+            }
             Term::LetRec(..) | Term::LetCont(..) => {
                 Err("internal: lambda left after closure conversion".into())
             }

@@ -164,6 +164,10 @@ impl Checker {
                     self.atom(k, &scope)?;
                     return self.atom(list, &scope);
                 }
+                Term::Suspend { k, deadline } => {
+                    self.atom(k, &scope)?;
+                    return self.atom(deadline, &scope);
+                }
                 Term::If(c, a, b) => {
                     self.atom(c, &scope)?;
                     self.term(a, &mut scope.clone(), joins)?;

@@ -344,6 +344,20 @@ impl Conv {
                     )
                 })),
             ),
+            Core::Suspend(d) => self.cps(
+                *d,
+                K::Meta(Box::new(move |c, deadline| {
+                    let (j, lam) = c.reify(k);
+                    Conv::wrap(
+                        j,
+                        lam,
+                        Term::Suspend {
+                            k: Atom::Var(j),
+                            deadline,
+                        },
+                    )
+                })),
+            ),
             Core::Apply(f, l) => self.cps_list(
                 vec![*f, *l].into(),
                 Vec::new(),

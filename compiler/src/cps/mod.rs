@@ -9,6 +9,7 @@
 //!         | (cont k atom ...)                     return values to continuation k
 //!         | (cont-apply k list)                   return the elements of list to k
 //!         | (if atom term term)
+//!         | (suspend k deadline)                  wait for a message
 //!         -- after closure conversion only:
 //!         | (let v (closure FUNC atom ...) term)
 //!         | (letrec-closures ((v FUNC atom ...) ...) term)
@@ -103,6 +104,12 @@ pub enum Term {
         then: Box<Term>,
     },
     Jump(VarId, Vec<Atom>),
+    /// Suspends the process: `k` is resumed with #t when a message arrives,
+    /// with #f when `deadline` passes.
+    Suspend {
+        k: Atom,
+        deadline: Atom,
+    },
 }
 
 /// A whole program in CPS: the top-level body as a procedure of no

@@ -152,7 +152,7 @@ fn eliminate_common(t: &mut Term, avail: &mut Available, subst: &mut HashMap<Var
                 resolve_all(args, subst);
                 return;
             }
-            Term::ContApply { k, list } => {
+            Term::ContApply { k, list } | Term::Suspend { k, deadline: list } => {
                 resolve(k, subst);
                 resolve(list, subst);
                 return;
@@ -248,7 +248,7 @@ fn propagate_copies(t: &mut Term, subst: &mut HashMap<VarId, Atom>) {
                 resolve_all(args, subst);
                 return;
             }
-            Term::ContApply { k, list } => {
+            Term::ContApply { k, list } | Term::Suspend { k, deadline: list } => {
                 resolve(k, subst);
                 resolve(list, subst);
                 return;

@@ -247,6 +247,13 @@ impl<'a> Printer<'a> {
                 self.term(then);
                 self.out.push(')');
             }
+            Term::Suspend { k, deadline } => {
+                self.out.push_str("(suspend ");
+                self.atom(k);
+                self.out.push(' ');
+                self.atom(deadline);
+                self.out.push(')');
+            }
             Term::Jump(j, args) => {
                 let vn = self.var(*j);
                 let _ = write!(self.out, "(jump {}", vn);

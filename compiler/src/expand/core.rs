@@ -16,6 +16,7 @@
 //!        | (%apply core core)            Apply   (calls with the elements of a list)
 //!        | (%values core*)               Values  (returns several values to the continuation)
 //!        | (%call-with-values core core) CallWithValues
+//!        | (%suspend core)               Suspend (wait for a message until a deadline)
 //! ```
 //! Invariants: every `Local` is in the scope of exactly one binder; every
 //! `Letrec` init is a `Lambda`; no mutation anywhere.
@@ -53,6 +54,9 @@ pub enum Core {
     Apply(Box<Core>, Box<Core>),
     Values(Vec<Core>),
     CallWithValues(Box<Core>, Box<Core>),
+    /// Suspends the process until a message arrives or the deadline passes;
+    /// returns #t, or #f on timeout.
+    Suspend(Box<Core>),
 }
 
 impl Core {
@@ -283,6 +287,7 @@ impl Printer<'_> {
                 self.out.push(')');
             }
             Core::CallCC(f) => self.list("%call/cc", std::slice::from_ref(f)),
+            Core::Suspend(d) => self.list("%suspend", std::slice::from_ref(d)),
             Core::Apply(f, l) => {
                 self.out.push_str("(%apply ");
                 self.core(f);

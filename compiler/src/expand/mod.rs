@@ -667,6 +667,10 @@ impl Expander {
                 return Ok(Core::Apply(Box::new(f), Box::new(l)));
             }
             "%values" => return Ok(Core::Values(self.expand_all(&items[1..], env)?)),
+            "%suspend" if nargs == 1 => {
+                let d = self.expand(&items[1], env)?;
+                return Ok(Core::Suspend(Box::new(d)));
+            }
             "%call-with-values" if nargs == 2 => {
                 let p = self.expand(&items[1], env)?;
                 let c = self.expand(&items[2], env)?;
@@ -1859,7 +1863,7 @@ fn locals_of(c: &Core, out: &mut HashSet<VarId>) {
                 out.insert(*v);
             }
             Core::Const(_) | Core::Global(..) => {}
-            Core::Define(_, v) | Core::CallCC(v) => stack.push(v),
+            Core::Define(_, v) | Core::CallCC(v) | Core::Suspend(v) => stack.push(v),
             Core::Lambda(l) => stack.push(&l.body),
             Core::If(a, b, c) => stack.extend([&**a, &**b, &**c]),
             Core::Call(f, args, _) => {

@@ -9,6 +9,7 @@
 //! `collect`, which runs from the trampoline, when no compiled frame holds a
 //! pointer.
 
+pub mod copy;
 pub mod statics;
 
 use std::cell::RefCell;
@@ -221,6 +222,23 @@ impl Heap {
             }
         }
         self.nursery()
+    }
+    /// Takes over the blocks of `other` (a message's heap): its objects
+    /// become this heap's, without copying.
+    pub fn adopt(&mut self, mut other: Heap) {
+        let base = self.blocks.len();
+        for b in other.blocks.drain(..) {
+            self.words += b.mem.len();
+            self.blocks.push(b);
+        }
+        // Keep bumping where this heap was; the adopted blocks are full.
+        let _ = base;
+    }
+
+    /// A copy of `v`'s graph in this heap (for a message or a spawned
+    /// closure).
+    pub fn copy_in(&mut self, v: Value) -> Value {
+        copy::copy_graph(v, &mut |words| self.alloc(words), 0)
     }
 
     /// Total bytes held by the heap.

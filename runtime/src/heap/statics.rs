@@ -4,8 +4,7 @@
 //! shares it. Invariant: a static object points only to static objects or
 //! immediates, which `promote` ensures by copying.
 
-use crate::value::{F_STATIC, Value, object_words, traced_from};
-use std::collections::HashMap;
+use crate::value::{F_STATIC, Value};
 use std::sync::Mutex;
 
 struct Area {
@@ -43,39 +42,5 @@ pub fn alloc(words: usize) -> *mut u64 {
 /// A static copy of the graph reachable from `v` (sharing preserved); `v`
 /// itself when it is already static.
 pub fn promote(v: Value) -> Value {
-    if v.is_static() {
-        return v;
-    }
-    let mut copies: HashMap<u64, Value> = HashMap::new();
-    let mut work: Vec<Value> = Vec::new();
-    let root = copy_one(v, &mut copies, &mut work);
-    while let Some(obj) = work.pop() {
-        let h = obj.header();
-        if let Some(from) = traced_from(h) {
-            for i in from..object_words(h) {
-                let nv = copy_one(obj.field(i), &mut copies, &mut work);
-                obj.set_word(i, nv.0);
-            }
-        }
-    }
-    root
-}
-
-fn copy_one(v: Value, copies: &mut HashMap<u64, Value>, work: &mut Vec<Value>) -> Value {
-    if v.is_static() {
-        return v;
-    }
-    if let Some(c) = copies.get(&v.0) {
-        return *c;
-    }
-    let h = v.header();
-    let words = object_words(h);
-    let dst = alloc(words);
-    // SAFETY: `dst` has `words` words; the source object is `words` long.
-    unsafe { std::ptr::copy_nonoverlapping(v.addr() as *const u64, dst, words) };
-    let c = Value::from_addr(dst);
-    c.set_word(0, h | (F_STATIC << 8));
-    copies.insert(v.0, c);
-    work.push(c);
-    c
+    super::copy::copy_graph(v, &mut alloc, F_STATIC)
 }

@@ -16,6 +16,7 @@ macro_rules! prim {
 
 pub mod data;
 mod numbers;
+pub mod process;
 pub mod system;
 mod text;
 
@@ -75,6 +76,7 @@ macro_rules! prim_table {
 
 use data::*;
 use numbers::*;
+use process::*;
 use system::*;
 use text::*;
 
@@ -232,7 +234,21 @@ prim_table! {
     "%set-register!" "" 2 tm_set_register, 0;
     "%uncaught" "" 1 tm_uncaught, FAILS;
     "%void" "void" 0 tm_void, PURE;
-    "%procedure-code-id" "" 1 tm_procedure_code_id, PURE | FAILS;
+        "%procedure-code-id" "" 1 tm_procedure_code_id, PURE | FAILS;
+    // processes and messages
+    "%self" "self" 0 tm_self, PURE;
+    "%pid?" "pid?" 1 tm_pid_p, PURE;
+    "%spawn" "" 1 tm_spawn, FAILS;
+    "%spawn-link" "" 1 tm_spawn_link, FAILS;
+    "%send" "" 2 tm_send, FAILS;
+    "%link" "" 2 tm_link, FAILS;
+    "%mailbox-next" "" 0 tm_mailbox_next, FAILS;
+    "%mailbox-take" "" 0 tm_mailbox_take, 0;
+    "%mailbox-rewind" "" 0 tm_mailbox_rewind, 0;
+    "%no-message?" "" 1 tm_no_message_p, PURE;
+    "%deadline" "" 1 tm_deadline, FAILS;
+    "%make-tag" "make-tag" 0 tm_make_tag, 0;
+    "%tag?" "tag?" 1 tm_tag_p, PURE;
 }
 
 /// The runtime functions compiled code calls that are not primitives of

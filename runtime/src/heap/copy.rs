@@ -1,0 +1,53 @@
+//! Copying a value graph out of a heap (for messages, spawned closures and
+//! promotion to the static area): sharing is preserved and the walk uses an
+//! explicit work list, so a million-element list does not use the native
+//! stack. Static objects are shared, never copied.
+
+use crate::value::{Value, object_words, traced_from};
+use std::collections::HashMap;
+
+/// Copies everything reachable from `v` (except static objects) into memory
+/// from `alloc`, setting `flags` in every copied header.
+pub fn copy_graph(v: Value, alloc: &mut dyn FnMut(usize) -> *mut u64, flags: u64) -> Value {
+    if v.is_static() {
+        return v;
+    }
+    let mut copies: HashMap<u64, Value> = HashMap::new();
+    let mut work: Vec<Value> = Vec::new();
+    let root = copy_one(v, &mut copies, &mut work, alloc, flags);
+    while let Some(obj) = work.pop() {
+        let h = obj.header();
+        if let Some(from) = traced_from(h) {
+            for i in from..object_words(h) {
+                let nv = copy_one(obj.field(i), &mut copies, &mut work, alloc, flags);
+                obj.set_word(i, nv.0);
+            }
+        }
+    }
+    root
+}
+
+fn copy_one(
+    v: Value,
+    copies: &mut HashMap<u64, Value>,
+    work: &mut Vec<Value>,
+    alloc: &mut dyn FnMut(usize) -> *mut u64,
+    flags: u64,
+) -> Value {
+    if v.is_static() {
+        return v;
+    }
+    if let Some(c) = copies.get(&v.0) {
+        return *c;
+    }
+    let h = v.header();
+    let words = object_words(h);
+    let dst = alloc(words);
+    // SAFETY: `dst` has `words` words; the source object is `words` long.
+    unsafe { std::ptr::copy_nonoverlapping(v.addr() as *const u64, dst, words) };
+    let c = Value::from_addr(dst);
+    c.set_word(0, h | (flags << 8));
+    copies.insert(v.0, c);
+    work.push(c);
+    c
+}

@@ -1,0 +1,137 @@
+//! Processes and messages: spawn, send, the mailbox operations selective
+//! receive is built from, tags and links.
+
+use crate::ctx::Ctx;
+use crate::heap::Heap;
+use crate::process::{Message, is_pid, pid_value};
+use crate::sched::{self, node};
+use crate::value::*;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// What `%mailbox-next` answers when no message is left to offer.
+pub const NO_MESSAGE: Value = imm(IMM_UNBOUND, 1);
+
+static NEXT_TAG: AtomicU64 = AtomicU64::new(1);
+
+fn current_pid(ctx: &Ctx) -> u64 {
+    ctx.current.as_ref().map(|p| p.pid).unwrap_or(0)
+}
+
+prim!(fn tm_self(ctx) { pid_value(current_pid(ctx)) });
+prim!(fn tm_pid_p(_ctx, x) { Value::bool(is_pid(x)) });
+
+prim!(fn tm_spawn(ctx, thunk) {
+    if !thunk.has_type(T_CLOSURE) { return ctx.type_error("spawn", "a procedure", thunk); }
+    pid_value(sched::spawn(node(), thunk, None))
+});
+
+// spawn-link: the child's exceptions come to us, and ours go to the child.
+prim!(fn tm_spawn_link(ctx, thunk) {
+    if !thunk.has_type(T_CLOSURE) { return ctx.type_error("spawn-link", "a procedure", thunk); }
+    let me = current_pid(ctx);
+    let child = sched::spawn(node(), thunk, Some(me));
+    if let Some(p) = &ctx.current {
+        p.links.lock().unwrap_or_else(|e| e.into_inner()).push(child);
+    }
+    pid_value(child)
+});
+
+prim!(fn tm_send(ctx, to, msg) {
+    if !is_pid(to) { return ctx.type_error("!", "a pid", to); }
+    let mut heap = Heap::new(64);
+    let copy = heap.copy_in(msg);
+    node().deliver(to.imm_payload(), Message::Value(heap, copy));
+    UNSPECIFIED
+});
+
+// (%link from to): exceptions that kill `from` are raised in `to`.
+prim!(fn tm_link(ctx, from, to) {
+    if !is_pid(from) { return ctx.type_error("link", "a pid", from); }
+    if !is_pid(to) { return ctx.type_error("link", "a pid", to); }
+    if let Some(p) = node().table.get(from.imm_payload()) {
+        let mut links = p.links.lock().unwrap_or_else(|e| e.into_inner());
+        if !links.contains(&to.imm_payload()) {
+            links.push(to.imm_payload());
+        }
+    }
+    UNSPECIFIED
+});
+
+/// Moves arrived messages into the private queue, adopting their heaps.
+fn drain_inbox(ctx: &mut Ctx) {
+    let Some(p) = ctx.current.clone() else { return };
+    // SAFETY: this thread runs the current process.
+    let inner = unsafe { p.inner() };
+    while let Some(m) = p.inbox.pop() {
+        let (heap, v, exit) = match m {
+            Message::Value(h, v) => (h, v, false),
+            Message::Exit(h, v) => (h, v, true),
+        };
+        ctx.heap.adopt(heap);
+        inner.private.push_back((v, exit));
+    }
+}
+
+// The next message selective receive has not offered yet, or NO_MESSAGE. A
+// link exit is raised as soon as it is reached.
+prim!(fn tm_mailbox_next(ctx) {
+    drain_inbox(ctx);
+    let Some(p) = ctx.current.clone() else { return NO_MESSAGE };
+    // SAFETY: this thread runs the current process.
+    let inner = unsafe { p.inner() };
+    match inner.private.get(inner.scan).copied() {
+        None => NO_MESSAGE,
+        Some((v, true)) => {
+            inner.private.remove(inner.scan);
+            inner.scan = 0;
+            ctx.raise_value(v)
+        }
+        Some((v, false)) => {
+            inner.scan += 1;
+            v
+        }
+    }
+});
+
+// Removes the message last offered (it matched) and restarts the scan.
+prim!(fn tm_mailbox_take(ctx) {
+    if let Some(p) = ctx.current.clone() {
+        // SAFETY: this thread runs the current process.
+        let inner = unsafe { p.inner() };
+        if inner.scan > 0 {
+            inner.private.remove(inner.scan - 1);
+        }
+        inner.scan = 0;
+    }
+    UNSPECIFIED
+});
+
+prim!(fn tm_mailbox_rewind(ctx) {
+    if let Some(p) = ctx.current.clone() {
+        // SAFETY: this thread runs the current process.
+        unsafe { p.inner() }.scan = 0;
+    }
+    UNSPECIFIED
+});
+
+prim!(fn tm_no_message_p(_ctx, x) { Value::bool(x == NO_MESSAGE) });
+
+// The deadline of a timeout in seconds: microseconds on the node's clock,
+// or #f for none.
+prim!(fn tm_deadline(ctx, timeout) {
+    if timeout == FALSE || timeout == DEFAULT_OBJECT {
+        return FALSE;
+    }
+    let secs = match crate::num::num_of(timeout) {
+        Some(n) => n.to_f64(),
+        None => return ctx.type_error("receive", "a timeout in seconds", timeout),
+    };
+    if secs.is_infinite() && secs > 0.0 {
+        return FALSE;
+    }
+    let us = (secs.max(0.0) * 1e6).min(1e15) as i64;
+    Value::fixnum(node().now_micros() + us)
+});
+
+prim!(fn tm_make_tag(_ctx) { imm(IMM_TAG, NEXT_TAG.fetch_add(1, Ordering::Relaxed)) });
+prim!(fn tm_tag_p(_ctx, x) { Value::bool(x.is_imm() && x.imm_kind() == IMM_TAG) });

@@ -1,0 +1,360 @@
+//! The scheduler: one thread per core running processes from work-stealing
+//! run queues, timers for receive timeouts, and the end of the program.
+
+use crate::ctx::*;
+use crate::heap::Heap;
+use crate::process::{self, DONE, Message, Process, RUNNABLE, RUNNING, Table, WAITING};
+use crate::run::{EXIT_UNCAUGHT, Loaded, Slice, run_slice};
+use crate::value::*;
+use crossbeam_deque::{Injector, Steal, Stealer, Worker};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// Heap a new process starts with.
+pub const PROCESS_HEAP_BYTES: usize = 512;
+
+/// The node's processes and schedulers. One per program run.
+pub struct Node {
+    pub table: Table,
+    injector: Injector<Arc<Process>>,
+    stealers: OnceLock<Vec<Stealer<Arc<Process>>>>,
+    timers: Mutex<BinaryHeap<Reverse<(Instant, u64, u64)>>>,
+    idle: Mutex<usize>,
+    wakeup: Condvar,
+    finished: Mutex<Option<i32>>,
+    done: Condvar,
+    pub loaded: Loaded,
+    pub entry: EntryFn,
+    pub halt: Value,
+    pub raise_return: Value,
+    pub primordial: u64,
+    pub epoch: Instant,
+}
+
+// SAFETY: the node's values are static objects or raw code addresses, shared
+// read-only by all scheduler threads; everything mutable is behind locks or
+// concurrent queues.
+unsafe impl Sync for Node {}
+unsafe impl Send for Node {}
+
+use crate::run::EntryFn;
+
+static NODE: OnceLock<&'static Node> = OnceLock::new();
+
+/// The running node (set once the program starts).
+pub fn node() -> &'static Node {
+    match NODE.get() {
+        Some(n) => n,
+        None => panic_free_abort("no node is running"),
+    }
+}
+
+fn panic_free_abort(msg: &str) -> ! {
+    eprintln!("termite: internal error: {msg}");
+    std::process::exit(EXIT_UNCAUGHT)
+}
+
+impl Node {
+    /// Makes a process runnable from any thread.
+    pub fn schedule(&self, p: Arc<Process>) {
+        self.injector.push(p);
+        if *self.idle.lock().unwrap_or_else(|e| e.into_inner()) > 0 {
+            self.wakeup.notify_one();
+        }
+    }
+
+    /// Delivers a message; the receiver wakes if it waits.
+    pub fn deliver(&self, pid: u64, m: Message) {
+        if let Some(p) = self.table.get(pid) {
+            p.inbox.push(m);
+            if p.wake() {
+                self.schedule(p);
+            }
+        }
+    }
+
+    fn finish(&self, code: i32) {
+        let mut f = self.finished.lock().unwrap_or_else(|e| e.into_inner());
+        if f.is_none() {
+            *f = Some(code);
+        }
+        self.done.notify_all();
+        self.wakeup.notify_all();
+    }
+
+    fn is_finished(&self) -> bool {
+        self.finished.lock().map(|f| f.is_some()).unwrap_or(true)
+    }
+
+    /// Microseconds since the node started (the clock of deadlines).
+    pub fn now_micros(&self) -> i64 {
+        self.epoch.elapsed().as_micros() as i64
+    }
+
+    fn fire_timers(&self) -> Option<Instant> {
+        let now = Instant::now();
+        let mut due = Vec::new();
+        let next = {
+            let mut t = self.timers.lock().unwrap_or_else(|e| e.into_inner());
+            while let Some(Reverse((at, pid, seq))) = t.peek().copied() {
+                if at > now {
+                    break;
+                }
+                t.pop();
+                due.push((pid, seq));
+            }
+            t.peek().map(|Reverse((at, _, _))| *at)
+        };
+        for (pid, seq) in due {
+            if let Some(p) = self.table.get(pid)
+                && p.wait_seq.load(Ordering::Acquire) == seq
+                && p.state.load(Ordering::Acquire) == WAITING
+            {
+                // SAFETY: a WAITING process is touched by nobody until it is
+                // made RUNNABLE, which only the winner of `wake` does.
+                if p.wake() {
+                    unsafe { p.inner().timed_out = true };
+                    self.schedule(p);
+                }
+            }
+        }
+        next
+    }
+}
+
+/// Creates a process running `thunk` (a closure in `from`'s heap, copied).
+pub fn spawn(node: &Node, thunk: Value, link_with: Option<u64>) -> u64 {
+    let mut heap = Heap::new(PROCESS_HEAP_BYTES);
+    let callee = heap.copy_in(thunk);
+    let pid = node.table.fresh_pid();
+    let p = Arc::new(Process::new(pid, heap, callee, vec![node.halt]));
+    if let Some(parent) = link_with {
+        p.links
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(parent);
+    }
+    node.table.insert(p.clone());
+    node.schedule(p);
+    pid
+}
+
+/// Runs the program: the primordial process runs `main`; returns the exit
+/// status when it ends.
+pub fn run_node(
+    loaded: Loaded,
+    entry: EntryFn,
+    main: Value,
+    halt: Value,
+    raise_return: Value,
+) -> i32 {
+    let table = Table::default();
+    let primordial = table.fresh_pid();
+    let node: &'static Node = Box::leak(Box::new(Node {
+        table,
+        injector: Injector::new(),
+        stealers: OnceLock::new(),
+        timers: Mutex::new(BinaryHeap::new()),
+        idle: Mutex::new(0),
+        wakeup: Condvar::new(),
+        finished: Mutex::new(None),
+        done: Condvar::new(),
+        loaded,
+        entry,
+        halt,
+        raise_return,
+        primordial,
+        epoch: Instant::now(),
+    }));
+    if NODE.set(node).is_err() {
+        panic_free_abort("a node is already running");
+    }
+    let first = Arc::new(Process::new(
+        primordial,
+        Heap::new(64 * 1024),
+        main,
+        vec![halt],
+    ));
+    node.table.insert(first.clone());
+    node.injector.push(first);
+
+    let n = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .max(1);
+    let workers: Vec<Worker<Arc<Process>>> = (0..n).map(|_| Worker::new_fifo()).collect();
+    let _ = node
+        .stealers
+        .set(workers.iter().map(|w| w.stealer()).collect());
+    for (i, w) in workers.into_iter().enumerate() {
+        let spawned = std::thread::Builder::new()
+            .name(format!("scheduler-{i}"))
+            .stack_size(256 << 20)
+            .spawn(move || scheduler_loop(node, w, i));
+        if spawned.is_err() {
+            panic_free_abort("cannot start a scheduler thread");
+        }
+    }
+    let mut f = node.finished.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        if let Some(code) = *f {
+            return code;
+        }
+        f = node.done.wait(f).unwrap_or_else(|e| e.into_inner());
+    }
+}
+
+fn find_work(node: &Node, local: &Worker<Arc<Process>>, me: usize) -> Option<Arc<Process>> {
+    if let Some(p) = local.pop() {
+        return Some(p);
+    }
+    loop {
+        match node.injector.steal_batch_and_pop(local) {
+            Steal::Success(p) => return Some(p),
+            Steal::Retry => continue,
+            Steal::Empty => break,
+        }
+    }
+    let stealers = node.stealers.get()?;
+    for (i, s) in stealers.iter().enumerate() {
+        if i == me {
+            continue;
+        }
+        loop {
+            match s.steal() {
+                Steal::Success(p) => return Some(p),
+                Steal::Retry => continue,
+                Steal::Empty => break,
+            }
+        }
+    }
+    None
+}
+
+fn scheduler_loop(node: &'static Node, local: Worker<Arc<Process>>, me: usize) {
+    let mut ctx = Ctx::new(node.loaded.globals_ptr_mut(), node.loaded.consts.as_ptr());
+    loop {
+        if node.is_finished() {
+            return;
+        }
+        let next_timer = node.fire_timers();
+        let Some(p) = find_work(node, &local, me) else {
+            // Sleep until woken, or until the next timer is due.
+            let mut idle = node.idle.lock().unwrap_or_else(|e| e.into_inner());
+            *idle += 1;
+            let wait = next_timer
+                .map(|t| t.saturating_duration_since(Instant::now()))
+                .unwrap_or(Duration::from_millis(50));
+            let (mut g, _) = node
+                .wakeup
+                .wait_timeout(idle, wait)
+                .unwrap_or_else(|e| e.into_inner());
+            *g -= 1;
+            continue;
+        };
+        if p.state
+            .compare_exchange(RUNNABLE, RUNNING, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            continue;
+        }
+        run_process(node, &mut ctx, &local, p);
+    }
+}
+
+fn run_process(node: &'static Node, ctx: &mut Ctx, local: &Worker<Arc<Process>>, p: Arc<Process>) {
+    // SAFETY: this thread set the state to RUNNING.
+    let inner = unsafe { p.inner() };
+    std::mem::swap(&mut ctx.heap, &mut inner.heap);
+    let (hp, limit) = ctx.heap.nursery();
+    ctx.hp = hp;
+    ctx.limit = limit;
+    ctx.registers = inner.registers;
+    ctx.reductions = REDUCTIONS;
+    ctx.current = Some(p.clone());
+    let args = if std::mem::take(&mut inner.timed_out) {
+        // A wait that ended by its deadline resumes with #f.
+        vec![FALSE]
+    } else {
+        std::mem::take(&mut inner.args)
+    };
+    let outcome = run_slice(ctx, node, inner.callee, &args);
+    ctx.heap.sync_nursery(ctx.hp);
+    std::mem::swap(&mut ctx.heap, &mut inner.heap);
+    inner.registers = ctx.registers;
+    ctx.current = None;
+    match outcome {
+        Slice::Yielded(callee, args) => {
+            inner.callee = callee;
+            inner.args = args;
+            p.state.store(RUNNABLE, Ordering::Release);
+            local.push(p);
+        }
+        Slice::Suspended(callee, deadline) => {
+            inner.callee = callee;
+            inner.args = vec![TRUE];
+            inner.timed_out = false;
+            let seq = p.wait_seq.fetch_add(1, Ordering::AcqRel) + 1;
+            let at = deadline.map(|us| node.epoch + Duration::from_micros(us.max(0) as u64));
+            let already_due = at.is_some_and(|a| a <= Instant::now());
+            p.state.store(WAITING, Ordering::Release);
+            if already_due {
+                if p.wake() {
+                    inner.timed_out = true;
+                    local.push(p);
+                }
+            } else {
+                if let Some(at) = at {
+                    node.timers
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push(Reverse((at, p.pid, seq)));
+                    node.wakeup.notify_one();
+                }
+                if !p.inbox.is_empty() && p.wake() {
+                    local.push(p);
+                }
+            }
+        }
+        Slice::Returned => end(node, &p, None),
+        Slice::Died(v) => end(node, &p, Some(v)),
+        Slice::Exit(code) => {
+            crate::prims::system::flush_out();
+            node.finish(code);
+        }
+    }
+}
+
+/// A process ended (with an uncaught exception `died`): tell its links and
+/// forget it. The program ends with its primordial process.
+fn end(node: &Node, p: &Arc<Process>, died: Option<Value>) {
+    p.state.store(DONE, Ordering::Release);
+    node.table.remove(p.pid);
+    if let Some(v) = died {
+        let links = std::mem::take(&mut *p.links.lock().unwrap_or_else(|e| e.into_inner()));
+        for to in links {
+            let mut heap = Heap::new(64);
+            let copy = heap.copy_in(v);
+            node.deliver(to, Message::Exit(heap, copy));
+        }
+    }
+    if p.pid == node.primordial {
+        crate::prims::system::flush_out();
+        match died {
+            None => node.finish(0),
+            Some(v) => {
+                eprintln!("error: {}", crate::records::describe_exception(v));
+                node.finish(EXIT_UNCAUGHT);
+            }
+        }
+    }
+    // SAFETY: the process is DONE and out of the table; this thread still
+    // owns its state. Freeing the heap returns its blocks to the pool.
+    let inner = unsafe { p.inner() };
+    inner.private.clear();
+    inner.heap = Heap::new(8);
+    let _ = process::pid_value;
+}
