@@ -1,0 +1,12 @@
+;; Messages are copied values: big structures, sharing, closures, records.
+(define-record-type point (make-point x y) point? (x point-x) (y point-y))
+(define echo (spawn (let loop () (recv ((from x) (! from x))) (loop))))
+(define (round-trip x) (! echo (list (self) x)) (?))
+(display (length (round-trip (iota 100000)))) (newline)
+(define shared (list 1 2))
+(define back (round-trip (cons shared shared)))
+(display (eq? (car back) (cdr back))) (newline)
+(display ((round-trip (lambda (n) (* n 10))) 4)) (newline)
+(display (point-x (round-trip (make-point 3 4)))) (newline)
+(display (round-trip "string")) (newline)
+(display (round-trip (expt 2 100))) (newline)
