@@ -57,3 +57,92 @@
                   (let ((reply (cadr m))) (lambda () reply))))
            (%timeout opt)
            (%timeout-default opt))))
+
+;;;; Services: a registry of names to pids on this node.
+
+(define (publish-service name pid) (%publish name pid))
+(define (unpublish-service name) (%publish name #f))
+(define (resolve-service name . node) (%resolve name))
+(define (local-loadavg) (%loadavg))
+
+;;;; The generic server (paper 5.2). A plugin holds four callbacks:
+;;;   (init) => state
+;;;   (call term from state) => (reply value state) | (noreply state)
+;;;                             | (stop reason value state)
+;;;   (cast term state) => (noreply state) | (stop reason state)
+;;;   (terminate reason state)
+
+(define (make-generic-server-plugin init call cast terminate)
+  (vector init call cast terminate))
+
+(define (%generic-server plugin)
+  (let ((call (vector-ref plugin 1))
+        (cast (vector-ref plugin 2))
+        (terminate (vector-ref plugin 3)))
+    (let loop ((state ((vector-ref plugin 0))))
+      (recv
+        ((from tag ('%call term))
+         (match (call term from state)
+           (('reply value new-state) (! from (list tag value)) (loop new-state))
+           (('noreply new-state) (loop new-state))
+           (('stop reason value new-state)
+            (! from (list tag value))
+            (terminate reason new-state))))
+        (('%cast term)
+         (match (cast term state)
+           (('noreply new-state) (loop new-state))
+           (('reply value new-state) (loop new-state))
+           (('stop reason new-state) (terminate reason new-state))))))))
+
+(define (generic-server-start plugin)
+  (spawn (%generic-server plugin)))
+
+(define (generic-server-start-link plugin)
+  (spawn-link (%generic-server plugin)))
+
+(define (generic-server-call server term . opt)
+  (apply !? server (list '%call term) opt))
+
+(define (generic-server-cast server term)
+  (! server (list '%cast term)))
+
+;;;; Supervisors (paper 5.3): the supervisor runs the worker, forwards every
+;;; message to it, restarts it when it fails (at most `max-restarts` times
+;;; within `period` seconds), and intercepts 'shutdown: it asks the worker
+;;; politely, then terminates it if it does not acknowledge.
+
+(define (%info . words)
+  (%display-error (cons 'info: words)))
+
+(define (%display-error x)
+  (%write-error x))
+
+(define (spawn-thunk-supervised thunk . opt)
+  (let ((max-restarts (if (pair? opt) (car opt) 100))
+        (period (if (and (pair? opt) (pair? (cdr opt))) (cadr opt) 1)))
+    (spawn
+      (let ((me (self)))
+        (define (start)
+          (%info 'starting 'up 'supervised 'process)
+          (spawn-thunk-link thunk))
+        (define (shutdown worker)
+          (let ((tag (make-tag)))
+            (! worker (list me tag 'shutdown))
+            (recv
+              ((,tag 'ok) (%info 'process 'acknowledged 'shutdown))
+              (after 1 (%kill worker) (%info 'had 'to 'terminate 'the 'process))))
+          (%info 'halting 'supervisor))
+        (let loop ((worker (start)) (restarts '()))
+          (let ((event (catch (lambda (e) (list '%failed e)) (list '%message (?)))))
+            (match event
+              (('%failed e)
+               (%info 'process 'failed)
+               (let* ((now (current-time))
+                      (recent (filter (lambda (t) (< (- now t) period)) restarts)))
+                 (if (>= (length recent) max-restarts)
+                     (begin (%info 'too 'many 'restarts) (%info 'halting 'supervisor))
+                     (begin
+                       (%info 'restarting...)
+                       (loop (start) (cons now recent))))))
+              (('%message 'shutdown) (shutdown worker))
+              (('%message m) (! worker m) (loop worker restarts)))))))))

@@ -223,7 +223,8 @@ prim_table! {
     // output and the system
     "%display" "" 1 tm_display, 0;
     "%write" "" 1 tm_write, 0;
-    "%flush-output" "" 0 tm_flush_output, 0;
+        "%flush-output" "" 0 tm_flush_output, 0;
+    "%write-error" "" 1 tm_write_error, 0;
     "%exit" "" 1 tm_exit, FAILS;
     "%command-line" "command-line" 0 tm_command_line, PURE;
     "%getenv" "" 1 tm_getenv, PURE | FAILS;
@@ -248,7 +249,11 @@ prim_table! {
     "%no-message?" "" 1 tm_no_message_p, PURE;
     "%deadline" "" 1 tm_deadline, FAILS;
     "%make-tag" "make-tag" 0 tm_make_tag, 0;
-    "%tag?" "tag?" 1 tm_tag_p, PURE;
+        "%tag?" "tag?" 1 tm_tag_p, PURE;
+    "%kill" "" 1 tm_kill, FAILS;
+    "%publish" "" 2 tm_publish, FAILS;
+    "%resolve" "" 1 tm_resolve, FAILS;
+    "%loadavg" "" 0 tm_loadavg, 0;
 }
 
 /// The runtime functions compiled code calls that are not primitives of

@@ -135,3 +135,53 @@ prim!(fn tm_deadline(ctx, timeout) {
 
 prim!(fn tm_make_tag(_ctx) { imm(IMM_TAG, NEXT_TAG.fetch_add(1, Ordering::Relaxed)) });
 prim!(fn tm_tag_p(_ctx, x) { Value::bool(x.is_imm() && x.imm_kind() == IMM_TAG) });
+
+// Ends a process: it will not run again (its links learn `killed`).
+prim!(fn tm_kill(ctx, pid) {
+    if !is_pid(pid) { return ctx.type_error("kill", "a pid", pid); }
+    if let Some(p) = node().table.get(pid.imm_payload()) {
+        p.killed.store(true, Ordering::Release);
+        if p.wake() {
+            node().schedule(p);
+        }
+    }
+    UNSPECIFIED
+});
+
+/// The node's service registry: names (symbols) to pids.
+static SERVICES: std::sync::Mutex<Vec<(u64, u64)>> = std::sync::Mutex::new(Vec::new());
+
+/// Forgets the services a dead process published.
+pub fn unpublish(pid: u64) {
+    SERVICES
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .retain(|(_, p)| *p != pid);
+}
+
+prim!(fn tm_publish(ctx, name, pid) {
+    if !name.is_symbol() { return ctx.type_error("publish-service", "a symbol", name); }
+    if !is_pid(pid) { return ctx.type_error("publish-service", "a pid", pid); }
+    let mut s = SERVICES.lock().unwrap_or_else(|e| e.into_inner());
+    s.retain(|(n, _)| *n != name.0);
+    s.push((name.0, pid.imm_payload()));
+    UNSPECIFIED
+});
+
+prim!(fn tm_resolve(ctx, name) {
+    if !name.is_symbol() { return ctx.type_error("resolve-service", "a symbol", name); }
+    let s = SERVICES.lock().unwrap_or_else(|e| e.into_inner());
+    match s.iter().find(|(n, _)| *n == name.0) {
+        Some((_, pid)) => pid_value(*pid),
+        None => FALSE,
+    }
+});
+
+// The one-minute load average of the machine.
+prim!(fn tm_loadavg(ctx) {
+    let avg = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|x| x.parse::<f64>().ok()))
+        .unwrap_or(0.0);
+    ctx.flonum(avg)
+});

@@ -34,6 +34,12 @@ pub fn set_command_line(args: Vec<String>) {
 prim!(fn tm_display(_ctx, v) { write_out(&display_string(v)); UNSPECIFIED });
 prim!(fn tm_write(_ctx, v) { write_out(&write_string(v)); UNSPECIFIED });
 prim!(fn tm_flush_output(_ctx) { flush_out(); UNSPECIFIED });
+// A trace line on standard error (after what the program printed so far).
+prim!(fn tm_write_error(_ctx, v) {
+    flush_out();
+    eprintln!("{}", write_string(v));
+    UNSPECIFIED
+});
 prim!(fn tm_void(_ctx) { UNSPECIFIED });
 // The code id of a procedure, as 16 hex digits.
 prim!(fn tm_procedure_code_id(ctx, f) {

@@ -53,6 +53,8 @@ pub struct Process {
     /// Outbound links: where this process's uncaught exception goes. Any
     /// thread may add to them (`inbound-link` links another process to us).
     pub links: Mutex<Vec<u64>>,
+    /// Set by `%kill`: the scheduler ends the process instead of running it.
+    pub killed: std::sync::atomic::AtomicBool,
     inner: UnsafeCell<Inner>,
 }
 
@@ -70,6 +72,7 @@ impl Process {
             wait_seq: AtomicU64::new(0),
             inbox: SegQueue::new(),
             links: Mutex::new(Vec::new()),
+            killed: std::sync::atomic::AtomicBool::new(false),
             inner: UnsafeCell::new(Inner {
                 heap,
                 callee,

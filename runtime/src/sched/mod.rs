@@ -266,6 +266,11 @@ fn scheduler_loop(node: &'static Node, local: Worker<Arc<Process>>, me: usize) {
 }
 
 fn run_process(node: &'static Node, ctx: &mut Ctx, local: &Worker<Arc<Process>>, p: Arc<Process>) {
+    if p.killed.load(Ordering::Acquire) {
+        let reason = Value::symbol(crate::symbols::intern("killed"));
+        end(node, &p, Some(reason));
+        return;
+    }
     // SAFETY: this thread set the state to RUNNING.
     let inner = unsafe { p.inner() };
     std::mem::swap(&mut ctx.heap, &mut inner.heap);
@@ -341,6 +346,7 @@ fn end(node: &Node, p: &Arc<Process>, died: Option<Value>) {
             node.deliver(to, Message::Exit(heap, copy));
         }
     }
+    crate::prims::process::unpublish(p.pid);
     if p.pid == node.primordial {
         crate::prims::system::flush_out();
         match died {

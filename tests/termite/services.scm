@@ -1,0 +1,12 @@
+;; publish-service / resolve-service on this node; local-loadavg.
+(define echo (spawn (let loop () (recv ((from x) (! from x))) (loop))))
+(publish-service 'echo echo)
+(println (eq? (resolve-service 'echo) echo))
+(println (resolve-service 'nobody))
+(! (resolve-service 'echo) (list (self) 'hi))
+(println (?))
+(define short-lived (spawn (? 0.05 'x)))
+(publish-service 'short short-lived)
+(? 0.3 'wait)
+(println (resolve-service 'short))
+(println (real? (local-loadavg)))
