@@ -18,5 +18,11 @@ pub mod sched;
 pub mod symbols;
 pub mod value;
 
+/// Processes are created and freed on different scheduler threads by the
+/// million: mimalloc's thread-local free lists avoid the allocator lock
+/// contention glibc's malloc shows there.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[cfg(feature = "aot-main")]
 mod aot_main;

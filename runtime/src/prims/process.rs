@@ -62,7 +62,7 @@ fn drain_inbox(ctx: &mut Ctx) {
     let Some(p) = ctx.current.clone() else { return };
     // SAFETY: this thread runs the current process.
     let inner = unsafe { p.inner() };
-    while let Some(m) = p.inbox.pop() {
+    for m in p.inbox.take_all() {
         let (heap, v, exit) = match m {
             Message::Value(h, v) => (h, v, false),
             Message::Exit(h, v) => (h, v, true),

@@ -3,7 +3,6 @@
 
 use crate::heap::Heap;
 use crate::value::{IMM_PID, Value, imm};
-use crossbeam_queue::SegQueue;
 use std::cell::UnsafeCell;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
@@ -25,6 +24,30 @@ pub enum Message {
 // SAFETY: a message's heap is reachable only through the message, which is
 // owned by one thread at a time (sender, queue, receiver).
 unsafe impl Send for Message {}
+
+/// Where senders put messages: a short critical section per message. (A
+/// lock-free segment queue costs hundreds of bytes per process, and a
+/// million idle processes must fit in a gigabyte.)
+#[derive(Default)]
+pub struct Inbox(Mutex<VecDeque<Message>>);
+
+impl Inbox {
+    pub fn push(&self, m: Message) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push_back(m);
+    }
+
+    /// Takes every message that arrived, in order.
+    pub fn take_all(&self) -> VecDeque<Message> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.lock().map(|q| q.is_empty()).unwrap_or(true)
+    }
+}
 
 /// The state only the thread running the process touches.
 pub struct Inner {
@@ -49,7 +72,7 @@ pub struct Process {
     pub state: AtomicU8,
     /// Incremented at every wait, so that a stale timer is ignored.
     pub wait_seq: AtomicU64,
-    pub inbox: SegQueue<Message>,
+    pub inbox: Inbox,
     /// Outbound links: where this process's uncaught exception goes. Any
     /// thread may add to them (`inbound-link` links another process to us).
     pub links: Mutex<Vec<u64>>,
@@ -70,7 +93,7 @@ impl Process {
             pid,
             state: AtomicU8::new(RUNNABLE),
             wait_seq: AtomicU64::new(0),
-            inbox: SegQueue::new(),
+            inbox: Inbox::default(),
             links: Mutex::new(Vec::new()),
             killed: std::sync::atomic::AtomicBool::new(false),
             inner: UnsafeCell::new(Inner {
