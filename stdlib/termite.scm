@@ -64,6 +64,7 @@
 (define (unpublish-service name) (%publish name #f))
 (define (resolve-service name . node) (%resolve name))
 (define (local-loadavg) (%loadavg))
+(define (process-count) (%process-count))
 
 ;;;; The generic server (paper 5.2). A plugin holds four callbacks:
 ;;;   (init) => state

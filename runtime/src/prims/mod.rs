@@ -253,7 +253,8 @@ prim_table! {
     "%kill" "" 1 tm_kill, FAILS;
     "%publish" "" 2 tm_publish, FAILS;
     "%resolve" "" 1 tm_resolve, FAILS;
-    "%loadavg" "" 0 tm_loadavg, 0;
+        "%loadavg" "" 0 tm_loadavg, 0;
+    "%process-count" "process-count" 0 tm_process_count, 0;
 }
 
 /// The runtime functions compiled code calls that are not primitives of

@@ -185,3 +185,6 @@ prim!(fn tm_loadavg(ctx) {
         .unwrap_or(0.0);
     ctx.flonum(avg)
 });
+
+// The number of live processes on this node.
+prim!(fn tm_process_count(_ctx) { Value::fixnum(node().table.len() as i64) });

@@ -57,9 +57,28 @@ fn panic_free_abort(msg: &str) -> ! {
     std::process::exit(EXIT_UNCAUGHT)
 }
 
+thread_local! {
+    /// The run queue of the scheduler thread this is (null elsewhere).
+    static LOCAL: std::cell::Cell<*const Worker<Arc<Process>>> = const { std::cell::Cell::new(std::ptr::null()) };
+}
+
 impl Node {
-    /// Makes a process runnable from any thread.
+    /// Makes a process runnable from any thread. On a scheduler thread it
+    /// goes to that thread's own queue (the sender's cache is warm, and no
+    /// other thread needs waking unless there is more work than one).
     pub fn schedule(&self, p: Arc<Process>) {
+        let local = LOCAL.with(|l| l.get());
+        if !local.is_null() {
+            // SAFETY: set by `scheduler_loop` to its worker, which outlives
+            // every call made on that thread.
+            let w = unsafe { &*local };
+            let busy = !w.is_empty();
+            w.push(p);
+            if busy && *self.idle.lock().unwrap_or_else(|e| e.into_inner()) > 0 {
+                self.wakeup.notify_one();
+            }
+            return;
+        }
         self.injector.push(p);
         if *self.idle.lock().unwrap_or_else(|e| e.into_inner()) > 0 {
             self.wakeup.notify_one();
@@ -235,6 +254,7 @@ fn find_work(node: &Node, local: &Worker<Arc<Process>>, me: usize) -> Option<Arc
 }
 
 fn scheduler_loop(node: &'static Node, local: Worker<Arc<Process>>, me: usize) {
+    LOCAL.with(|l| l.set(&local as *const _));
     let mut ctx = Ctx::new(node.loaded.globals_ptr_mut(), node.loaded.consts.as_ptr());
     loop {
         if node.is_finished() {

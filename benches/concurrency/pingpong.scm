@@ -1,0 +1,12 @@
+;; Paper 7.2: round trips per second between two processes on one node.
+(define n 1000000)
+(define pong (spawn (let loop () (let ((from (?))) (! from 'pong) (loop)))))
+(define t0 (current-time))
+(let loop ((i 0))
+  (when (< i n)
+    (! pong (self))
+    (?)
+    (loop (+ i 1))))
+(define dt (- (current-time) t0))
+(display (list 'round-trips-per-second (exact (round (/ n dt)))))
+(newline)
