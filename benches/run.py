@@ -2,7 +2,10 @@
 """The benchmark runner: builds termitec in release mode, compiles every
 program of benches/scheme/ with termitec (AOT), Gambit (gsc -exe) and Chez
 Scheme, runs each several times and prints the median wall time of each and
-the ratio termitec/Gambit. Usage: python3 benches/run.py [--runs N] [NAME ...]
+the ratio termitec/Gambit. Then the concurrency suite of benches/concurrency/
+(paper section 7: ring, ping-pong; spawning; memory per idle process) against
+Erlang/OTP, run with `erl` both by default and with +S1.
+Usage: python3 benches/run.py [--runs N] [--sequential | --concurrency] [NAME ...]
 """
 import math, os, shutil, statistics, subprocess, sys, time
 
@@ -27,14 +30,114 @@ def timed(cmd, runs):
         out = r.stdout
     return statistics.median(times), out
 
+CONC = os.path.join(ROOT, "benches", "concurrency")
+
+def sexp_numbers(text):
+    """The numbers of a printed list like (first-zero 1.2 all-done 1.3)."""
+    out = []
+    for tok in text.replace("(", " ").replace(")", " ").split():
+        try:
+            out.append(float(tok))
+        except ValueError:
+            pass
+    return out
+
+def peak_rss(cmd):
+    pid = os.fork()
+    if pid == 0:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        try:
+            os.execvp(cmd[0], cmd)
+        finally:
+            os._exit(127)
+    _, status, usage = os.wait4(pid, 0)
+    return usage.ru_maxrss * 1024 if os.waitstatus_to_exitcode(status) == 0 else None
+
+def concurrency(runs):
+    erl = shutil.which("erl")
+    erlc = shutil.which("erlc")
+    if not erl or not erlc:
+        print("note: Erlang is missing: apt-get install erlang-base erlang-dev", file=sys.stderr)
+    erl_out = os.path.join(OUT, "erl")
+    os.makedirs(erl_out, exist_ok=True)
+    if erlc:
+        for f in os.listdir(CONC):
+            if f.endswith(".erl"):
+                sh([erlc, "-o", erl_out, os.path.join(CONC, f)])
+    exes = {}
+    for name in ("ring", "pingpong", "spawn", "idle"):
+        exe = os.path.join(OUT, "conc-" + name)
+        r = sh([TERMITEC, "build", os.path.join(CONC, name + ".scm"), "-o", exe])
+        if r.returncode != 0:
+            sys.exit(r.stderr)
+        exes[name] = exe
+
+    def median(cmd, pick):
+        vals = []
+        for _ in range(runs):
+            r = sh(cmd)
+            nums = sexp_numbers(r.stdout)
+            if r.returncode != 0 or not nums:
+                return None
+            vals.append(pick(nums))
+        return statistics.median(vals)
+
+    def erl_cmd(flags, mod, *args):
+        base = [erl, "+P", "4000000"] + flags + ["-noshell", "-pa", erl_out]
+        return base + (["-run", mod, "main"] + list(args) if args else ["-s", mod, "main"])
+
+    rows = []
+    # (label, paper Erlang 2006, paper Termite 2006, termitec, erl default, erl +S1, higher is better)
+    for seed in ("0", "1000000"):
+        for i, what in ((0, "first 0"), (1, "all done")):
+            t = median([exes["ring"], seed], lambda n: n[i])
+            e = median(erl_cmd([], "ring", seed), lambda n: n[i]) if erl else None
+            e1 = median(erl_cmd(["+S", "1"], "ring", seed), lambda n: n[i]) if erl else None
+            paper = {"0": (0.92, 4.88), "1000000": (1.63, 8.21)}[seed]
+            rows.append(("ring seed %s (%s), s" % (seed, what), paper[0], paper[1], t, e, e1, False))
+    t = median([exes["pingpong"]], lambda n: n[0])
+    e = median(erl_cmd([], "pingpong"), lambda n: n[0]) if erl else None
+    e1 = median(erl_cmd(["+S", "1"], "pingpong"), lambda n: n[0]) if erl else None
+    rows.append(("ping-pong, round trips/s", 2001366, 206079, t, e, e1, True))
+    t = median([exes["spawn"]], lambda n: n[0])
+    e = median(erl_cmd([], "spawn"), lambda n: n[0]) if erl else None
+    e1 = median(erl_cmd(["+S", "1"], "spawn"), lambda n: n[0]) if erl else None
+    rows.append(("spawn 1,000,000, s", None, None, t, e, e1, False))
+    n = 1000000
+    def per_process(cmd0, cmdn):
+        a, b = peak_rss(cmd0), peak_rss(cmdn)
+        return (b - a) / n if a and b else None
+    t = per_process([exes["idle"], "0"], [exes["idle"], str(n)])
+    e = per_process(erl_cmd([], "idle", "0"), erl_cmd([], "idle", str(n))) if erl else None
+    rows.append(("memory per idle process, bytes", None, None, t, e, None, False))
+
+    fmt = lambda x: "-" if x is None else ("%.3f" % x if x < 100 else "%d" % round(x))
+    print()
+    print("%-34s %10s %10s %10s %10s %10s %12s" % ("concurrency", "2006 Erl", "2006 Term", "termitec", "Erlang", "Erlang+S1", "termitec/best"))
+    for label, p_e, p_t, t, e, e1, higher in rows:
+        peers = [x for x in (e, e1) if x]
+        best = (max(peers) if higher else min(peers)) if peers else None
+        ratio = None
+        if t and best:
+            ratio = (best / t) if higher else (t / best)
+        print("%-34s %10s %10s %10s %10s %10s %12s" % (label, fmt(p_e), fmt(p_t), fmt(t), fmt(e), fmt(e1), "%.2f" % ratio if ratio else "-"))
+    print("(ratio: termitec cost relative to the best peer; below 1.0 means termitec leads)")
+
 def main():
     args = sys.argv[1:]
     runs = 5
+    only = None
+    for flag in ("--sequential", "--concurrency"):
+        if flag in args:
+            only = flag
+            args.remove(flag)
     if "--runs" in args:
         i = args.index("--runs")
         runs = int(args[i + 1])
         del args[i:i + 2]
-    names = args or sorted(f[:-4] for f in os.listdir(SRC) if f.endswith(".scm"))
+    names = [] if only == "--concurrency" else (args or sorted(f[:-4] for f in os.listdir(SRC) if f.endswith(".scm")))
     os.makedirs(OUT, exist_ok=True)
     print("building termitec (release)...", file=sys.stderr)
     r = sh(["cargo", "build", "--release", "-p", "termitec"], cwd=ROOT)
@@ -76,7 +179,8 @@ def main():
         rows.append((name, aot, jit, gam, chz))
 
     fmt = lambda t: "%8.3f" % t if isinstance(t, float) else "%8s" % "-"
-    print("%-10s %8s %8s %8s %8s %10s" % ("program", "AOT s", "JIT s", "Gambit s", "Chez s", "AOT/Gambit"))
+    if rows:
+        print("%-10s %8s %8s %8s %8s %10s" % ("program", "AOT s", "JIT s", "Gambit s", "Chez s", "AOT/Gambit"))
     ratios = []
     for name, aot, jit, gam, chz in rows:
         ratio = aot / gam if isinstance(aot, float) and isinstance(gam, float) and gam > 0 else None
@@ -86,6 +190,8 @@ def main():
     if ratios:
         geo = math.exp(sum(math.log(r) for r in ratios) / len(ratios))
         print("geometric mean of AOT/Gambit: %.2f (worst %.2f)" % (geo, max(ratios)))
+    if only != "--sequential":
+        concurrency(max(1, min(runs, 3)))
 
 if __name__ == "__main__":
     main()
