@@ -107,7 +107,7 @@ pub struct Heap {
     threshold: usize,
     /// Words live after the last collection.
     pub live_words: usize,
-    pub collections: u64,
+    pub collections: u32,
 }
 
 impl Heap {

@@ -7,7 +7,6 @@ use std::cell::UnsafeCell;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
 pub const RUNNABLE: u8 = 0;
 pub const RUNNING: u8 = 1;
@@ -61,8 +60,6 @@ pub struct Inner {
     pub private: VecDeque<(Value, bool)>,
     /// Selective receive: index in `private` of the next message to offer.
     pub scan: usize,
-    /// The current wait's deadline, if any.
-    pub deadline: Option<Instant>,
     /// Whether the last wait ended by its deadline.
     pub timed_out: bool,
 }
@@ -103,7 +100,6 @@ impl Process {
                 registers: [crate::value::NULL; 4],
                 private: VecDeque::new(),
                 scan: 0,
-                deadline: None,
                 timed_out: false,
             }),
         }
@@ -185,5 +181,17 @@ impl Table {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_idle_process_is_small() {
+        let size = std::mem::size_of::<Process>();
+        // The process itself; its first heap block and table entry come on top.
+        assert!(size <= 512, "Process is {size} bytes");
     }
 }

@@ -14,7 +14,7 @@ use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// Heap a new process starts with.
-pub const PROCESS_HEAP_BYTES: usize = 256;
+pub const PROCESS_HEAP_BYTES: usize = 384;
 
 /// The node's processes and schedulers. One per program run.
 pub struct Node {
