@@ -42,7 +42,16 @@
 
 ;; (? [timeout [default]]): the next message.
 (define (? . opt)
-  (%recv (lambda (m) (lambda () m)) (%timeout opt) (%timeout-default opt)))
+  (if (null? opt)
+      (%receive-any)
+      (%recv (lambda (m) (lambda () m)) (%timeout opt) (%timeout-default opt))))
+
+;; The common case of ?, without timeout: allocates only while it waits.
+(define (%receive-any)
+  (let ((m (%mailbox-next)))
+    (if (%no-message? m)
+        (begin (%suspend #f) (%receive-any))
+        (begin (%mailbox-take) m))))
 
 ;; (?? pred [timeout [default]]): the first message satisfying pred.
 (define (?? pred . opt)

@@ -5,6 +5,7 @@
 
 pub mod alloc;
 pub mod ctx;
+pub mod hash;
 pub mod heap;
 pub mod num;
 pub mod prims;

@@ -12,6 +12,7 @@ use cranelift_module::{DataDescription, DataId, FuncId, Linkage, Module};
 use std::collections::HashMap;
 use termite_runtime::ctx::*;
 use termite_runtime::prims::FAILS;
+use termite_runtime::prims::process::NO_MESSAGE;
 use termite_runtime::value as rv;
 
 /// What the lowering produced: one Cranelift function per closure-IR
@@ -287,7 +288,16 @@ fn preserve_all_wrapper<M: Module>(
 fn is_predicate(p: Prim) -> bool {
     matches!(
         p.name(),
-        "%null?" | "%not" | "%eq?" | "%pair?" | "%lt" | "%gt" | "%le" | "%ge" | "%num-eq"
+        "%null?"
+            | "%not"
+            | "%no-message?"
+            | "%eq?"
+            | "%pair?"
+            | "%lt"
+            | "%gt"
+            | "%le"
+            | "%ge"
+            | "%num-eq"
     )
 }
 
@@ -878,11 +888,11 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
     ) -> Result<(), String> {
         let name = p.name();
         match name {
-            "%null?" | "%not" => {
-                let what = if name == "%null?" {
-                    rv::NULL.0
-                } else {
-                    rv::FALSE.0
+            "%null?" | "%not" | "%no-message?" => {
+                let what = match name {
+                    "%null?" => rv::NULL.0,
+                    "%not" => rv::FALSE.0,
+                    _ => NO_MESSAGE.0,
                 };
                 let c = self.b.ins().icmp_imm_s(IntCC::Equal, v[0], what as i64);
                 self.b.ins().brif(c, then, &[], els, &[]);
@@ -1202,6 +1212,13 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                 })
             }
             "%void" => Ok(self.iconst(UNSPEC)),
+            "%no-message?" => {
+                let c = self
+                    .b
+                    .ins()
+                    .icmp_imm_s(IntCC::Equal, v[0], NO_MESSAGE.0 as i64);
+                Ok(self.bool_value(c))
+            }
             "%vector-ref" => {
                 let isv = self.has_type(v[0], rv::T_VECTOR);
                 let bit = self.b.ins().band_imm_s(v[1], 1);

@@ -3,8 +3,8 @@
 //! explicit work list, so a million-element list does not use the native
 //! stack. Static objects are shared, never copied.
 
+use crate::hash::WordMap as HashMap;
 use crate::value::{Value, object_words, traced_from};
-use std::collections::HashMap;
 
 /// Copies everything reachable from `v` (except static objects) into memory
 /// from `alloc`, setting `flags` in every copied header.
@@ -12,7 +12,7 @@ pub fn copy_graph(v: Value, alloc: &mut dyn FnMut(usize) -> *mut u64, flags: u64
     if v.is_static() {
         return v;
     }
-    let mut copies: HashMap<u64, Value> = HashMap::new();
+    let mut copies: HashMap<u64, Value> = HashMap::default();
     let mut work: Vec<Value> = Vec::new();
     let root = copy_one(v, &mut copies, &mut work, alloc, flags);
     while let Some(obj) = work.pop() {

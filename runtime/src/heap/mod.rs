@@ -92,6 +92,8 @@ impl Block {
 }
 
 const MIN_BLOCK_WORDS: usize = 64;
+const MIN_BUDGET_WORDS: usize = 512;
+const MAX_BUDGET_WORDS: usize = 1 << 16;
 const MAX_BLOCK_WORDS: usize = 1 << 17; // 1 MiB
 
 pub struct Heap {
@@ -105,6 +107,11 @@ pub struct Heap {
     words: usize,
     /// Collect when `words` exceeds this.
     threshold: usize,
+    /// Allocation allowed between collections beyond three times the live
+    /// data: small for a new process (a million idle processes must stay
+    /// small), doubling at each collection up to 512 KiB (so a process that
+    /// allocates a lot collects rarely).
+    budget: usize,
     /// Words live after the last collection.
     pub live_words: usize,
     pub collections: u32,
@@ -120,7 +127,8 @@ impl Heap {
             nursery: 0,
             fragment: None,
             words,
-            threshold: (words * 4).max(1 << 16),
+            threshold: (words * 4).max(MIN_BUDGET_WORDS),
+            budget: (words * 4).max(MIN_BUDGET_WORDS),
             live_words: 0,
             collections: 0,
         }
@@ -205,7 +213,8 @@ impl Heap {
         self.words = self.blocks.iter().map(|b| b.mem.len()).sum();
         self.live_words = live;
         self.collections += 1;
-        self.threshold = (live * 3).max(1 << 16) + self.words;
+        self.budget = (self.budget * 2).min(MAX_BUDGET_WORDS);
+        self.threshold = (live * 3).max(self.budget) + self.words;
         self.fragment = None;
         // A nursery: the last to-space block if it has room, or a new one.
         let last = self.blocks.len().checked_sub(1);

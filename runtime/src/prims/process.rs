@@ -2,7 +2,6 @@
 //! receive is built from, tags and links.
 
 use crate::ctx::Ctx;
-use crate::heap::Heap;
 use crate::process::{Message, is_pid, pid_value};
 use crate::sched::{self, node};
 use crate::value::*;
@@ -38,8 +37,7 @@ prim!(fn tm_spawn_link(ctx, thunk) {
 
 prim!(fn tm_send(ctx, to, msg) {
     if !is_pid(to) { return ctx.type_error("!", "a pid", to); }
-    let mut heap = Heap::new(64);
-    let copy = heap.copy_in(msg);
+        let (heap, copy) = crate::process::copy_message(msg);
     node().deliver(to.imm_payload(), Message::Value(heap, copy));
     UNSPECIFIED
 });
@@ -67,7 +65,9 @@ fn drain_inbox(ctx: &mut Ctx) {
             Message::Value(h, v) => (h, v, false),
             Message::Exit(h, v) => (h, v, true),
         };
-        ctx.heap.adopt(heap);
+        if let Some(heap) = heap {
+            ctx.heap.adopt(heap);
+        }
         inner.private.push_back((v, exit));
     }
 }

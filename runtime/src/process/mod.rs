@@ -1,10 +1,11 @@
 //! Processes: identity, state, mailbox, links, and the process table.
 //! See ARCHITECTURE.md, "Processes", for the states and who may change them.
 
+use crate::hash::WordMap;
 use crate::heap::Heap;
 use crate::value::{IMM_PID, Value, imm};
 use std::cell::UnsafeCell;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -16,8 +17,20 @@ pub const DONE: u8 = 3;
 /// A message in a mailbox: a value in a heap of its own, which the receiver
 /// adopts. `Exit` carries the uncaught exception of a linked process.
 pub enum Message {
-    Value(Heap, Value),
-    Exit(Heap, Value),
+    /// The value and the heap its objects live in (none when the value is
+    /// an immediate or a static object).
+    Value(Option<Heap>, Value),
+    Exit(Option<Heap>, Value),
+}
+
+/// A message holding a copy of `v`.
+pub fn copy_message(v: Value) -> (Option<Heap>, Value) {
+    if v.is_static() {
+        return (None, v);
+    }
+    let mut heap = Heap::new(64);
+    let copy = heap.copy_in(v);
+    (Some(heap), copy)
 }
 
 // SAFETY: a message's heap is reachable only through the message, which is
@@ -136,14 +149,16 @@ const SHARDS: usize = 64;
 
 /// All live processes of the node, by pid.
 pub struct Table {
-    shards: Vec<Mutex<HashMap<u64, Arc<Process>>>>,
+    shards: Vec<Mutex<WordMap<u64, Arc<Process>>>>,
     next: AtomicU64,
 }
 
 impl Default for Table {
     fn default() -> Self {
         Table {
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            shards: (0..SHARDS)
+                .map(|_| Mutex::new(WordMap::default()))
+                .collect(),
             next: AtomicU64::new(1),
         }
     }
@@ -154,7 +169,7 @@ impl Table {
         self.next.fetch_add(1, Ordering::Relaxed)
     }
 
-    fn shard(&self, pid: u64) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<Process>>> {
+    fn shard(&self, pid: u64) -> std::sync::MutexGuard<'_, WordMap<u64, Arc<Process>>> {
         self.shards[(pid as usize) % SHARDS]
             .lock()
             .unwrap_or_else(|e| e.into_inner())

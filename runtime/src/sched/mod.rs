@@ -114,6 +114,9 @@ impl Node {
     }
 
     fn fire_timers(&self) -> Option<Instant> {
+        if self.timers.lock().map(|t| t.is_empty()).unwrap_or(true) {
+            return None;
+        }
         let now = Instant::now();
         let mut due = Vec::new();
         let next = {
@@ -239,7 +242,10 @@ fn find_work(node: &Node, local: &Worker<Arc<Process>>, me: usize) -> Option<Arc
     }
     let stealers = node.stealers.get()?;
     for (i, s) in stealers.iter().enumerate() {
-        if i == me {
+        // A peer's last runnable process is the one it runs next (often
+        // the receiver of the message it just sent): taking it would only
+        // move a chain of messages from one core's cache to the other's.
+        if i == me || s.len() < 2 {
             continue;
         }
         loop {
@@ -361,8 +367,7 @@ fn end(node: &Node, p: &Arc<Process>, died: Option<Value>) {
     if let Some(v) = died {
         let links = std::mem::take(&mut *p.links.lock().unwrap_or_else(|e| e.into_inner()));
         for to in links {
-            let mut heap = Heap::new(64);
-            let copy = heap.copy_in(v);
+            let (heap, copy) = process::copy_message(v);
             node.deliver(to, Message::Exit(heap, copy));
         }
     }
@@ -382,5 +387,4 @@ fn end(node: &Node, p: &Arc<Process>, died: Option<Value>) {
     let inner = unsafe { p.inner() };
     inner.private.clear();
     inner.heap = Heap::new(8);
-    let _ = process::pid_value;
 }
