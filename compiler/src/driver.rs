@@ -204,28 +204,9 @@ fn tree_shake(lib: Vec<Core>, user: Vec<Core>) -> Vec<Core> {
 fn globals_of(c: &Core, out: &mut Vec<String>) {
     let mut stack = vec![c];
     while let Some(c) = stack.pop() {
-        match c {
-            Core::Global(g, _) => out.push(g.clone()),
-            Core::Const(_) | Core::Local(_) => {}
-            Core::Define(_, v) => stack.push(v),
-            Core::Lambda(l) => stack.push(&l.body),
-            Core::If(a, b, c) => stack.extend([&**a, &**b, &**c]),
-            Core::Call(f, args, _) => {
-                stack.push(f);
-                stack.extend(args);
-            }
-            Core::Prim(_, args, _) => stack.extend(args),
-            Core::Seq(args) | Core::Values(args) => stack.extend(args),
-            Core::Let(binds, body) => {
-                stack.extend(binds.iter().map(|(_, c)| c));
-                stack.push(body);
-            }
-            Core::Letrec(binds, body) => {
-                stack.extend(binds.iter().map(|(_, l)| &l.body));
-                stack.push(body);
-            }
-            Core::CallCC(f) | Core::Suspend(f) => stack.push(f),
-            Core::Apply(a, b) | Core::CallWithValues(a, b) => stack.extend([&**a, &**b]),
+        if let Core::Global(g, _) = c {
+            out.push(g.clone());
         }
+        stack.extend(c.children());
     }
 }

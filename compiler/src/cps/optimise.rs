@@ -134,31 +134,13 @@ fn eliminate_common(t: &mut Term, avail: &mut Available, subst: &mut HashMap<Var
                 eliminate_common(a, &mut avail.clone(), subst);
                 t = b;
             }
-            Term::App { f, k, args } => {
-                resolve(f, subst);
-                resolve(k, subst);
-                resolve_all(args, subst);
-                return;
-            }
-            Term::Apply { f, k, args, list } => {
-                resolve(f, subst);
-                resolve(k, subst);
-                resolve(list, subst);
-                resolve_all(args, subst);
-                return;
-            }
-            Term::Cont { k, args } => {
-                resolve(k, subst);
-                resolve_all(args, subst);
-                return;
-            }
-            Term::ContApply { k, list } | Term::Suspend { k, deadline: list } => {
-                resolve(k, subst);
-                resolve(list, subst);
-                return;
-            }
-            Term::Jump(_, args) => {
-                resolve_all(args, subst);
+            Term::App { .. }
+            | Term::Apply { .. }
+            | Term::Cont { .. }
+            | Term::ContApply { .. }
+            | Term::Suspend { .. }
+            | Term::Jump(..) => {
+                resolve_terminal(t, subst);
                 return;
             }
         }
@@ -176,6 +158,34 @@ fn resolve(a: &mut Atom, subst: &HashMap<VarId, Atom>) {
 fn resolve_all(xs: &mut [Atom], subst: &HashMap<VarId, Atom>) {
     for a in xs {
         resolve(a, subst);
+    }
+}
+
+/// Resolves the atoms of a term that ends a path (a call, a return, a jump
+/// or a suspension).
+fn resolve_terminal(t: &mut Term, subst: &HashMap<VarId, Atom>) {
+    match t {
+        Term::App { f, k, args } => {
+            resolve(f, subst);
+            resolve(k, subst);
+            resolve_all(args, subst);
+        }
+        Term::Apply { f, k, args, list } => {
+            resolve(f, subst);
+            resolve(k, subst);
+            resolve(list, subst);
+            resolve_all(args, subst);
+        }
+        Term::Cont { k, args } => {
+            resolve(k, subst);
+            resolve_all(args, subst);
+        }
+        Term::ContApply { k, list } | Term::Suspend { k, deadline: list } => {
+            resolve(k, subst);
+            resolve(list, subst);
+        }
+        Term::Jump(_, args) => resolve_all(args, subst),
+        _ => {}
     }
 }
 
@@ -230,31 +240,13 @@ fn propagate_copies(t: &mut Term, subst: &mut HashMap<VarId, Atom>) {
                 propagate_copies(a, subst);
                 t = b;
             }
-            Term::App { f, k, args } => {
-                resolve(f, subst);
-                resolve(k, subst);
-                resolve_all(args, subst);
-                return;
-            }
-            Term::Apply { f, k, args, list } => {
-                resolve(f, subst);
-                resolve(k, subst);
-                resolve(list, subst);
-                resolve_all(args, subst);
-                return;
-            }
-            Term::Cont { k, args } => {
-                resolve(k, subst);
-                resolve_all(args, subst);
-                return;
-            }
-            Term::ContApply { k, list } | Term::Suspend { k, deadline: list } => {
-                resolve(k, subst);
-                resolve(list, subst);
-                return;
-            }
-            Term::Jump(_, args) => {
-                resolve_all(args, subst);
+            Term::App { .. }
+            | Term::Apply { .. }
+            | Term::Cont { .. }
+            | Term::ContApply { .. }
+            | Term::Suspend { .. }
+            | Term::Jump(..) => {
+                resolve_terminal(t, subst);
                 return;
             }
         }

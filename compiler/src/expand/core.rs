@@ -79,6 +79,29 @@ impl Core {
     pub fn if_(c: Core, t: Core, e: Core) -> Core {
         Core::If(Box::new(c), Box::new(t), Box::new(e))
     }
+
+    /// The immediate subexpressions (lambda bodies included).
+    pub fn children(&self) -> Vec<&Core> {
+        match self {
+            Core::Const(_) | Core::Local(_) | Core::Global(..) => vec![],
+            Core::Define(_, v) | Core::CallCC(v) | Core::Suspend(v) => vec![v],
+            Core::Lambda(l) => vec![&l.body],
+            Core::If(a, b, c) => vec![a, b, c],
+            Core::Call(f, args, _) => std::iter::once(&**f).chain(args).collect(),
+            Core::Prim(_, args, _) | Core::Seq(args) | Core::Values(args) => args.iter().collect(),
+            Core::Let(binds, body) => binds
+                .iter()
+                .map(|(_, c)| c)
+                .chain(std::iter::once(&**body))
+                .collect(),
+            Core::Letrec(binds, body) => binds
+                .iter()
+                .map(|(_, l)| &l.body)
+                .chain(std::iter::once(&**body))
+                .collect(),
+            Core::Apply(a, b) | Core::CallWithValues(a, b) => vec![a, b],
+        }
+    }
 }
 
 /// Names of variables, for printing: `VarId` indexes it.

@@ -1858,30 +1858,10 @@ fn flatten_seq(c: Core) -> Core {
 fn locals_of(c: &Core, out: &mut HashSet<VarId>) {
     let mut stack = vec![c];
     while let Some(c) = stack.pop() {
-        match c {
-            Core::Local(v) => {
-                out.insert(*v);
-            }
-            Core::Const(_) | Core::Global(..) => {}
-            Core::Define(_, v) | Core::CallCC(v) | Core::Suspend(v) => stack.push(v),
-            Core::Lambda(l) => stack.push(&l.body),
-            Core::If(a, b, c) => stack.extend([&**a, &**b, &**c]),
-            Core::Call(f, args, _) => {
-                stack.push(f);
-                stack.extend(args);
-            }
-            Core::Prim(_, args, _) => stack.extend(args),
-            Core::Seq(args) | Core::Values(args) => stack.extend(args),
-            Core::Let(binds, body) => {
-                stack.extend(binds.iter().map(|(_, c)| c));
-                stack.push(body);
-            }
-            Core::Letrec(binds, body) => {
-                stack.extend(binds.iter().map(|(_, l)| &l.body));
-                stack.push(body);
-            }
-            Core::Apply(a, b) | Core::CallWithValues(a, b) => stack.extend([&**a, &**b]),
+        if let Core::Local(v) = c {
+            out.insert(*v);
         }
+        stack.extend(c.children());
     }
 }
 

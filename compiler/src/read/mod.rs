@@ -116,109 +116,20 @@ pub fn atom(text: &str) -> DatumKind {
 }
 
 /// Parses R7RS number syntax (integers, decimals, `#x` radix prefixes,
-/// `#e`/`#i` exactness, infinities and NaN). Returns `None` for non-numbers.
+/// `#e`/`#i` exactness, infinities and NaN) with the runtime's parser, the
+/// one `string->number` uses. Returns `None` for non-numbers.
 pub fn parse_number(text: &str, default_radix: u32) -> Option<DatumKind> {
-    let mut radix = default_radix;
-    let mut exactness: Option<bool> = None;
-    let mut s = text;
-    while s.len() >= 2 && s.starts_with('#') {
-        match s.as_bytes()[1].to_ascii_lowercase() {
-            b'x' => radix = 16,
-            b'b' => radix = 2,
-            b'o' => radix = 8,
-            b'd' => radix = 10,
-            b'e' => exactness = Some(true),
-            b'i' => exactness = Some(false),
-            _ => return None,
-        }
-        s = &s[2..];
-    }
-    let n = parse_real(s, radix)?;
-    Some(match (exactness, n) {
-        (Some(false), DatumKind::Int(i)) => DatumKind::Real(i as f64),
-        (Some(false), DatumKind::BigInt(b)) => DatumKind::Real(b.parse().ok()?),
-        (Some(true), DatumKind::Real(f)) if f.fract() == 0.0 && f.abs() < 9.2e18 => {
-            DatumKind::Int(f as i64)
-        }
-        (_, n) => n,
-    })
-}
-
-fn parse_real(s: &str, radix: u32) -> Option<DatumKind> {
-    match s {
-        "+inf.0" => return Some(DatumKind::Real(f64::INFINITY)),
-        "-inf.0" => return Some(DatumKind::Real(f64::NEG_INFINITY)),
-        "+nan.0" | "-nan.0" => return Some(DatumKind::Real(f64::NAN)),
-        _ => {}
-    }
-    let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
-    if digits.is_empty() {
-        return None;
-    }
-    if digits.chars().all(|c| c.is_digit(radix)) {
-        return Some(
-            match i64::from_str_radix(s.trim_start_matches('+'), radix) {
+    use termite_runtime::num::Num;
+    Some(
+        match termite_runtime::num::parse_number(text, default_radix)? {
+            Num::Fix(i) => DatumKind::Int(i),
+            Num::Big(b) => match i64::try_from(&b) {
                 Ok(i) => DatumKind::Int(i),
-                Err(_) if radix == 10 => DatumKind::BigInt(s.trim_start_matches('+').to_string()),
-                Err(_) => DatumKind::BigInt(big_to_decimal(s, radix)?),
+                Err(_) => DatumKind::BigInt(b.to_string()),
             },
-        );
-    }
-    if let Some((n, d)) = s.split_once('/') {
-        let n = parse_real(n, radix)?;
-        let d = parse_real(d, radix)?;
-        return match (n, d) {
-            (DatumKind::Int(n), DatumKind::Int(d)) if d != 0 && n % d == 0 => {
-                Some(DatumKind::Int(n / d))
-            }
-            (DatumKind::Int(n), DatumKind::Int(d)) if d != 0 => {
-                Some(DatumKind::Real(n as f64 / d as f64))
-            }
-            _ => None,
-        };
-    }
-    if radix != 10 {
-        return None;
-    }
-    let ok = digits
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_digit() || c == '.')
-        && digits
-            .chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'))
-        && digits.chars().any(|c| c.is_ascii_digit());
-    if !ok {
-        return None;
-    }
-    s.parse::<f64>().ok().map(DatumKind::Real)
-}
-
-fn big_to_decimal(s: &str, radix: u32) -> Option<String> {
-    // Small, exact conversion for long non-decimal literals.
-    let (neg, digits) = match s.strip_prefix('-') {
-        Some(d) => (true, d),
-        None => (false, s.trim_start_matches('+')),
-    };
-    let mut dec: Vec<u32> = vec![0]; // little-endian base 10^9
-    for c in digits.chars() {
-        let mut carry = c.to_digit(radix)? as u64;
-        for limb in dec.iter_mut() {
-            let v = *limb as u64 * radix as u64 + carry;
-            *limb = (v % 1_000_000_000) as u32;
-            carry = v / 1_000_000_000;
-        }
-        while carry > 0 {
-            dec.push((carry % 1_000_000_000) as u32);
-            carry /= 1_000_000_000;
-        }
-    }
-    let mut out = String::from(if neg { "-" } else { "" });
-    out.push_str(&dec.last().copied().unwrap_or(0).to_string());
-    for limb in dec.iter().rev().skip(1) {
-        out.push_str(&format!("{limb:09}"));
-    }
-    Some(out)
+            Num::Flo(x) => DatumKind::Real(x),
+        },
+    )
 }
 
 /// Reads every datum of a source file.
