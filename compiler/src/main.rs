@@ -121,32 +121,42 @@ fn front(
     })
 }
 
+/// Compiles `file` through the front end and a back end (`lower`), handling
+/// `--dump`: `Ok(None)` when a dump was printed instead.
+fn compile<T>(
+    file: &PathBuf,
+    flags: &CompileFlags,
+    timings: &mut Timings,
+    lower: impl FnOnce(&termitec::closure::Program, Option<&mut String>) -> Result<T, String>,
+) -> Result<Option<T>, ExitCode> {
+    let compiled = front(file, flags, timings)?;
+    if let Some(d) = &compiled.dump {
+        print!("{d}");
+        return Ok(None);
+    }
+    let mut clif = (flags.dump == Some(Stage::Clif)).then(String::new);
+    let out = timings
+        .time("codegen", || lower(&compiled.program, clif.as_mut()))
+        .map_err(|e| {
+            eprintln!("termitec: {e}");
+            ExitCode::from(2)
+        })?;
+    if let Some(c) = clif {
+        print!("{c}");
+        return Ok(None);
+    }
+    Ok(Some(out))
+}
+
 fn execute(cli: Cli) -> ExitCode {
+    let mut timings = Timings::default();
     match cli.command {
         Command::Run { file, flags, args } => {
-            let mut timings = Timings::default();
-            let compiled = match front(&file, &flags, &mut timings) {
-                Ok(c) => c,
+            let program = match compile(&file, &flags, &mut timings, termitec::jit::compile) {
+                Ok(Some(p)) => p,
+                Ok(None) => return ExitCode::SUCCESS,
                 Err(code) => return code,
             };
-            if let Some(d) = &compiled.dump {
-                print!("{d}");
-                return ExitCode::SUCCESS;
-            }
-            let mut clif = (flags.dump == Some(Stage::Clif)).then(String::new);
-            let program = match timings.time("codegen", || {
-                termitec::jit::compile(&compiled.program, clif.as_mut())
-            }) {
-                Ok(p) => p,
-                Err(e) => {
-                    eprintln!("termitec: {e}");
-                    return ExitCode::from(2);
-                }
-            };
-            if let Some(c) = clif {
-                print!("{c}");
-                return ExitCode::SUCCESS;
-            }
             if flags.time_passes {
                 eprint!("{}", timings.report());
             }
@@ -160,29 +170,11 @@ fn execute(cli: Cli) -> ExitCode {
             output,
             flags,
         } => {
-            let mut timings = Timings::default();
-            let compiled = match front(&file, &flags, &mut timings) {
-                Ok(c) => c,
+            let object = match compile(&file, &flags, &mut timings, termitec::aot::compile_object) {
+                Ok(Some(o)) => o,
+                Ok(None) => return ExitCode::SUCCESS,
                 Err(code) => return code,
             };
-            if let Some(d) = &compiled.dump {
-                print!("{d}");
-                return ExitCode::SUCCESS;
-            }
-            let mut clif = (flags.dump == Some(Stage::Clif)).then(String::new);
-            let object = match timings.time("codegen", || {
-                termitec::aot::compile_object(&compiled.program, clif.as_mut())
-            }) {
-                Ok(o) => o,
-                Err(e) => {
-                    eprintln!("termitec: {e}");
-                    return ExitCode::from(2);
-                }
-            };
-            if let Some(c) = clif {
-                print!("{c}");
-                return ExitCode::SUCCESS;
-            }
             if let Err(e) = timings.time("link", || termitec::aot::link(&object, &output)) {
                 eprintln!("termitec: {e}");
                 return ExitCode::from(2);
