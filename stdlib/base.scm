@@ -639,7 +639,7 @@
 (define (write-u8 b . port) (%display (integer->char b)))
 (define (flush-output-port . port) (%flush-output))
 (define (force-output . port) (%flush-output))
-(define (current-output-port) 'stdout)
+(define (current-output-port) (%output-port))
 (define (print . xs) (for-each (lambda (x) (%display x)) xs))
 (define (println . xs) (for-each (lambda (x) (%display x)) xs) (%display #\newline))
 (define (pp x . port) (%write x) (%display #\newline))

@@ -254,7 +254,8 @@ prim_table! {
     "%publish" "" 2 tm_publish, FAILS;
     "%resolve" "" 1 tm_resolve, FAILS;
         "%loadavg" "" 0 tm_loadavg, 0;
-    "%process-count" "process-count" 0 tm_process_count, 0;
+        "%process-count" "process-count" 0 tm_process_count, 0;
+    "%output-port" "" 0 tm_output_port, PURE;
 }
 
 /// The runtime functions compiled code calls that are not primitives of

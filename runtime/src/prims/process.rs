@@ -35,8 +35,19 @@ prim!(fn tm_spawn_link(ctx, thunk) {
     pid_value(child)
 });
 
+/// The pid of the node's standard output: a message sent to it is
+/// displayed (paper 3.1: devices are processes). It never runs code, so it
+/// is served in the sender's thread, in the order of the sends.
+pub const OUTPUT_PID: u64 = 1;
+
+prim!(fn tm_output_port(_ctx) { pid_value(OUTPUT_PID) });
+
 prim!(fn tm_send(ctx, to, msg) {
     if !is_pid(to) { return ctx.type_error("!", "a pid", to); }
+    if to.imm_payload() == OUTPUT_PID {
+        crate::prims::system::write_out(&crate::print::display_string(msg));
+        return UNSPECIFIED;
+    }
         let (heap, copy) = crate::process::copy_message(msg);
     node().deliver(to.imm_payload(), Message::Value(heap, copy));
     UNSPECIFIED

@@ -159,7 +159,8 @@ impl Default for Table {
             shards: (0..SHARDS)
                 .map(|_| Mutex::new(WordMap::default()))
                 .collect(),
-            next: AtomicU64::new(1),
+            // Pid 1 is the standard output (`prims::process::OUTPUT_PID`).
+            next: AtomicU64::new(2),
         }
     }
 }
