@@ -66,6 +66,13 @@ def concurrency(runs):
         for f in os.listdir(CONC):
             if f.endswith(".erl"):
                 sh([erlc, "-o", erl_out, os.path.join(CONC, f)])
+    gsc = shutil.which("gsc") or shutil.which("gambitc")
+    gambit = {}
+    if gsc:
+        for name in ("ring", "pingpong"):
+            exe = os.path.join(OUT, "conc-gambit-" + name)
+            if sh([gsc, "-exe", "-o", exe, os.path.join(CONC, "gambit", name + ".scm")]).returncode == 0:
+                gambit[name] = exe
     exes = {}
     for name in ("ring", "pingpong", "spawn", "idle"):
         exe = os.path.join(OUT, "conc-" + name)
@@ -89,40 +96,42 @@ def concurrency(runs):
         return base + (["-run", mod, "main"] + list(args) if args else ["-s", mod, "main"])
 
     rows = []
-    # (label, paper Erlang 2006, paper Termite 2006, termitec, erl default, erl +S1, higher is better)
+    # (label, paper Erlang 2006, paper Termite 2006, termitec, erl default, erl +S1, Gambit threads, higher is better)
     for seed in ("0", "1000000"):
         for i, what in ((0, "first 0"), (1, "all done")):
             t = median([exes["ring"], seed], lambda n: n[i])
             e = median(erl_cmd([], "ring", seed), lambda n: n[i]) if erl else None
             e1 = median(erl_cmd(["+S", "1"], "ring", seed), lambda n: n[i]) if erl else None
+            g = median([gambit["ring"], seed], lambda n: n[0]) if "ring" in gambit and i == 0 else None
             paper = {"0": (0.92, 4.88), "1000000": (1.63, 8.21)}[seed]
-            rows.append(("ring seed %s (%s), s" % (seed, what), paper[0], paper[1], t, e, e1, False))
+            rows.append(("ring seed %s (%s), s" % (seed, what), paper[0], paper[1], t, e, e1, g, False))
     t = median([exes["pingpong"]], lambda n: n[0])
     e = median(erl_cmd([], "pingpong"), lambda n: n[0]) if erl else None
     e1 = median(erl_cmd(["+S", "1"], "pingpong"), lambda n: n[0]) if erl else None
-    rows.append(("ping-pong, round trips/s", 2001366, 206079, t, e, e1, True))
+    g = median([gambit["pingpong"]], lambda n: n[0]) if "pingpong" in gambit else None
+    rows.append(("ping-pong, round trips/s", 2001366, 206079, t, e, e1, g, True))
     t = median([exes["spawn"]], lambda n: n[0])
     e = median(erl_cmd([], "spawn"), lambda n: n[0]) if erl else None
     e1 = median(erl_cmd(["+S", "1"], "spawn"), lambda n: n[0]) if erl else None
-    rows.append(("spawn 1,000,000, s", None, None, t, e, e1, False))
+    rows.append(("spawn 1,000,000, s", None, None, t, e, e1, None, False))
     n = 1000000
     def per_process(cmd0, cmdn):
         a, b = peak_rss(cmd0), peak_rss(cmdn)
         return (b - a) / n if a and b else None
     t = per_process([exes["idle"], "0"], [exes["idle"], str(n)])
     e = per_process(erl_cmd([], "idle", "0"), erl_cmd([], "idle", str(n))) if erl else None
-    rows.append(("memory per idle process, bytes", None, None, t, e, None, False))
+    rows.append(("memory per idle process, bytes", None, None, t, e, None, None, False))
 
     fmt = lambda x: "-" if x is None else ("%.3f" % x if x < 100 else "%d" % round(x))
     print()
-    print("%-34s %10s %10s %10s %10s %10s %12s" % ("concurrency", "2006 Erl", "2006 Term", "termitec", "Erlang", "Erlang+S1", "termitec/best"))
-    for label, p_e, p_t, t, e, e1, higher in rows:
-        peers = [x for x in (e, e1) if x]
+    print("%-34s %10s %10s %10s %10s %10s %10s %12s" % ("concurrency", "2006 Erl", "2006 Term", "termitec", "Erlang", "Erlang+S1", "Gambit thr", "termitec/best"))
+    for label, p_e, p_t, t, e, e1, g, higher in rows:
+        peers = [x for x in (e, e1, g) if x]
         best = (max(peers) if higher else min(peers)) if peers else None
         ratio = None
         if t and best:
             ratio = (best / t) if higher else (t / best)
-        print("%-34s %10s %10s %10s %10s %10s %12s" % (label, fmt(p_e), fmt(p_t), fmt(t), fmt(e), fmt(e1), "%.2f" % ratio if ratio else "-"))
+        print("%-34s %10s %10s %10s %10s %10s %10s %12s" % (label, fmt(p_e), fmt(p_t), fmt(t), fmt(e), fmt(e1), fmt(g), "%.2f" % ratio if ratio else "-"))
     print("(ratio: termitec cost relative to the best peer; below 1.0 means termitec leads)")
 
 def main():

@@ -1,0 +1,26 @@
+;; Paper 7.1 with Gambit threads (see ../ring.scm). Reports the time until
+;; the first thread sees 0.
+(declare (standard-bindings) (extended-bindings) (block))
+(define size 250000)
+(define seed (string->number (cadr (command-line))))
+(define t0 (real-time))
+(define (relay next)
+  (let loop ()
+    (let ((m (thread-receive)))
+      (thread-send next (if (> m 0) (- m 1) 0))
+      (if (> m 0) (loop) 'done))))
+(define first
+  (let ((me (current-thread)))
+    (let loop ((i 1) (next me))
+      (if (= i size)
+          next
+          (loop (+ i 1) (thread-start! (make-thread (lambda () (relay next)))))))))
+(thread-send first seed)
+(define (main-relay)
+  (let ((m (thread-receive)))
+    (if (> m 0)
+        (begin (thread-send first (- m 1)) (main-relay))
+        (real-time))))
+(define t1 (main-relay))
+(display (list 'first-zero (- t1 t0)))
+(newline)
