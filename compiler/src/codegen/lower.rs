@@ -284,6 +284,18 @@ fn preserve_all_wrapper<M: Module>(
     Ok(id)
 }
 
+/// The machine comparison of two fixnums (tagged alike, so the words compare
+/// as the numbers do) for a numeric comparison primitive.
+fn fixnum_comparison(name: &str) -> IntCC {
+    match name {
+        "%lt" => IntCC::SignedLessThan,
+        "%gt" => IntCC::SignedGreaterThan,
+        "%le" => IntCC::SignedLessThanOrEqual,
+        "%ge" => IntCC::SignedGreaterThanOrEqual,
+        _ => IntCC::Equal,
+    }
+}
+
 /// Primitives that answer a boolean, which an `if` can branch on directly.
 fn is_predicate(p: Prim) -> bool {
     matches!(
@@ -906,13 +918,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                 self.b.ins().brif(c, then, &[], els, &[]);
             }
             "%lt" | "%gt" | "%le" | "%ge" | "%num-eq" => {
-                let cc = match name {
-                    "%lt" => IntCC::SignedLessThan,
-                    "%gt" => IntCC::SignedGreaterThan,
-                    "%le" => IntCC::SignedLessThanOrEqual,
-                    "%ge" => IntCC::SignedGreaterThanOrEqual,
-                    _ => IntCC::Equal,
-                };
+                let cc = fixnum_comparison(name);
                 let g = self.both_fixnums(v[0], v[1]);
                 let fast = self.b.create_block();
                 let slow = self.b.create_block();
@@ -1198,13 +1204,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                 })
             }
             "%lt" | "%gt" | "%le" | "%ge" | "%num-eq" => {
-                let cc = match name {
-                    "%lt" => IntCC::SignedLessThan,
-                    "%gt" => IntCC::SignedGreaterThan,
-                    "%le" => IntCC::SignedLessThanOrEqual,
-                    "%ge" => IntCC::SignedGreaterThanOrEqual,
-                    _ => IntCC::Equal,
-                };
+                let cc = fixnum_comparison(name);
                 let g = self.both_fixnums(v[0], v[1]);
                 self.guarded(p, v, g, |s| {
                     let c = s.b.ins().icmp(cc, v[0], v[1]);
