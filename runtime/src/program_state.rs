@@ -93,10 +93,6 @@ pub fn decode(blob: &[u8]) -> Result<ProgramData, String> {
     postcard::from_bytes(blob).map_err(|e| format!("corrupt program data: {e}"))
 }
 
-pub fn constant_count(p: &ProgramData) -> usize {
-    p.constants.len()
-}
-
 impl Globals {
     pub fn as_slice(&self) -> &[Value] {
         &self.slots

@@ -215,7 +215,7 @@ impl Expander {
             let env = self.root.clone();
             match self.classify(&form, &env)? {
                 Form::Begin(items) => queue.extend(items.into_iter().rev()),
-                Form::Define(name, init, span) => {
+                Form::Define(name, init, _) => {
                     let name = self.lib_name(strip(&name).to_string());
                     if !stdlib {
                         // A program's own definition replaces a library macro of that name.
@@ -237,7 +237,6 @@ impl Expander {
                             },
                         );
                     }
-                    let _ = span;
                     self.defined.insert(name.clone());
                     out.push(Core::Define(name, Box::new(value)));
                 }
@@ -327,7 +326,7 @@ impl Expander {
                 }
                 Binding::Special(Special::Begin) => return Ok(Form::Begin(items[1..].to_vec())),
                 Binding::Special(Special::Define) => {
-                    let (name, init) = self.parse_define(&form, &items, env)?;
+                    let (name, init) = self.parse_define(&form, &items)?;
                     return Ok(Form::Define(name, init, form.span));
                 }
                 Binding::Special(Special::DefineSyntax) => {
@@ -364,7 +363,7 @@ impl Expander {
             .map_err(|e| Diagnostic::error(form.span, e))
     }
 
-    fn parse_define(&mut self, form: &Datum, items: &[Datum], _env: &Env) -> R<(String, Datum)> {
+    fn parse_define(&mut self, form: &Datum, items: &[Datum]) -> R<(String, Datum)> {
         if items.len() < 2 {
             return err(
                 form.span,
@@ -405,8 +404,7 @@ impl Expander {
                     kind: DatumKind::dotted_or_list(
                         vec![sym(&target_name, name_part.span)],
                         Some(params),
-                    )
-                    .flatten(),
+                    ),
                     span: items[1].span,
                 });
                 lam.extend(items[2..].iter().cloned());
@@ -425,7 +423,7 @@ impl Expander {
                         span: form.span,
                     };
                     let inner_items = inner.list().map(<[Datum]>::to_vec).unwrap_or_default();
-                    self.parse_define(&inner, &inner_items, _env)
+                    self.parse_define(&inner, &inner_items)
                 }
             }
             _ => err(
@@ -1896,10 +1894,6 @@ impl DatumKind {
             Some(t) => DatumKind::dotted(items, t),
             None => DatumKind::List(items, None),
         }
-    }
-
-    fn flatten(self) -> DatumKind {
-        self
     }
 }
 

@@ -235,13 +235,20 @@ impl Heap {
     /// Takes over the blocks of `other` (a message's heap): its objects
     /// become this heap's, without copying.
     pub fn adopt(&mut self, mut other: Heap) {
-        let base = self.blocks.len();
+        // Allocation goes on in this heap's own nursery and fragment.
         for b in other.blocks.drain(..) {
             self.words += b.mem.len();
             self.blocks.push(b);
         }
-        // Keep bumping where this heap was; the adopted blocks are full.
-        let _ = base;
+    }
+
+    /// Gives every block back to the pool (the process has ended; the heap
+    /// is never used again).
+    pub fn release(&mut self) {
+        for b in self.blocks.drain(..) {
+            b.recycle();
+        }
+        self.words = 0;
     }
 
     /// A copy of `v`'s graph in this heap (for a message or a spawned
@@ -249,18 +256,11 @@ impl Heap {
     pub fn copy_in(&mut self, v: Value) -> Value {
         copy::copy_graph(v, &mut |words| self.alloc(words), 0)
     }
-
-    /// Total bytes held by the heap.
-    pub fn bytes(&self) -> usize {
-        self.words * 8
-    }
 }
 
 impl Drop for Heap {
     fn drop(&mut self) {
-        for b in self.blocks.drain(..) {
-            b.recycle();
-        }
+        self.release();
     }
 }
 

@@ -4,7 +4,7 @@
 use crate::ctx::*;
 use crate::heap::Heap;
 use crate::process::{self, DONE, Message, Process, RUNNABLE, RUNNING, Table, WAITING};
-use crate::run::{EXIT_UNCAUGHT, Loaded, Slice, run_slice};
+use crate::run::{EXIT_UNCAUGHT, EntryFn, Loaded, Slice, run_slice};
 use crate::value::*;
 use crossbeam_deque::{Injector, Steal, Stealer, Worker};
 use std::cmp::Reverse;
@@ -39,8 +39,6 @@ pub struct Node {
 // concurrent queues.
 unsafe impl Sync for Node {}
 unsafe impl Send for Node {}
-
-use crate::run::EntryFn;
 
 static NODE: OnceLock<&'static Node> = OnceLock::new();
 
@@ -383,8 +381,8 @@ fn end(node: &Node, p: &Arc<Process>, died: Option<Value>) {
         }
     }
     // SAFETY: the process is DONE and out of the table; this thread still
-    // owns its state. Freeing the heap returns its blocks to the pool.
+    // owns its state. Its heap's blocks go back to the pool.
     let inner = unsafe { p.inner() };
     inner.private.clear();
-    inner.heap = Heap::new(8);
+    inner.heap.release();
 }
