@@ -118,8 +118,9 @@ pub fn static_closure(code: *const u8) -> Value {
 
 /// How a slice of a process's run ended.
 pub enum Slice {
-    /// It spent its reductions: resume this call later.
-    Yielded(Value, Vec<Value>),
+    /// It spent its reductions: resume this call later (callee and
+    /// argument count; the arguments are in the context's buffer).
+    Yielded(Value, usize),
     /// It waits for a message (until the deadline, in microseconds of the
     /// node's clock): resume this continuation with #t, or #f on timeout.
     Suspended(Value, Option<i64>),
@@ -178,8 +179,7 @@ pub fn run_slice(ctx: &mut Ctx, node: &crate::sched::Node, f: Value, args: &[Val
                     ctx.limit = limit;
                 }
                 if ctx.reductions <= 0 {
-                    let saved = (0..argc as usize).map(|i| ctx.arg(i)).collect();
-                    return Slice::Yielded(callee, saved);
+                    return Slice::Yielded(callee, argc as usize);
                 }
             }
             STATUS_SUSPEND => {
@@ -247,9 +247,13 @@ fn collect(ctx: &mut Ctx, callee: &mut Value, argc: usize) {
     roots.push(*callee);
     roots.extend((0..nargs).map(|i| ctx.arg(i)));
     roots.extend(ctx.registers);
-    let current = ctx.current.clone();
-    // SAFETY: this thread runs the current process.
-    let inner = current.as_ref().map(|p| unsafe { p.inner() });
+    // SAFETY: this thread runs the current process, which `ctx.current`
+    // keeps alive while it runs.
+    let current = ctx
+        .current
+        .as_deref()
+        .map(|p| p as *const crate::process::Process);
+    let inner = current.map(|p| unsafe { (*p).inner() });
     if let Some(inner) = &inner {
         roots.extend(inner.private.iter().map(|(v, _)| *v));
     }

@@ -48,8 +48,7 @@ prim!(fn tm_send(ctx, to, msg) {
         crate::prims::system::write_out(&crate::print::display_string(msg));
         return UNSPECIFIED;
     }
-        let (heap, copy) = crate::process::copy_message(msg);
-    node().deliver(to.imm_payload(), Message::Value(heap, copy));
+    node().deliver(to.imm_payload(), Message::copy_of(msg, false));
     UNSPECIFIED
 });
 
@@ -68,26 +67,25 @@ prim!(fn tm_link(ctx, from, to) {
 
 /// Moves arrived messages into the private queue, adopting their heaps.
 fn drain_inbox(ctx: &mut Ctx) {
-    let Some(p) = ctx.current.clone() else { return };
+    let Some(p) = ctx.current.as_deref() else {
+        return;
+    };
     // SAFETY: this thread runs the current process.
     let inner = unsafe { p.inner() };
-    for m in p.inbox.take_all() {
-        let (heap, v, exit) = match m {
-            Message::Value(h, v) => (h, v, false),
-            Message::Exit(h, v) => (h, v, true),
-        };
-        if let Some(heap) = heap {
-            ctx.heap.adopt(heap);
+    let heap = &mut ctx.heap;
+    p.inbox.drain(|m| {
+        if let Some(h) = m.heap {
+            heap.adopt(*h);
         }
-        inner.private.push_back((v, exit));
-    }
+        inner.private.push_back((m.value, m.exit));
+    });
 }
 
 // The next message selective receive has not offered yet, or NO_MESSAGE. A
 // link exit is raised as soon as it is reached.
 prim!(fn tm_mailbox_next(ctx) {
     drain_inbox(ctx);
-    let Some(p) = ctx.current.clone() else { return NO_MESSAGE };
+    let Some(p) = ctx.current.as_deref() else { return NO_MESSAGE };
     // SAFETY: this thread runs the current process.
     let inner = unsafe { p.inner() };
     match inner.private.get(inner.scan).copied() {
@@ -106,7 +104,7 @@ prim!(fn tm_mailbox_next(ctx) {
 
 // Removes the message last offered (it matched) and restarts the scan.
 prim!(fn tm_mailbox_take(ctx) {
-    if let Some(p) = ctx.current.clone() {
+    if let Some(p) = ctx.current.as_deref() {
         // SAFETY: this thread runs the current process.
         let inner = unsafe { p.inner() };
         if inner.scan > 0 {
@@ -118,7 +116,7 @@ prim!(fn tm_mailbox_take(ctx) {
 });
 
 prim!(fn tm_mailbox_rewind(ctx) {
-    if let Some(p) = ctx.current.clone() {
+    if let Some(p) = ctx.current.as_deref() {
         // SAFETY: this thread runs the current process.
         unsafe { p.inner() }.scan = 0;
     }

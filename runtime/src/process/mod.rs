@@ -6,7 +6,7 @@ use crate::heap::Heap;
 use crate::value::{IMM_PID, Value, imm};
 use std::cell::UnsafeCell;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 pub const RUNNABLE: u8 = 0;
@@ -15,22 +15,34 @@ pub const WAITING: u8 = 2;
 pub const DONE: u8 = 3;
 
 /// A message in a mailbox: a value in a heap of its own, which the receiver
-/// adopts. `Exit` carries the uncaught exception of a linked process.
-pub enum Message {
-    /// The value and the heap its objects live in (none when the value is
-    /// an immediate or a static object).
-    Value(Option<Heap>, Value),
-    Exit(Option<Heap>, Value),
+/// adopts (none when the value is an immediate or a static object). An
+/// `exit` message carries the uncaught exception of a linked process.
+/// Boxing the heap keeps a message at three words, so a mailbox's buffer
+/// stays small.
+pub struct Message {
+    pub heap: Option<Box<Heap>>,
+    pub value: Value,
+    pub exit: bool,
 }
 
-/// A message holding a copy of `v`.
-pub fn copy_message(v: Value) -> (Option<Heap>, Value) {
-    if v.is_static() {
-        return (None, v);
+impl Message {
+    /// A message holding a copy of `v`.
+    pub fn copy_of(v: Value, exit: bool) -> Message {
+        if v.is_static() {
+            return Message {
+                heap: None,
+                value: v,
+                exit,
+            };
+        }
+        let mut heap = Box::new(Heap::new(64));
+        let value = heap.copy_in(v);
+        Message {
+            heap: Some(heap),
+            value,
+            exit,
+        }
     }
-    let mut heap = Heap::new(64);
-    let copy = heap.copy_in(v);
-    (Some(heap), copy)
 }
 
 // SAFETY: a message's heap is reachable only through the message, which is
@@ -39,25 +51,39 @@ unsafe impl Send for Message {}
 
 /// Where senders put messages: a short critical section per message. (A
 /// lock-free segment queue costs hundreds of bytes per process, and a
-/// million idle processes must fit in a gigabyte.)
+/// million idle processes must fit in a gigabyte.) `has_mail` mirrors
+/// "the queue is not empty" (it changes only under the lock), so the
+/// receiver looks at an empty inbox without taking the lock.
 #[derive(Default)]
-pub struct Inbox(Mutex<VecDeque<Message>>);
+pub struct Inbox {
+    queue: Mutex<VecDeque<Message>>,
+    has_mail: AtomicBool,
+}
 
 impl Inbox {
     pub fn push(&self, m: Message) {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push_back(m);
+        let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        q.push_back(m);
+        // SeqCst: pairs with the receiver's store of WAITING then load of
+        // `has_mail` (see `sched::run_process`): one of the two sees the other.
+        self.has_mail.store(true, Ordering::SeqCst);
     }
 
-    /// Takes every message that arrived, in order.
-    pub fn take_all(&self) -> VecDeque<Message> {
-        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    /// Hands every message that arrived, in order, to `f`. The queue keeps
+    /// its buffer.
+    pub fn drain(&self, mut f: impl FnMut(Message)) {
+        if !self.has_mail() {
+            return;
+        }
+        let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        self.has_mail.store(false, Ordering::Relaxed);
+        for m in q.drain(..) {
+            f(m)
+        }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.0.lock().map(|q| q.is_empty()).unwrap_or(true)
+    pub fn has_mail(&self) -> bool {
+        self.has_mail.load(Ordering::SeqCst)
     }
 }
 
@@ -87,7 +113,7 @@ pub struct Process {
     /// thread may add to them (`inbound-link` links another process to us).
     pub links: Mutex<Vec<u64>>,
     /// Set by `%kill`: the scheduler ends the process instead of running it.
-    pub killed: std::sync::atomic::AtomicBool,
+    pub killed: AtomicBool,
     inner: UnsafeCell<Inner>,
 }
 
@@ -105,7 +131,7 @@ impl Process {
             wait_seq: AtomicU64::new(0),
             inbox: Inbox::default(),
             links: Mutex::new(Vec::new()),
-            killed: std::sync::atomic::AtomicBool::new(false),
+            killed: AtomicBool::new(false),
             inner: UnsafeCell::new(Inner {
                 heap,
                 callee,
@@ -132,7 +158,7 @@ impl Process {
     /// Moves a WAITING process to RUNNABLE; true if this call did it.
     pub fn wake(&self) -> bool {
         self.state
-            .compare_exchange(WAITING, RUNNABLE, Ordering::AcqRel, Ordering::Acquire)
+            .compare_exchange(WAITING, RUNNABLE, Ordering::SeqCst, Ordering::Acquire)
             .is_ok()
     }
 }
@@ -182,6 +208,12 @@ impl Table {
 
     pub fn get(&self, pid: u64) -> Option<Arc<Process>> {
         self.shard(pid).get(&pid).cloned()
+    }
+
+    /// Calls `f` on the process `pid` while it cannot leave the table (no
+    /// reference count to take when `f` only looks).
+    pub fn with<R>(&self, pid: u64, f: impl FnOnce(&Arc<Process>) -> R) -> Option<R> {
+        self.shard(pid).get(&pid).map(f)
     }
 
     pub fn remove(&self, pid: u64) {

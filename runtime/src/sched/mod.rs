@@ -3,13 +3,14 @@
 
 use crate::ctx::*;
 use crate::heap::Heap;
-use crate::process::{self, DONE, Message, Process, RUNNABLE, RUNNING, Table, WAITING};
+use crate::process::{DONE, Message, Process, RUNNABLE, RUNNING, Table, WAITING};
 use crate::run::{EXIT_UNCAUGHT, EntryFn, Loaded, Slice, run_slice};
 use crate::value::*;
 use crossbeam_deque::{Injector, Steal, Stealer, Worker};
+use std::cell::Cell;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -22,9 +23,15 @@ pub struct Node {
     injector: Injector<Arc<Process>>,
     stealers: OnceLock<Vec<Stealer<Arc<Process>>>>,
     timers: Mutex<BinaryHeap<Reverse<(Instant, u64, u64)>>>,
-    idle: Mutex<usize>,
+    /// How many timers `timers` holds: a scheduler looks at it, not at the
+    /// lock, between two processes.
+    timer_count: AtomicUsize,
+    /// Scheduler threads asleep on `wakeup` (changed under `sleep`).
+    idle: AtomicUsize,
+    sleep: Mutex<()>,
     wakeup: Condvar,
     finished: Mutex<Option<i32>>,
+    is_finished: AtomicBool,
     done: Condvar,
     pub loaded: Loaded,
     pub entry: EntryFn,
@@ -57,8 +64,18 @@ fn panic_free_abort(msg: &str) -> ! {
 
 thread_local! {
     /// The run queue of the scheduler thread this is (null elsewhere).
-    static LOCAL: std::cell::Cell<*const Worker<Arc<Process>>> = const { std::cell::Cell::new(std::ptr::null()) };
+    static LOCAL: Cell<*const Worker<Arc<Process>>> = const { Cell::new(std::ptr::null()) };
+    /// The process this scheduler thread runs next: the first one it woke
+    /// since it last looked (Go's `runnext`, Tokio's LIFO slot). A message
+    /// and its receiver stay on one core, and the run queue's atomic
+    /// operations are skipped. Not stealable; `find_work` bounds how many
+    /// times in a row it is used, so the run queue is not starved.
+    static NEXT: Cell<Option<Arc<Process>>> = const { Cell::new(None) };
 }
+
+/// How many processes in a row a scheduler takes from its `NEXT` slot
+/// before it takes one from its run queue.
+const MAX_NEXT_RUNS: u32 = 32;
 
 impl Node {
     /// Makes a process runnable from any thread. On a scheduler thread it
@@ -67,29 +84,44 @@ impl Node {
     pub fn schedule(&self, p: Arc<Process>) {
         let local = LOCAL.with(|l| l.get());
         if !local.is_null() {
+            let Some(p) = NEXT.with(|n| match n.take() {
+                None => {
+                    n.set(Some(p));
+                    None
+                }
+                Some(next) => {
+                    n.set(Some(next));
+                    Some(p)
+                }
+            }) else {
+                return;
+            };
             // SAFETY: set by `scheduler_loop` to its worker, which outlives
             // every call made on that thread.
-            let w = unsafe { &*local };
-            let busy = !w.is_empty();
-            w.push(p);
-            if busy && *self.idle.lock().unwrap_or_else(|e| e.into_inner()) > 0 {
-                self.wakeup.notify_one();
-            }
-            return;
+            unsafe { &*local }.push(p);
+        } else {
+            self.injector.push(p);
         }
-        self.injector.push(p);
-        if *self.idle.lock().unwrap_or_else(|e| e.into_inner()) > 0 {
+        // More work than this thread runs next: an idle peer may take it.
+        self.wake_idle();
+    }
+
+    /// Wakes a sleeping scheduler thread, if there is one.
+    fn wake_idle(&self) {
+        if self.idle.load(Ordering::SeqCst) > 0 {
+            let _g = self.sleep.lock().unwrap_or_else(|e| e.into_inner());
             self.wakeup.notify_one();
         }
     }
 
     /// Delivers a message; the receiver wakes if it waits.
     pub fn deliver(&self, pid: u64, m: Message) {
-        if let Some(p) = self.table.get(pid) {
+        let woken = self.table.with(pid, |p| {
             p.inbox.push(m);
-            if p.wake() {
-                self.schedule(p);
-            }
+            p.wake().then(|| p.clone())
+        });
+        if let Some(Some(p)) = woken {
+            self.schedule(p);
         }
     }
 
@@ -98,12 +130,14 @@ impl Node {
         if f.is_none() {
             *f = Some(code);
         }
+        self.is_finished.store(true, Ordering::SeqCst);
         self.done.notify_all();
+        let _g = self.sleep.lock().unwrap_or_else(|e| e.into_inner());
         self.wakeup.notify_all();
     }
 
     fn is_finished(&self) -> bool {
-        self.finished.lock().map(|f| f.is_some()).unwrap_or(true)
+        self.is_finished.load(Ordering::Acquire)
     }
 
     /// Microseconds since the node started (the clock of deadlines).
@@ -112,7 +146,7 @@ impl Node {
     }
 
     fn fire_timers(&self) -> Option<Instant> {
-        if self.timers.lock().map(|t| t.is_empty()).unwrap_or(true) {
+        if self.timer_count.load(Ordering::Acquire) == 0 {
             return None;
         }
         let now = Instant::now();
@@ -126,6 +160,7 @@ impl Node {
                 t.pop();
                 due.push((pid, seq));
             }
+            self.timer_count.store(t.len(), Ordering::Release);
             t.peek().map(|Reverse((at, _, _))| *at)
         };
         for (pid, seq) in due {
@@ -178,9 +213,12 @@ pub fn run_node(
         injector: Injector::new(),
         stealers: OnceLock::new(),
         timers: Mutex::new(BinaryHeap::new()),
-        idle: Mutex::new(0),
+        timer_count: AtomicUsize::new(0),
+        idle: AtomicUsize::new(0),
+        sleep: Mutex::new(()),
         wakeup: Condvar::new(),
         finished: Mutex::new(None),
+        is_finished: AtomicBool::new(false),
         done: Condvar::new(),
         loaded,
         entry,
@@ -227,7 +265,23 @@ pub fn run_node(
     }
 }
 
-fn find_work(node: &Node, local: &Worker<Arc<Process>>, me: usize) -> Option<Arc<Process>> {
+/// The next process for scheduler `me` to run: its `NEXT` slot (at most
+/// `MAX_NEXT_RUNS` times in a row), its run queue, the injector, or a
+/// peer's run queue.
+fn find_work(
+    node: &Node,
+    local: &Worker<Arc<Process>>,
+    me: usize,
+    next_runs: &mut u32,
+) -> Option<Arc<Process>> {
+    if let Some(p) = NEXT.with(|n| n.take()) {
+        if *next_runs < MAX_NEXT_RUNS || local.is_empty() {
+            *next_runs = next_runs.saturating_add(1);
+            return Some(p);
+        }
+        local.push(p);
+    }
+    *next_runs = 0;
     if let Some(p) = local.pop() {
         return Some(p);
     }
@@ -240,9 +294,6 @@ fn find_work(node: &Node, local: &Worker<Arc<Process>>, me: usize) -> Option<Arc
     }
     let stealers = node.stealers.get()?;
     for (i, s) in stealers.iter().enumerate() {
-        // A peer's last runnable process is the one it runs next (often
-        // the receiver of the message it just sent): taking it would only
-        // move a chain of messages from one core's cache to the other's.
         if i == me || s.len() < 2 {
             continue;
         }
@@ -257,26 +308,40 @@ fn find_work(node: &Node, local: &Worker<Arc<Process>>, me: usize) -> Option<Arc
     None
 }
 
+/// Whether a sleeping scheduler would find something to take.
+fn stealable_work(node: &Node) -> bool {
+    !node.injector.is_empty()
+        || node
+            .stealers
+            .get()
+            .is_some_and(|s| s.iter().any(|s| !s.is_empty()))
+}
+
 fn scheduler_loop(node: &'static Node, local: Worker<Arc<Process>>, me: usize) {
     LOCAL.with(|l| l.set(&local as *const _));
     let mut ctx = Ctx::new(node.loaded.globals_ptr_mut(), node.loaded.consts.as_ptr());
+    let mut next_runs = 0;
     loop {
         if node.is_finished() {
             return;
         }
         let next_timer = node.fire_timers();
-        let Some(p) = find_work(node, &local, me) else {
-            // Sleep until woken, or until the next timer is due.
-            let mut idle = node.idle.lock().unwrap_or_else(|e| e.into_inner());
-            *idle += 1;
-            let wait = next_timer
-                .map(|t| t.saturating_duration_since(Instant::now()))
-                .unwrap_or(Duration::from_millis(50));
-            let (mut g, _) = node
-                .wakeup
-                .wait_timeout(idle, wait)
-                .unwrap_or_else(|e| e.into_inner());
-            *g -= 1;
+        let Some(p) = find_work(node, &local, me, &mut next_runs) else {
+            // Sleep until woken, or until the next timer is due. `idle` is
+            // raised before the last look for work, under the lock a waker
+            // takes to notify: a process scheduled after the look wakes us.
+            let g = node.sleep.lock().unwrap_or_else(|e| e.into_inner());
+            node.idle.fetch_add(1, Ordering::SeqCst);
+            if !stealable_work(node) && !node.is_finished() {
+                let wait = next_timer
+                    .map(|t| t.saturating_duration_since(Instant::now()))
+                    .unwrap_or(Duration::from_millis(50));
+                let _ = node
+                    .wakeup
+                    .wait_timeout(g, wait)
+                    .unwrap_or_else(|e| e.into_inner());
+            }
+            node.idle.fetch_sub(1, Ordering::SeqCst);
             continue;
         };
         if p.state
@@ -295,41 +360,55 @@ fn run_process(node: &'static Node, ctx: &mut Ctx, local: &Worker<Arc<Process>>,
         end(node, &p, Some(reason));
         return;
     }
-    // SAFETY: this thread set the state to RUNNING.
-    let inner = unsafe { p.inner() };
+    let proc: *const Process = Arc::as_ptr(&p);
+    // The context owns the process while it runs (no reference count to
+    // take); `proc` stays valid until it is taken back below.
+    ctx.current = Some(p);
+    // SAFETY: this thread set the state to RUNNING, and `ctx.current`
+    // keeps the process alive.
+    let inner = unsafe { (*proc).inner() };
     std::mem::swap(&mut ctx.heap, &mut inner.heap);
     let (hp, limit) = ctx.heap.nursery();
     ctx.hp = hp;
     ctx.limit = limit;
     ctx.registers = inner.registers;
     ctx.reductions = REDUCTIONS;
-    ctx.current = Some(p.clone());
-    let args = if std::mem::take(&mut inner.timed_out) {
+    if std::mem::take(&mut inner.timed_out) {
         // A wait that ended by its deadline resumes with #f.
-        vec![FALSE]
-    } else {
-        std::mem::take(&mut inner.args)
-    };
-    let outcome = run_slice(ctx, node, inner.callee, &args);
+        inner.args.clear();
+        inner.args.push(FALSE);
+    }
+    let mut args = std::mem::take(&mut inner.args);
+    let callee = inner.callee;
+    let outcome = run_slice(ctx, node, callee, &args);
+    // SAFETY: as above (the collector may have used the state meanwhile).
+    let inner = unsafe { (*proc).inner() };
     ctx.heap.sync_nursery(ctx.hp);
     std::mem::swap(&mut ctx.heap, &mut inner.heap);
     inner.registers = ctx.registers;
-    ctx.current = None;
+    let Some(p) = ctx.current.take() else {
+        return;
+    };
+    args.clear();
     match outcome {
-        Slice::Yielded(callee, args) => {
-            inner.callee = callee;
+        Slice::Yielded(callee, argc) => {
+            args.extend((0..argc).map(|i| ctx.arg(i)));
             inner.args = args;
+            inner.callee = callee;
             p.state.store(RUNNABLE, Ordering::Release);
             local.push(p);
         }
         Slice::Suspended(callee, deadline) => {
+            args.push(TRUE);
+            inner.args = args;
             inner.callee = callee;
-            inner.args = vec![TRUE];
             inner.timed_out = false;
             let seq = p.wait_seq.fetch_add(1, Ordering::AcqRel) + 1;
             let at = deadline.map(|us| node.epoch + Duration::from_micros(us.max(0) as u64));
             let already_due = at.is_some_and(|a| a <= Instant::now());
-            p.state.store(WAITING, Ordering::Release);
+            // SeqCst, then `has_mail`: pairs with `Inbox::push` (a message
+            // that arrives now is seen here, or its sender sees WAITING).
+            p.state.store(WAITING, Ordering::SeqCst);
             if already_due {
                 if p.wake() {
                     inner.timed_out = true;
@@ -337,13 +416,14 @@ fn run_process(node: &'static Node, ctx: &mut Ctx, local: &Worker<Arc<Process>>,
                 }
             } else {
                 if let Some(at) = at {
-                    node.timers
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .push(Reverse((at, p.pid, seq)));
-                    node.wakeup.notify_one();
+                    let mut t = node.timers.lock().unwrap_or_else(|e| e.into_inner());
+                    t.push(Reverse((at, p.pid, seq)));
+                    node.timer_count.store(t.len(), Ordering::Release);
+                    drop(t);
+                    // A sleeping peer may have to shorten its sleep.
+                    node.wake_idle();
                 }
-                if !p.inbox.is_empty() && p.wake() {
+                if p.inbox.has_mail() && p.wake() {
                     local.push(p);
                 }
             }
@@ -365,8 +445,7 @@ fn end(node: &Node, p: &Arc<Process>, died: Option<Value>) {
     if let Some(v) = died {
         let links = std::mem::take(&mut *p.links.lock().unwrap_or_else(|e| e.into_inner()));
         for to in links {
-            let (heap, copy) = process::copy_message(v);
-            node.deliver(to, Message::Exit(heap, copy));
+            node.deliver(to, Message::copy_of(v, true));
         }
     }
     crate::prims::process::unpublish(p.pid);
