@@ -104,6 +104,12 @@ impl Ctx {
         }
     }
 
+    /// Puts the arguments of the next call in the buffer.
+    pub fn set_args(&mut self, args: &[Value]) {
+        self.ensure_args(args.len().max(3));
+        self.args_buf[..args.len()].copy_from_slice(args);
+    }
+
     pub fn arg(&self, i: usize) -> Value {
         self.args_buf[i]
     }

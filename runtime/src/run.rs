@@ -150,13 +150,10 @@ pub fn run_program(desc: &ProgramDesc, args: Vec<String>) -> i32 {
 
 /// The trampoline: calls `f` with `args` and keeps resuming until the
 /// process returns, ends, waits or spends its reductions.
-pub fn run_slice(ctx: &mut Ctx, node: &crate::sched::Node, f: Value, args: &[Value]) -> Slice {
+/// The `argc` arguments are in the context's buffer (`Ctx::set_args`).
+pub fn run_slice(ctx: &mut Ctx, node: &crate::sched::Node, f: Value, argc: usize) -> Slice {
     let mut callee = f;
-    let mut argc = args.len() as u64;
-    ctx.ensure_args(args.len().max(3));
-    for (i, a) in args.iter().enumerate() {
-        ctx.set_arg(i, *a);
-    }
+    let mut argc = argc as u64;
     loop {
         let (a0, a1, a2) = (ctx.arg(0), ctx.arg(1), ctx.arg(2));
         let code = callee.word(1) as *const u8;

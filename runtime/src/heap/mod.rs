@@ -12,6 +12,7 @@
 pub mod copy;
 pub mod statics;
 
+use smallvec::SmallVec;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::mem::MaybeUninit;
@@ -44,8 +45,7 @@ thread_local! {
 
 impl Block {
     fn new(words: usize) -> Block {
-        // Sizes are powers of two so that freed blocks fit later requests.
-        let words = words.next_power_of_two();
+        let words = size_class(words);
         let recycled = POOL.with(|p| {
             let mut p = p.borrow_mut();
             let m = p.by_size.get_mut(&words).and_then(Vec::pop);
@@ -91,14 +91,28 @@ impl Block {
     }
 }
 
-const MIN_BLOCK_WORDS: usize = 64;
+/// The size of block that holds `words`: a power of two or three quarters
+/// of one, so that freed blocks fit later requests and a new process's
+/// first block (48 words) is not rounded up to 64.
+fn size_class(words: usize) -> usize {
+    let p = words.next_power_of_two();
+    if p >= 4 && words <= p / 4 * 3 {
+        p / 4 * 3
+    } else {
+        p
+    }
+}
+
+const MIN_BLOCK_WORDS: usize = 48;
+const MIN_TO_SPACE_WORDS: usize = 1024;
 const MIN_BUDGET_WORDS: usize = 512;
 const MAX_BUDGET_WORDS: usize = 1 << 16;
 const MAX_BLOCK_WORDS: usize = 1 << 17; // 1 MiB
 
 pub struct Heap {
-    /// Blocks that hold the process's objects (from-space).
-    blocks: Vec<Block>,
+    /// Blocks that hold the process's objects (from-space); an idle
+    /// process has one, kept inline.
+    blocks: SmallVec<[Block; 1]>,
     /// Index of the block compiled code bumps through, and of the one
     /// runtime functions bump through.
     nursery: usize,
@@ -123,7 +137,7 @@ impl Heap {
         let first = Block::new(words);
         let words = first.mem.len();
         Heap {
-            blocks: vec![first],
+            blocks: smallvec::smallvec![first],
             nursery: 0,
             fragment: None,
             words,
@@ -199,7 +213,7 @@ impl Heap {
         let old = std::mem::take(&mut self.blocks);
         let mut to = ToSpace {
             blocks: Vec::new(),
-            block_words: (self.live_words * 2).clamp(MIN_BLOCK_WORDS * 16, MAX_BLOCK_WORDS),
+            block_words: (self.live_words * 2).clamp(MIN_TO_SPACE_WORDS, MAX_BLOCK_WORDS),
         };
         for r in roots.iter_mut() {
             **r = to.forward(**r);
@@ -209,7 +223,7 @@ impl Heap {
             b.recycle();
         }
         let live: usize = to.blocks.iter().map(|b| b.used).sum();
-        self.blocks = to.blocks;
+        self.blocks = to.blocks.into_iter().collect();
         self.words = self.blocks.iter().map(|b| b.mem.len()).sum();
         self.live_words = live;
         self.collections += 1;
@@ -251,10 +265,41 @@ impl Heap {
         self.words = 0;
     }
 
-    /// A copy of `v`'s graph in this heap (for a message or a spawned
-    /// closure).
+    /// A heap with no block yet, for a message: `copy_in` gives it the
+    /// blocks its copy needs. Never runs compiled code.
+    pub fn for_message() -> Heap {
+        Heap {
+            blocks: SmallVec::new(),
+            nursery: 0,
+            fragment: None,
+            words: 0,
+            threshold: 0,
+            budget: 0,
+            live_words: 0,
+            collections: 0,
+        }
+    }
+
+    /// A copy of `v`'s graph in this heap (for a message).
     pub fn copy_in(&mut self, v: Value) -> Value {
         copy::copy_graph(v, &mut |words| self.alloc(words), 0)
+    }
+
+    /// A copy of `v`'s graph at the start of a new process's nursery (it
+    /// has not run yet, so no compiled code holds a reservation there).
+    pub fn copy_into_new(&mut self, v: Value) -> Value {
+        copy::copy_graph(
+            v,
+            &mut |words| match self
+                .blocks
+                .get_mut(self.nursery)
+                .and_then(|b| b.try_bump(words))
+            {
+                Some(p) => p,
+                None => self.alloc(words),
+            },
+            0,
+        )
     }
 }
 

@@ -35,7 +35,7 @@ impl Message {
                 exit,
             };
         }
-        let mut heap = Box::new(Heap::new(64));
+        let mut heap = Box::new(Heap::for_message());
         let value = heap.copy_in(v);
         Message {
             heap: Some(heap),
@@ -87,12 +87,16 @@ impl Inbox {
     }
 }
 
+/// The arguments of a call to resume: one for a process that waits, none
+/// or a few for one that was preempted, inline.
+pub type Args = smallvec::SmallVec<[Value; 2]>;
+
 /// The state only the thread running the process touches.
 pub struct Inner {
     pub heap: Heap,
     /// The call to resume: callee and arguments.
     pub callee: Value,
-    pub args: Vec<Value>,
+    pub args: Args,
     pub registers: [Value; 4],
     /// Messages taken out of the inbox, in arrival order, already adopted
     /// into `heap`; `bool` marks link exits.
@@ -124,7 +128,7 @@ unsafe impl Sync for Process {}
 unsafe impl Send for Process {}
 
 impl Process {
-    pub fn new(pid: u64, heap: Heap, callee: Value, args: Vec<Value>) -> Process {
+    pub fn new(pid: u64, heap: Heap, callee: Value, args: Args) -> Process {
         Process {
             pid,
             state: AtomicU8::new(RUNNABLE),

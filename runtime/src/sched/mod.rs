@@ -183,9 +183,14 @@ impl Node {
 /// Creates a process running `thunk` (a closure in `from`'s heap, copied).
 pub fn spawn(node: &Node, thunk: Value, link_with: Option<u64>) -> u64 {
     let mut heap = Heap::new(PROCESS_HEAP_BYTES);
-    let callee = heap.copy_in(thunk);
+    let callee = heap.copy_into_new(thunk);
     let pid = node.table.fresh_pid();
-    let p = Arc::new(Process::new(pid, heap, callee, vec![node.halt]));
+    let p = Arc::new(Process::new(
+        pid,
+        heap,
+        callee,
+        smallvec::smallvec![node.halt],
+    ));
     if let Some(parent) = link_with {
         p.links
             .lock()
@@ -234,7 +239,7 @@ pub fn run_node(
         primordial,
         Heap::new(64 * 1024),
         main,
-        vec![halt],
+        smallvec::smallvec![halt],
     ));
     node.table.insert(first.clone());
     node.injector.push(first);
@@ -378,9 +383,8 @@ fn run_process(node: &'static Node, ctx: &mut Ctx, local: &Worker<Arc<Process>>,
         inner.args.clear();
         inner.args.push(FALSE);
     }
-    let mut args = std::mem::take(&mut inner.args);
-    let callee = inner.callee;
-    let outcome = run_slice(ctx, node, callee, &args);
+    ctx.set_args(&inner.args);
+    let outcome = run_slice(ctx, node, inner.callee, inner.args.len());
     // SAFETY: as above (the collector may have used the state meanwhile).
     let inner = unsafe { (*proc).inner() };
     ctx.heap.sync_nursery(ctx.hp);
@@ -389,21 +393,21 @@ fn run_process(node: &'static Node, ctx: &mut Ctx, local: &Worker<Arc<Process>>,
     let Some(p) = ctx.current.take() else {
         return;
     };
-    args.clear();
+    inner.args.clear();
     match outcome {
         Slice::Yielded(callee, argc) => {
-            args.extend((0..argc).map(|i| ctx.arg(i)));
-            inner.args = args;
+            inner.args.extend((0..argc).map(|i| ctx.arg(i)));
             inner.callee = callee;
             p.state.store(RUNNABLE, Ordering::Release);
             local.push(p);
         }
         Slice::Suspended(callee, deadline) => {
-            args.push(TRUE);
-            inner.args = args;
+            inner.args.push(TRUE);
             inner.callee = callee;
             inner.timed_out = false;
-            let seq = p.wait_seq.fetch_add(1, Ordering::AcqRel) + 1;
+            // Only this thread writes `wait_seq` (timers read it).
+            let seq = p.wait_seq.load(Ordering::Relaxed) + 1;
+            p.wait_seq.store(seq, Ordering::Release);
             let at = deadline.map(|us| node.epoch + Duration::from_micros(us.max(0) as u64));
             let already_due = at.is_some_and(|a| a <= Instant::now());
             // SeqCst, then `has_mail`: pairs with `Inbox::push` (a message
