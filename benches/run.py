@@ -102,7 +102,7 @@ def concurrency(runs):
             t = median([exes["ring"], seed], lambda n: n[i])
             e = median(erl_cmd([], "ring", seed), lambda n: n[i]) if erl else None
             e1 = median(erl_cmd(["+S", "1"], "ring", seed), lambda n: n[i]) if erl else None
-            g = median([gambit["ring"], seed], lambda n: n[0]) if "ring" in gambit and i == 0 else None
+            g = median([gambit["ring"], seed], lambda n: n[i]) if "ring" in gambit else None
             paper = {"0": (0.92, 4.88), "1000000": (1.63, 8.21)}[seed]
             rows.append(("ring seed %s (%s), s" % (seed, what), paper[0], paper[1], t, e, e1, g, False))
     t = median([exes["pingpong"]], lambda n: n[0])

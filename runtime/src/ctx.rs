@@ -50,6 +50,9 @@ pub struct Ctx {
     pub args_buf: Vec<Value>,
     /// The process running on this context.
     pub current: Option<std::sync::Arc<crate::process::Process>>,
+    /// Pids this scheduler thread freed, for its next spawns
+    /// (`process::Table::fresh_pid`).
+    pub free_pids: Vec<u64>,
 }
 
 pub const OFFSET_HP: i32 = 0;
@@ -89,6 +92,7 @@ impl Ctx {
             heap: Heap::new(64 * 1024),
             args_buf,
             current: None,
+            free_pids: Vec::new(),
         });
         let (hp, limit) = ctx.heap.nursery();
         ctx.hp = hp;

@@ -69,7 +69,12 @@ pub fn print(v: Value, write: bool, out: &mut String) {
                 }
             }
             IMM_PID => {
-                let _ = write!(out, "#<pid {}>", v.imm_payload());
+                let pid = v.imm_payload();
+                let (index, generation) = (pid & 0xffff_ffff, pid >> crate::process::INDEX_BITS);
+                let _ = match generation {
+                    0 => write!(out, "#<pid {index}>"),
+                    g => write!(out, "#<pid {index}.{g}>"),
+                };
             }
             IMM_TAG => {
                 let _ = write!(out, "#<tag {}>", v.imm_payload());

@@ -22,7 +22,8 @@ pub const IMM_SYMBOL: u64 = 5;
 pub const IMM_DEFAULT: u64 = 6;
 pub const IMM_UNBOUND: u64 = 7;
 pub const IMM_EXCEPTION: u64 = 8;
-/// A process identifier: the payload is the process's serial on its node.
+/// A process identifier: the payload is the index of the process's slot in
+/// its node's table and, above bit 32, the slot's generation.
 pub const IMM_PID: u64 = 9;
 /// A tag from `make-tag`: the payload is unique on its node.
 pub const IMM_TAG: u64 = 10;

@@ -21,14 +21,19 @@ prim!(fn tm_pid_p(_ctx, x) { Value::bool(is_pid(x)) });
 
 prim!(fn tm_spawn(ctx, thunk) {
     if !thunk.has_type(T_CLOSURE) { return ctx.type_error("spawn", "a procedure", thunk); }
-    pid_value(sched::spawn(node(), thunk, None))
+    match sched::spawn(ctx, node(), thunk, None) {
+        Some(pid) => pid_value(pid),
+        None => ctx.raise_error("spawn: the node holds as many processes as it can", &[]),
+    }
 });
 
 // spawn-link: the child's exceptions come to us, and ours go to the child.
 prim!(fn tm_spawn_link(ctx, thunk) {
     if !thunk.has_type(T_CLOSURE) { return ctx.type_error("spawn-link", "a procedure", thunk); }
     let me = current_pid(ctx);
-    let child = sched::spawn(node(), thunk, Some(me));
+    let Some(child) = sched::spawn(ctx, node(), thunk, Some(me)) else {
+        return ctx.raise_error("spawn-link: the node holds as many processes as it can", &[]);
+    };
     if let Some(p) = &ctx.current {
         p.links.lock().unwrap_or_else(|e| e.into_inner()).push(child);
     }
@@ -168,12 +173,17 @@ pub fn unpublish(pid: u64) {
         .retain(|(_, p)| *p != pid);
 }
 
+// (%publish name pid) registers a service; (%publish name #f) forgets it.
 prim!(fn tm_publish(ctx, name, pid) {
     if !name.is_symbol() { return ctx.type_error("publish-service", "a symbol", name); }
-    if !is_pid(pid) { return ctx.type_error("publish-service", "a pid", pid); }
+    if pid != FALSE && !is_pid(pid) { return ctx.type_error("publish-service", "a pid", pid); }
     let mut s = SERVICES.lock().unwrap_or_else(|e| e.into_inner());
     s.retain(|(n, _)| *n != name.0);
-    s.push((name.0, pid.imm_payload()));
+    if pid != FALSE {
+        s.push((name.0, pid.imm_payload()));
+        // Its end must unpublish it (see `sched::end`).
+        node().table.with(pid.imm_payload(), |p| p.published.store(true, Ordering::Release));
+    }
     UNSPECIFIED
 });
 

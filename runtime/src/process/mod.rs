@@ -1,12 +1,11 @@
 //! Processes: identity, state, mailbox, links, and the process table.
 //! See ARCHITECTURE.md, "Processes", for the states and who may change them.
 
-use crate::hash::WordMap;
 use crate::heap::Heap;
 use crate::value::{IMM_PID, Value, imm};
 use std::cell::UnsafeCell;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 pub const RUNNABLE: u8 = 0;
@@ -118,6 +117,8 @@ pub struct Process {
     pub links: Mutex<Vec<u64>>,
     /// Set by `%kill`: the scheduler ends the process instead of running it.
     pub killed: AtomicBool,
+    /// Set when the process is published as a service.
+    pub published: AtomicBool,
     inner: UnsafeCell<Inner>,
 }
 
@@ -136,6 +137,7 @@ impl Process {
             inbox: Inbox::default(),
             links: Mutex::new(Vec::new()),
             killed: AtomicBool::new(false),
+            published: AtomicBool::new(false),
             inner: UnsafeCell::new(Inner {
                 heap,
                 callee,
@@ -175,60 +177,155 @@ pub fn is_pid(v: Value) -> bool {
     v.is_imm() && v.imm_kind() == IMM_PID
 }
 
-const SHARDS: usize = 64;
+/// A pid's payload: the index of the process's slot in the table, and in
+/// the bits above `INDEX_BITS` how many processes used that slot before
+/// (so a stale pid never reaches the slot's next process).
+pub const INDEX_BITS: u32 = 32;
+/// Generations wrap around within the 56 bits of an immediate's payload.
+const GENERATION_MASK: u64 = (1 << 24) - 1;
+const CHUNK_BITS: u32 = 14;
+const CHUNK: usize = 1 << CHUNK_BITS;
+/// At most `CHUNKS * CHUNK` (2^28) live processes.
+const CHUNKS: usize = 1 << 14;
 
-/// All live processes of the node, by pid.
+/// How many free pids a thread takes from, or gives to, the shared list
+/// at a time.
+const PID_BATCH: usize = 256;
+
+fn slot_index(pid: u64) -> usize {
+    (pid & ((1 << INDEX_BITS) - 1)) as usize
+}
+
+/// A slot of the table: the process whose pid has the slot's index, if it
+/// is alive. Its lock keeps the process in the table while a sender uses it.
+type Slot = Mutex<Option<Arc<Process>>>;
+
+/// All live processes of the node, by pid: slots found directly from the
+/// pid (no hashing, one cache line), allocated a chunk at a time and never
+/// freed; the slots of ended processes are reused.
 pub struct Table {
-    shards: Vec<Mutex<WordMap<u64, Arc<Process>>>>,
-    next: AtomicU64,
+    chunks: Box<[AtomicPtr<Slot>]>,
+    /// Serialises the allocation of chunks.
+    grow: Mutex<()>,
+    /// Pids for new processes: slots that ended, with the next generation.
+    /// Each scheduler thread keeps a batch of its own (`Ctx::free_pids`)
+    /// and shares the surplus here.
+    free: Mutex<Vec<u64>>,
+    /// The first slot never used.
+    next_index: AtomicU64,
+    live: AtomicUsize,
 }
 
 impl Default for Table {
     fn default() -> Self {
         Table {
-            shards: (0..SHARDS)
-                .map(|_| Mutex::new(WordMap::default()))
-                .collect(),
+            chunks: (0..CHUNKS).map(|_| AtomicPtr::default()).collect(),
+            grow: Mutex::new(()),
+            free: Mutex::new(Vec::new()),
             // Pid 1 is the standard output (`prims::process::OUTPUT_PID`).
-            next: AtomicU64::new(2),
+            next_index: AtomicU64::new(2),
+            live: AtomicUsize::new(0),
+        }
+    }
+}
+
+impl Drop for Table {
+    fn drop(&mut self) {
+        for c in self.chunks.iter() {
+            let p = c.load(Ordering::Acquire);
+            if !p.is_null() {
+                // SAFETY: allocated by `chunk_for` as a boxed slice of CHUNK slots.
+                drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(p, CHUNK)) });
+            }
         }
     }
 }
 
 impl Table {
-    pub fn fresh_pid(&self) -> u64 {
-        self.next.fetch_add(1, Ordering::Relaxed)
+    /// A pid for a new process, or None when the table is full. `cache`
+    /// is the calling thread's batch of free pids.
+    pub fn fresh_pid(&self, cache: &mut Vec<u64>) -> Option<u64> {
+        if cache.is_empty() {
+            let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+            let keep = free.len().saturating_sub(PID_BATCH);
+            cache.extend(free.drain(keep..));
+        }
+        if let Some(pid) = cache.pop() {
+            return Some(pid);
+        }
+        let index = self.next_index.fetch_add(1, Ordering::Relaxed);
+        let chunk = index as usize >> CHUNK_BITS;
+        if chunk >= CHUNKS {
+            return None;
+        }
+        if self.chunks[chunk].load(Ordering::Acquire).is_null() {
+            let _g = self.grow.lock().unwrap_or_else(|e| e.into_inner());
+            if self.chunks[chunk].load(Ordering::Acquire).is_null() {
+                let slots: Box<[Slot]> = (0..CHUNK).map(|_| Mutex::new(None)).collect();
+                let p = Box::into_raw(slots) as *mut Slot;
+                self.chunks[chunk].store(p, Ordering::Release);
+            }
+        }
+        Some(index)
     }
 
-    fn shard(&self, pid: u64) -> std::sync::MutexGuard<'_, WordMap<u64, Arc<Process>>> {
-        self.shards[(pid as usize) % SHARDS]
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+    fn slot(&self, pid: u64) -> Option<&Slot> {
+        let index = slot_index(pid);
+        let chunk = self
+            .chunks
+            .get(index >> CHUNK_BITS)?
+            .load(Ordering::Acquire);
+        if chunk.is_null() {
+            return None;
+        }
+        // SAFETY: a chunk holds CHUNK slots and is never freed while the
+        // table lives.
+        Some(unsafe { &*chunk.add(index & (CHUNK - 1)) })
     }
 
-    pub fn insert(&self, p: Arc<Process>) {
-        self.shard(p.pid).insert(p.pid, p);
+    /// Calls `f` on the live process `pid` while it cannot leave the table
+    /// (no reference count to take when `f` only looks).
+    pub fn with<R>(&self, pid: u64, f: impl FnOnce(&Arc<Process>) -> R) -> Option<R> {
+        let slot = self.slot(pid)?.lock().unwrap_or_else(|e| e.into_inner());
+        slot.as_ref().filter(|p| p.pid == pid).map(f)
     }
 
     pub fn get(&self, pid: u64) -> Option<Arc<Process>> {
-        self.shard(pid).get(&pid).cloned()
+        self.with(pid, Arc::clone)
     }
 
-    /// Calls `f` on the process `pid` while it cannot leave the table (no
-    /// reference count to take when `f` only looks).
-    pub fn with<R>(&self, pid: u64, f: impl FnOnce(&Arc<Process>) -> R) -> Option<R> {
-        self.shard(pid).get(&pid).map(f)
+    /// Adds a process whose pid came from `fresh_pid`.
+    pub fn insert(&self, p: Arc<Process>) {
+        if let Some(slot) = self.slot(p.pid) {
+            *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(p);
+            self.live.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
-    pub fn remove(&self, pid: u64) {
-        self.shard(pid).remove(&pid);
+    /// Removes a process; its slot goes to `cache`, the calling thread's
+    /// batch of free pids.
+    pub fn remove(&self, pid: u64, cache: &mut Vec<u64>) {
+        let Some(slot) = self.slot(pid) else { return };
+        let mut slot = slot.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.as_ref().is_some_and(|p| p.pid == pid) {
+            *slot = None;
+            drop(slot);
+            self.live.fetch_sub(1, Ordering::Relaxed);
+            let generation = ((pid >> INDEX_BITS) + 1) & GENERATION_MASK;
+            let reuse = generation << INDEX_BITS | slot_index(pid) as u64;
+            cache.push(reuse);
+            if cache.len() >= 2 * PID_BATCH {
+                let keep = cache.len() - PID_BATCH;
+                self.free
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .extend(cache.drain(keep..));
+            }
+        }
     }
 
     pub fn len(&self) -> usize {
-        self.shards
-            .iter()
-            .map(|s| s.lock().map(|m| m.len()).unwrap_or(0))
-            .sum()
+        self.live.load(Ordering::Relaxed)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -239,6 +336,57 @@ impl Table {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn process(pid: u64) -> Arc<Process> {
+        Arc::new(Process::new(
+            pid,
+            Heap::new(64),
+            crate::value::NULL,
+            Args::new(),
+        ))
+    }
+
+    #[test]
+    fn a_stale_pid_never_reaches_the_next_process_in_its_slot() {
+        let table = Table::default();
+        let mut cache = Vec::new();
+        let first = table.fresh_pid(&mut cache).unwrap();
+        table.insert(process(first));
+        assert_eq!(table.len(), 1);
+        table.remove(first, &mut cache);
+        assert!(table.get(first).is_none());
+        let second = table.fresh_pid(&mut cache).unwrap();
+        assert_eq!(slot_index(second), slot_index(first), "the slot is reused");
+        assert_ne!(second, first, "with a new generation");
+        table.insert(process(second));
+        assert!(table.get(first).is_none());
+        assert_eq!(table.get(second).map(|p| p.pid), Some(second));
+        // Removing by the stale pid leaves the new process alone.
+        table.remove(first, &mut cache);
+        assert_eq!(table.len(), 1);
+        assert!(table.with(second, |_| ()).is_some());
+    }
+
+    #[test]
+    fn free_pids_move_between_threads_in_batches() {
+        let table = Table::default();
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        let pids: Vec<u64> = (0..3 * PID_BATCH)
+            .map(|_| {
+                let pid = table.fresh_pid(&mut a).unwrap();
+                table.insert(process(pid));
+                pid
+            })
+            .collect();
+        for pid in &pids {
+            table.remove(*pid, &mut a);
+        }
+        assert!(a.len() < 2 * PID_BATCH, "the surplus is shared");
+        // Another thread's spawns reuse the shared slots.
+        let reused = table.fresh_pid(&mut b).unwrap();
+        assert!(pids.iter().any(|p| slot_index(*p) == slot_index(reused)));
+        assert!(table.is_empty());
+    }
 
     #[test]
     fn an_idle_process_is_small() {

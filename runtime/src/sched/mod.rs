@@ -180,11 +180,12 @@ impl Node {
     }
 }
 
-/// Creates a process running `thunk` (a closure in `from`'s heap, copied).
-pub fn spawn(node: &Node, thunk: Value, link_with: Option<u64>) -> u64 {
+/// Creates a process running `thunk` (a closure in `from`'s heap, copied);
+/// None when the node has as many processes as it can hold.
+pub fn spawn(ctx: &mut Ctx, node: &Node, thunk: Value, link_with: Option<u64>) -> Option<u64> {
+    let pid = node.table.fresh_pid(&mut ctx.free_pids)?;
     let mut heap = Heap::new(PROCESS_HEAP_BYTES);
     let callee = heap.copy_into_new(thunk);
-    let pid = node.table.fresh_pid();
     let p = Arc::new(Process::new(
         pid,
         heap,
@@ -199,7 +200,7 @@ pub fn spawn(node: &Node, thunk: Value, link_with: Option<u64>) -> u64 {
     }
     node.table.insert(p.clone());
     node.schedule(p);
-    pid
+    Some(pid)
 }
 
 /// Runs the program: the primordial process runs `main`; returns the exit
@@ -212,7 +213,7 @@ pub fn run_node(
     raise_return: Value,
 ) -> i32 {
     let table = Table::default();
-    let primordial = table.fresh_pid();
+    let primordial = table.fresh_pid(&mut Vec::new()).unwrap_or(2);
     let node: &'static Node = Box::leak(Box::new(Node {
         table,
         injector: Injector::new(),
@@ -362,7 +363,7 @@ fn scheduler_loop(node: &'static Node, local: Worker<Arc<Process>>, me: usize) {
 fn run_process(node: &'static Node, ctx: &mut Ctx, local: &Worker<Arc<Process>>, p: Arc<Process>) {
     if p.killed.load(Ordering::Acquire) {
         let reason = Value::symbol(crate::symbols::intern("killed"));
-        end(node, &p, Some(reason));
+        end(node, &mut ctx.free_pids, &p, Some(reason));
         return;
     }
     let proc: *const Process = Arc::as_ptr(&p);
@@ -432,8 +433,8 @@ fn run_process(node: &'static Node, ctx: &mut Ctx, local: &Worker<Arc<Process>>,
                 }
             }
         }
-        Slice::Returned => end(node, &p, None),
-        Slice::Died(v) => end(node, &p, Some(v)),
+        Slice::Returned => end(node, &mut ctx.free_pids, &p, None),
+        Slice::Died(v) => end(node, &mut ctx.free_pids, &p, Some(v)),
         Slice::Exit(code) => {
             crate::prims::system::flush_out();
             node.finish(code);
@@ -443,16 +444,18 @@ fn run_process(node: &'static Node, ctx: &mut Ctx, local: &Worker<Arc<Process>>,
 
 /// A process ended (with an uncaught exception `died`): tell its links and
 /// forget it. The program ends with its primordial process.
-fn end(node: &Node, p: &Arc<Process>, died: Option<Value>) {
+fn end(node: &Node, free_pids: &mut Vec<u64>, p: &Arc<Process>, died: Option<Value>) {
     p.state.store(DONE, Ordering::Release);
-    node.table.remove(p.pid);
+    node.table.remove(p.pid, free_pids);
     if let Some(v) = died {
         let links = std::mem::take(&mut *p.links.lock().unwrap_or_else(|e| e.into_inner()));
         for to in links {
             node.deliver(to, Message::copy_of(v, true));
         }
     }
-    crate::prims::process::unpublish(p.pid);
+    if p.published.load(Ordering::Acquire) {
+        crate::prims::process::unpublish(p.pid);
+    }
     if p.pid == node.primordial {
         crate::prims::system::flush_out();
         match died {
