@@ -29,7 +29,8 @@ fn main() {
 }
 
 /// One `#[test]` per test program under `tests/`, so that a failure names
-/// its file. Programs under `tests/aot/` also run as built executables.
+/// its file. Programs under `tests/aot/`, `tests/errors/` and `tests/termite/`,
+/// and those marked `; AOT`, also run as built executables.
 fn generate_program_tests(root: &std::path::Path) {
     println!("cargo::rerun-if-changed={}", root.display());
     let mut files = Vec::new();
@@ -54,7 +55,13 @@ fn generate_program_tests(root: &std::path::Path) {
         let aot = std::fs::read_to_string(root.join(rel))
             .map(|s| s.lines().any(|l| l.trim() == "; AOT"))
             .unwrap_or(false);
-        if aot || rel.starts_with("aot/") || rel.starts_with("errors/") {
+        // Termite programs (issue 3: every paper example in JIT and AOT)
+        // and refused programs always run both ways.
+        if aot
+            || ["aot/", "errors/", "termite/"]
+                .iter()
+                .any(|d| rel.starts_with(d))
+        {
             out.push_str(&format!(
                 "#[test]\nfn aot_{ident}() {{ check_program({rel:?}, Mode::Aot); }}\n"
             ));

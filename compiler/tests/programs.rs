@@ -8,7 +8,7 @@
 //! - `; STDERR: text` standard error contains `text`;
 //! - `; ARGS: a b`   arguments passed to the program;
 //! - `; AOT`         also build it ahead of time and run the executable
-//!   (everything under `tests/errors/` and `tests/aot/` is).
+//!   (everything under `tests/errors/`, `tests/aot/` and `tests/termite/` is).
 
 use std::io::Read;
 use std::path::PathBuf;

@@ -1,4 +1,3 @@
-; AOT
 ;; Paper 4.10: process cloning through a continuation sent in a message.
 (define original
   (spawn

@@ -1,4 +1,3 @@
-; AOT
 ;; Paper 4.10: dynamic code update: a running server takes the continuation
 ;; of a fixed one and continues as it.
 (define server

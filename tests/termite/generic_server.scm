@@ -1,4 +1,3 @@
-; AOT
 ;; Paper 5.2: a key/value server built from the generic server behaviour.
 (define key/value-generic-server-plugin
   (make-generic-server-plugin

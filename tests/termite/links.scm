@@ -1,4 +1,3 @@
-; AOT
 ;; Paper 4.7: an exception travels along a link, not without one.
 (display (catch (lambda (exception) #t)
   (spawn (raise 'error))

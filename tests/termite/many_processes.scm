@@ -1,4 +1,3 @@
-; AOT
 ;; 100,000 processes that each reply once.
 (define (spawn-n n)
   (let ((me (self)))

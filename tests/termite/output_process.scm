@@ -1,4 +1,3 @@
-; AOT
 ;; Paper 3.1: standard output is a process; a message sent to it is printed.
 (define out (current-output-port))
 (display (pid? out)) (newline)

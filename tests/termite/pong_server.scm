@@ -1,4 +1,3 @@
-; AOT
 ;; Paper 4.1 and 4.3: the pong server, by hand and with recv.
 (define pong-server
   (spawn

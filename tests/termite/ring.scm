@@ -1,4 +1,3 @@
-; AOT
 ;; A ring of 10,000 processes passing a counter around 10 times
 ;; (100,000 messages).
 (define (make-ring n)

@@ -1,4 +1,3 @@
-; AOT
 ;; A pid outlives its process: messages sent to it are dropped, and never
 ;; reach a later process that reuses the dead one's place in the table.
 (define me (self))

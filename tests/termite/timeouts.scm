@@ -1,4 +1,3 @@
-; AOT
 ;; Paper 4.4: timeouts, defaults, the timeout exception, after clauses.
 (display (? 0.05 'default)) (newline)
 (display (?? odd? 0.05 'none)) (newline)
