@@ -48,10 +48,10 @@
 
 ;; The common case of ?, without timeout: allocates only while it waits.
 (define (%receive-any)
-  (let ((m (%mailbox-next)))
+  (let ((m (%mailbox-pop)))
     (if (%no-message? m)
         (begin (%suspend #f) (%receive-any))
-        (begin (%mailbox-take) m))))
+        m)))
 
 ;; (?? pred [timeout [default]]): the first message satisfying pred.
 (define (?? pred . opt)

@@ -245,6 +245,7 @@ prim_table! {
     "%link" "" 2 tm_link, FAILS;
     "%mailbox-next" "" 0 tm_mailbox_next, FAILS;
     "%mailbox-take" "" 0 tm_mailbox_take, 0;
+    "%mailbox-pop" "" 0 tm_mailbox_pop, FAILS;
     "%mailbox-rewind" "" 0 tm_mailbox_rewind, 0;
     "%no-message?" "" 1 tm_no_message_p, PURE;
     "%deadline" "" 1 tm_deadline, FAILS;

@@ -107,6 +107,18 @@ prim!(fn tm_mailbox_next(ctx) {
     }
 });
 
+// `%mailbox-next` then `%mailbox-take` in one call, for a receive that
+// accepts any message: the next message (removed), or NO_MESSAGE.
+prim!(fn tm_mailbox_pop(ctx) {
+    drain_inbox(ctx);
+    let Some(p) = ctx.current.as_deref() else { return NO_MESSAGE };
+    // SAFETY: this thread runs the current process.
+    let inner = unsafe { p.inner() };
+    let Some((v, exit)) = inner.private.remove(inner.scan) else { return NO_MESSAGE };
+    inner.scan = 0;
+    if exit { ctx.raise_value(v) } else { v }
+});
+
 // Removes the message last offered (it matched) and restarts the scan.
 prim!(fn tm_mailbox_take(ctx) {
     if let Some(p) = ctx.current.as_deref() {
