@@ -22,10 +22,6 @@ pub struct Node {
     pub table: Table,
     injector: Injector<Arc<Process>>,
     stealers: OnceLock<Vec<Stealer<Arc<Process>>>>,
-    timers: Mutex<BinaryHeap<Reverse<(Instant, u64, u64)>>>,
-    /// How many timers `timers` holds: a scheduler looks at it, not at the
-    /// lock, between two processes.
-    timer_count: AtomicUsize,
     /// Scheduler threads asleep on `wakeup` (changed under `sleep`).
     idle: AtomicUsize,
     sleep: Mutex<()>,
@@ -144,40 +140,38 @@ impl Node {
     pub fn now_micros(&self) -> i64 {
         self.epoch.elapsed().as_micros() as i64
     }
+}
 
-    fn fire_timers(&self) -> Option<Instant> {
-        if self.timer_count.load(Ordering::Acquire) == 0 {
-            return None;
+/// The timers of one scheduler thread: when each wait that has a deadline
+/// ends (deadline, pid, the wait's sequence number). A process's timer
+/// lives on the thread where it began to wait, so setting one takes no lock.
+type Timers = BinaryHeap<Reverse<(Instant, u64, u64)>>;
+
+/// Wakes the processes whose deadline has passed; answers when the next
+/// timer is due.
+fn fire_timers(node: &Node, timers: &mut Timers) -> Option<Instant> {
+    let now = Instant::now();
+    while let Some(Reverse((at, pid, seq))) = timers.peek().copied() {
+        if at > now {
+            return Some(at);
         }
-        let now = Instant::now();
-        let mut due = Vec::new();
-        let next = {
-            let mut t = self.timers.lock().unwrap_or_else(|e| e.into_inner());
-            while let Some(Reverse((at, pid, seq))) = t.peek().copied() {
-                if at > now {
-                    break;
-                }
-                t.pop();
-                due.push((pid, seq));
-            }
-            self.timer_count.store(t.len(), Ordering::Release);
-            t.peek().map(|Reverse((at, _, _))| *at)
+        timers.pop();
+        let Some(p) = node.table.get(pid) else {
+            continue;
         };
-        for (pid, seq) in due {
-            if let Some(p) = self.table.get(pid)
-                && p.wait_seq.load(Ordering::Acquire) == seq
-                && p.state.load(Ordering::Acquire) == WAITING
-            {
-                // SAFETY: a WAITING process is touched by nobody until it is
-                // made RUNNABLE, which only the winner of `wake` does.
-                if p.wake() {
-                    unsafe { p.inner().timed_out = true };
-                    self.schedule(p);
-                }
+        // A timer of an earlier wait is stale: the process was woken since.
+        if p.wait_seq.load(Ordering::Acquire) == seq && p.wake() {
+            // Now ours: if a message woke it and it began another wait
+            // before our `wake`, it just looks at its mailbox again.
+            if p.wait_seq.load(Ordering::Acquire) == seq {
+                // SAFETY: the winner of `wake` owns the RUNNABLE process
+                // until it schedules it.
+                unsafe { p.inner().timed_out = true };
             }
+            node.schedule(p);
         }
-        next
     }
+    None
 }
 
 /// Creates a process running `thunk` (a closure in `from`'s heap, copied);
@@ -218,8 +212,6 @@ pub fn run_node(
         table,
         injector: Injector::new(),
         stealers: OnceLock::new(),
-        timers: Mutex::new(BinaryHeap::new()),
-        timer_count: AtomicUsize::new(0),
         idle: AtomicUsize::new(0),
         sleep: Mutex::new(()),
         wakeup: Condvar::new(),
@@ -271,23 +263,29 @@ pub fn run_node(
     }
 }
 
+/// What one scheduler thread owns.
+struct Scheduler {
+    /// Its index among the node's schedulers.
+    me: usize,
+    local: Worker<Arc<Process>>,
+    /// How many processes in a row came from the `NEXT` slot.
+    next_runs: u32,
+    timers: Timers,
+}
+
 /// The next process for scheduler `me` to run: its `NEXT` slot (at most
 /// `MAX_NEXT_RUNS` times in a row), its run queue, the injector, or a
 /// peer's run queue.
-fn find_work(
-    node: &Node,
-    local: &Worker<Arc<Process>>,
-    me: usize,
-    next_runs: &mut u32,
-) -> Option<Arc<Process>> {
+fn find_work(node: &Node, sched: &mut Scheduler) -> Option<Arc<Process>> {
+    let (local, me) = (&sched.local, sched.me);
     if let Some(p) = NEXT.with(|n| n.take()) {
-        if *next_runs < MAX_NEXT_RUNS || local.is_empty() {
-            *next_runs = next_runs.saturating_add(1);
+        if sched.next_runs < MAX_NEXT_RUNS || local.is_empty() {
+            sched.next_runs = sched.next_runs.saturating_add(1);
             return Some(p);
         }
         local.push(p);
     }
-    *next_runs = 0;
+    sched.next_runs = 0;
     if let Some(p) = local.pop() {
         return Some(p);
     }
@@ -324,15 +322,20 @@ fn stealable_work(node: &Node) -> bool {
 }
 
 fn scheduler_loop(node: &'static Node, local: Worker<Arc<Process>>, me: usize) {
-    LOCAL.with(|l| l.set(&local as *const _));
+    let mut sched = Scheduler {
+        me,
+        local,
+        next_runs: 0,
+        timers: Timers::new(),
+    };
+    LOCAL.with(|l| l.set(&sched.local as *const _));
     let mut ctx = Ctx::new(node.loaded.globals_ptr_mut(), node.loaded.consts.as_ptr());
-    let mut next_runs = 0;
     loop {
         if node.is_finished() {
             return;
         }
-        let next_timer = node.fire_timers();
-        let Some(p) = find_work(node, &local, me, &mut next_runs) else {
+        let next_timer = fire_timers(node, &mut sched.timers);
+        let Some(p) = find_work(node, &mut sched) else {
             // Sleep until woken, or until the next timer is due. `idle` is
             // raised before the last look for work, under the lock a waker
             // takes to notify: a process scheduled after the look wakes us.
@@ -356,11 +359,11 @@ fn scheduler_loop(node: &'static Node, local: Worker<Arc<Process>>, me: usize) {
         {
             continue;
         }
-        run_process(node, &mut ctx, &local, p);
+        run_process(node, &mut ctx, &mut sched, p);
     }
 }
 
-fn run_process(node: &'static Node, ctx: &mut Ctx, local: &Worker<Arc<Process>>, p: Arc<Process>) {
+fn run_process(node: &'static Node, ctx: &mut Ctx, sched: &mut Scheduler, p: Arc<Process>) {
     if p.killed.load(Ordering::Acquire) {
         let reason = Value::symbol(crate::symbols::intern("killed"));
         end(node, &mut ctx.free_pids, &p, Some(reason));
@@ -400,7 +403,7 @@ fn run_process(node: &'static Node, ctx: &mut Ctx, local: &Worker<Arc<Process>>,
             inner.args.extend((0..argc).map(|i| ctx.arg(i)));
             inner.callee = callee;
             p.state.store(RUNNABLE, Ordering::Release);
-            local.push(p);
+            sched.local.push(p);
         }
         Slice::Suspended(callee, deadline) => {
             inner.args.push(TRUE);
@@ -417,19 +420,14 @@ fn run_process(node: &'static Node, ctx: &mut Ctx, local: &Worker<Arc<Process>>,
             if already_due {
                 if p.wake() {
                     inner.timed_out = true;
-                    local.push(p);
+                    sched.local.push(p);
                 }
             } else {
                 if let Some(at) = at {
-                    let mut t = node.timers.lock().unwrap_or_else(|e| e.into_inner());
-                    t.push(Reverse((at, p.pid, seq)));
-                    node.timer_count.store(t.len(), Ordering::Release);
-                    drop(t);
-                    // A sleeping peer may have to shorten its sleep.
-                    node.wake_idle();
+                    sched.timers.push(Reverse((at, p.pid, seq)));
                 }
                 if p.inbox.has_mail() && p.wake() {
-                    local.push(p);
+                    sched.local.push(p);
                 }
             }
         }

@@ -1,0 +1,13 @@
+;; (scheme cxr): every composition of car and cdr up to four deep.
+(define t '((1 2 3 4) (5 6 7 8) (9 10 11 12) (13 14 15 16)))
+(define deep '(((a b) (c d)) ((e f) (g h))))
+(display (list (caar t) (cadr t) (cdar t) (cddr t)))
+(newline)
+(display (list (caddr t) (cdddr t) (cadddr t) (cadar t) (caadr t) (cddar t) (cdadr t)))
+(newline)
+(display (list (caaar deep) (caadr deep) (cdaar deep) (cdadr deep)))
+(newline)
+(display (list (caaaar '((((x))))) (cddddr '(1 2 3 4 5)) (cadadr '(1 (2 3))) (cdaddr '(1 2 (3 4)))))
+(newline)
+(display (guard (e ((error-object? e) 'not-a-pair)) (cadar '(1 2))))
+(newline)
