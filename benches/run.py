@@ -59,7 +59,7 @@ def concurrency(runs):
     erl = shutil.which("erl")
     erlc = shutil.which("erlc")
     if not erl or not erlc:
-        print("note: Erlang is missing: apt-get install erlang-base erlang-dev", file=sys.stderr)
+        print("note: Erlang is missing: apt-get install erlang-base erlang-dev (or benches/install-peers.sh)", file=sys.stderr)
     erl_out = os.path.join(OUT, "erl")
     os.makedirs(erl_out, exist_ok=True)
     if erlc:
@@ -69,7 +69,7 @@ def concurrency(runs):
     gsc = shutil.which("gsc") or shutil.which("gambitc")
     gambit = {}
     if gsc:
-        for name in ("ring", "pingpong"):
+        for name in ("ring", "pingpong", "spawn", "idle"):
             exe = os.path.join(OUT, "conc-gambit-" + name)
             if sh([gsc, "-exe", "-o", exe, os.path.join(CONC, "gambit", name + ".scm")]).returncode == 0:
                 gambit[name] = exe
@@ -113,26 +113,37 @@ def concurrency(runs):
     t = median([exes["spawn"]], lambda n: n[0])
     e = median(erl_cmd([], "spawn"), lambda n: n[0]) if erl else None
     e1 = median(erl_cmd(["+S", "1"], "spawn"), lambda n: n[0]) if erl else None
-    rows.append(("spawn 1,000,000, s", None, None, t, e, e1, None, False))
+    g = median([gambit["spawn"]], lambda n: n[0]) if "spawn" in gambit else None
+    rows.append(("spawn 1,000,000, s", None, None, t, e, e1, g, False))
     n = 1000000
     def per_process(cmd0, cmdn):
         a, b = peak_rss(cmd0), peak_rss(cmdn)
         return (b - a) / n if a and b else None
     t = per_process([exes["idle"], "0"], [exes["idle"], str(n)])
     e = per_process(erl_cmd([], "idle", "0"), erl_cmd([], "idle", str(n))) if erl else None
-    rows.append(("memory per idle process, bytes", None, None, t, e, None, None, False))
+    g = per_process([gambit["idle"], "0"], [gambit["idle"], str(n)]) if "idle" in gambit else None
+    rows.append(("memory per idle process, bytes", None, None, t, e, None, g, False))
 
     fmt = lambda x: "-" if x is None else ("%.3f" % x if x < 100 else "%d" % round(x))
+    def cost(t, peer, higher):
+        """termitec's cost relative to `peer`: below 1.0 means termitec leads."""
+        if not t or not peer:
+            return None
+        return (peer / t) if higher else (t / peer)
+    rfmt = lambda r: "-" if r is None else "%.2f" % r
     print()
-    print("%-34s %10s %10s %10s %10s %10s %10s %12s" % ("concurrency", "2006 Erl", "2006 Term", "termitec", "Erlang", "Erlang+S1", "Gambit thr", "termitec/best"))
+    names = ("2006 Erl", "2006 Term", "Erlang", "Erlang+S1", "Gambit thr")
+    print("%-32s %9s %9s %9s %9s %9s %9s" % (("concurrency",) + names[:2] + ("termitec",) + names[2:]))
+    for label, p_e, p_t, t, e, e1, g, higher in rows:
+        print("%-32s %9s %9s %9s %9s %9s %9s" % (label, fmt(p_e), fmt(p_t), fmt(t), fmt(e), fmt(e1), fmt(g)))
+    print()
+    print("%-32s %9s %9s %9s %9s %9s %9s" % (("termitec cost relative to",) + names + ("best now",)))
     for label, p_e, p_t, t, e, e1, g, higher in rows:
         peers = [x for x in (e, e1, g) if x]
         best = (max(peers) if higher else min(peers)) if peers else None
-        ratio = None
-        if t and best:
-            ratio = (best / t) if higher else (t / best)
-        print("%-34s %10s %10s %10s %10s %10s %10s %12s" % (label, fmt(p_e), fmt(p_t), fmt(t), fmt(e), fmt(e1), fmt(g), "%.2f" % ratio if ratio else "-"))
-    print("(ratio: termitec cost relative to the best peer; below 1.0 means termitec leads)")
+        ratios = [cost(t, x, higher) for x in (p_e, p_t, e, e1, g, best)]
+        print("%-32s %9s %9s %9s %9s %9s %9s" % ((label,) + tuple(rfmt(r) for r in ratios)))
+    print("(below 1.0 means termitec leads; 'best now' is the best peer measured in this run)")
 
 def main():
     args = sys.argv[1:]
@@ -155,9 +166,9 @@ def main():
     gsc = shutil.which("gsc") or shutil.which("gambitc")
     chez = shutil.which("scheme") or shutil.which("chezscheme")
     if not gsc:
-        print("note: Gambit is missing: apt-get install gambc", file=sys.stderr)
+        print("note: Gambit is missing: apt-get install gambc (or benches/install-peers.sh)", file=sys.stderr)
     if not chez:
-        print("note: Chez Scheme is missing: apt-get install chezscheme", file=sys.stderr)
+        print("note: Chez Scheme is missing: apt-get install chezscheme (or benches/install-peers.sh)", file=sys.stderr)
     rows = []
     for name in names:
         src = os.path.join(SRC, name + ".scm")
