@@ -78,7 +78,7 @@ fn drain_inbox(ctx: &mut Ctx) {
     // SAFETY: this thread runs the current process.
     let inner = unsafe { p.inner() };
     let heap = &mut ctx.heap;
-    p.inbox.drain(|m| {
+    node().table.drain(p, |m| {
         if let Some(h) = m.heap {
             heap.adopt(*h);
         }

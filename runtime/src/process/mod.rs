@@ -48,44 +48,6 @@ impl Message {
 // owned by one thread at a time (sender, queue, receiver).
 unsafe impl Send for Message {}
 
-/// Where senders put messages: a short critical section per message. (A
-/// lock-free segment queue costs hundreds of bytes per process, and a
-/// million idle processes must fit in a gigabyte.) `has_mail` mirrors
-/// "the queue is not empty" (it changes only under the lock), so the
-/// receiver looks at an empty inbox without taking the lock.
-#[derive(Default)]
-pub struct Inbox {
-    queue: Mutex<VecDeque<Message>>,
-    has_mail: AtomicBool,
-}
-
-impl Inbox {
-    pub fn push(&self, m: Message) {
-        let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
-        q.push_back(m);
-        // SeqCst: pairs with the receiver's store of WAITING then load of
-        // `has_mail` (see `sched::run_process`): one of the two sees the other.
-        self.has_mail.store(true, Ordering::SeqCst);
-    }
-
-    /// Hands every message that arrived, in order, to `f`. The queue keeps
-    /// its buffer.
-    pub fn drain(&self, mut f: impl FnMut(Message)) {
-        if !self.has_mail() {
-            return;
-        }
-        let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
-        self.has_mail.store(false, Ordering::Relaxed);
-        for m in q.drain(..) {
-            f(m)
-        }
-    }
-
-    pub fn has_mail(&self) -> bool {
-        self.has_mail.load(Ordering::SeqCst)
-    }
-}
-
 /// The arguments of a call to resume: one for a process that waits, none
 /// or a few for one that was preempted, inline.
 pub type Args = smallvec::SmallVec<[Value; 2]>;
@@ -111,7 +73,10 @@ pub struct Process {
     pub state: AtomicU8,
     /// Incremented at every wait, so that a stale timer is ignored.
     pub wait_seq: AtomicU64,
-    pub inbox: Inbox,
+    /// Whether the process's inbox (in its table slot) holds messages: it
+    /// changes only under the slot's lock, so the receiver looks at an
+    /// empty inbox without taking the lock.
+    pub has_mail: AtomicBool,
     /// Outbound links: where this process's uncaught exception goes. Any
     /// thread may add to them (`inbound-link` links another process to us).
     pub links: Mutex<Vec<u64>>,
@@ -134,7 +99,7 @@ impl Process {
             pid,
             state: AtomicU8::new(RUNNABLE),
             wait_seq: AtomicU64::new(0),
-            inbox: Inbox::default(),
+            has_mail: AtomicBool::new(false),
             links: Mutex::new(Vec::new()),
             killed: AtomicBool::new(false),
             published: AtomicBool::new(false),
@@ -159,6 +124,10 @@ impl Process {
     pub unsafe fn inner(&self) -> &mut Inner {
         // SAFETY: exclusive access is the caller's obligation (see above).
         unsafe { &mut *self.inner.get() }
+    }
+
+    pub fn has_mail(&self) -> bool {
+        self.has_mail.load(Ordering::SeqCst)
     }
 
     /// Moves a WAITING process to RUNNABLE; true if this call did it.
@@ -197,8 +166,24 @@ fn slot_index(pid: u64) -> usize {
 }
 
 /// A slot of the table: the process whose pid has the slot's index, if it
-/// is alive. Its lock keeps the process in the table while a sender uses it.
-type Slot = Mutex<Option<Arc<Process>>>;
+/// is alive, and its inbox, where senders put messages. The lock keeps the
+/// process in the table while a sender delivers. A slot has a cache line
+/// of its own, so processes on different threads do not contend for one.
+#[repr(align(64))]
+#[derive(Default)]
+struct Slot(Mutex<SlotData>);
+
+#[derive(Default)]
+struct SlotData {
+    process: Option<Arc<Process>>,
+    inbox: VecDeque<Message>,
+}
+
+impl Slot {
+    fn lock(&self) -> std::sync::MutexGuard<'_, SlotData> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
 
 /// All live processes of the node, by pid: slots found directly from the
 /// pid (no hashing, one cache line), allocated a chunk at a time and never
@@ -261,7 +246,7 @@ impl Table {
         if self.chunks[chunk].load(Ordering::Acquire).is_null() {
             let _g = self.grow.lock().unwrap_or_else(|e| e.into_inner());
             if self.chunks[chunk].load(Ordering::Acquire).is_null() {
-                let slots: Box<[Slot]> = (0..CHUNK).map(|_| Mutex::new(None)).collect();
+                let slots: Box<[Slot]> = (0..CHUNK).map(|_| Slot::default()).collect();
                 let p = Box::into_raw(slots) as *mut Slot;
                 self.chunks[chunk].store(p, Ordering::Release);
             }
@@ -286,8 +271,35 @@ impl Table {
     /// Calls `f` on the live process `pid` while it cannot leave the table
     /// (no reference count to take when `f` only looks).
     pub fn with<R>(&self, pid: u64, f: impl FnOnce(&Arc<Process>) -> R) -> Option<R> {
-        let slot = self.slot(pid)?.lock().unwrap_or_else(|e| e.into_inner());
-        slot.as_ref().filter(|p| p.pid == pid).map(f)
+        let slot = self.slot(pid)?.lock();
+        slot.process.as_ref().filter(|p| p.pid == pid).map(f)
+    }
+
+    /// Puts a message in the inbox of process `pid` (dropped if it has
+    /// ended) and wakes it if it waits: answers the process to schedule.
+    pub fn deliver(&self, pid: u64, m: Message) -> Option<Arc<Process>> {
+        let mut slot = self.slot(pid)?.lock();
+        let SlotData { process, inbox } = &mut *slot;
+        let p = process.as_ref().filter(|p| p.pid == pid)?;
+        inbox.push_back(m);
+        // SeqCst: pairs with the receiver's store of WAITING then load of
+        // `has_mail` (see `sched::run_process`): one of the two sees the other.
+        p.has_mail.store(true, Ordering::SeqCst);
+        p.wake().then(|| p.clone())
+    }
+
+    /// Hands every message that arrived for `p` (which this thread runs),
+    /// in order, to `f`. The inbox keeps its buffer.
+    pub fn drain(&self, p: &Process, mut f: impl FnMut(Message)) {
+        if !p.has_mail() {
+            return;
+        }
+        let Some(slot) = self.slot(p.pid) else { return };
+        let mut slot = slot.lock();
+        p.has_mail.store(false, Ordering::Relaxed);
+        for m in slot.inbox.drain(..) {
+            f(m)
+        }
     }
 
     pub fn get(&self, pid: u64) -> Option<Arc<Process>> {
@@ -297,7 +309,7 @@ impl Table {
     /// Adds a process whose pid came from `fresh_pid`.
     pub fn insert(&self, p: Arc<Process>) {
         if let Some(slot) = self.slot(p.pid) {
-            *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(p);
+            slot.lock().process = Some(p);
             self.live.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -306,10 +318,13 @@ impl Table {
     /// batch of free pids.
     pub fn remove(&self, pid: u64, cache: &mut Vec<u64>) {
         let Some(slot) = self.slot(pid) else { return };
-        let mut slot = slot.lock().unwrap_or_else(|e| e.into_inner());
-        if slot.as_ref().is_some_and(|p| p.pid == pid) {
-            *slot = None;
+        let mut slot = slot.lock();
+        if slot.process.as_ref().is_some_and(|p| p.pid == pid) {
+            slot.process = None;
+            // Messages that arrived after the last receive are dropped.
+            let unread = std::mem::take(&mut slot.inbox);
             drop(slot);
+            drop(unread);
             self.live.fetch_sub(1, Ordering::Relaxed);
             let generation = ((pid >> INDEX_BITS) + 1) & GENERATION_MASK;
             let reuse = generation << INDEX_BITS | slot_index(pid) as u64;

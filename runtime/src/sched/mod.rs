@@ -112,11 +112,7 @@ impl Node {
 
     /// Delivers a message; the receiver wakes if it waits.
     pub fn deliver(&self, pid: u64, m: Message) {
-        let woken = self.table.with(pid, |p| {
-            p.inbox.push(m);
-            p.wake().then(|| p.clone())
-        });
-        if let Some(Some(p)) = woken {
+        if let Some(p) = self.table.deliver(pid, m) {
             self.schedule(p);
         }
     }
@@ -357,12 +353,11 @@ fn scheduler_loop(node: &'static Node, local: Worker<Arc<Process>>, me: usize) {
             node.idle.fetch_sub(1, Ordering::SeqCst);
             continue;
         };
-        if p.state
-            .compare_exchange(RUNNABLE, RUNNING, Ordering::AcqRel, Ordering::Acquire)
-            .is_err()
-        {
-            continue;
-        }
+        // A process is in at most one run queue: only the winner of `wake`
+        // (or its creator, or the thread that preempted it) schedules it,
+        // and the queue hands it over with acquire/release ordering.
+        debug_assert_eq!(p.state.load(Ordering::Relaxed), RUNNABLE);
+        p.state.store(RUNNING, Ordering::Relaxed);
         run_process(node, &mut ctx, &mut sched, p);
     }
 }
@@ -430,7 +425,7 @@ fn run_process(node: &'static Node, ctx: &mut Ctx, sched: &mut Scheduler, p: Arc
                 if let Some(at) = at {
                     sched.timers.push(Reverse((at, p.pid, seq)));
                 }
-                if p.inbox.has_mail() && p.wake() {
+                if p.has_mail() && p.wake() {
                     sched.local.push(p);
                 }
             }
