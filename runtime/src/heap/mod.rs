@@ -14,7 +14,6 @@ pub mod statics;
 
 use smallvec::SmallVec;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::mem::MaybeUninit;
 
 use crate::value::{
@@ -28,19 +27,25 @@ pub struct Block {
     used: usize,
 }
 
-/// Blocks freed by collections, kept per size for the next ones: a
-/// collection then reuses memory that is already mapped (and often still in
-/// cache) instead of asking the system for fresh zeroed pages.
+/// Blocks freed by collections and by ended processes, kept per size class
+/// (`class_index`) for the next ones: a collection then reuses memory that
+/// is already mapped (and often still in cache) instead of asking the
+/// system for fresh zeroed pages.
 struct Pool {
-    by_size: HashMap<usize, Vec<Box<[MaybeUninit<u64>]>>>,
+    by_class: Vec<Vec<Box<[MaybeUninit<u64>]>>>,
     words: usize,
 }
 
 /// Words of free blocks a thread keeps at most.
 const POOL_LIMIT_WORDS: usize = 32 << 20; // 256 MiB
+/// Size classes the pool keeps (blocks up to 2^47 words).
+const POOL_CLASSES: usize = 96;
 
 thread_local! {
-    static POOL: RefCell<Pool> = RefCell::new(Pool { by_size: HashMap::new(), words: 0 });
+    static POOL: RefCell<Pool> = RefCell::new(Pool {
+        by_class: (0..POOL_CLASSES).map(|_| Vec::new()).collect(),
+        words: 0,
+    });
 }
 
 impl Block {
@@ -48,7 +53,7 @@ impl Block {
         let words = size_class(words);
         let recycled = POOL.with(|p| {
             let mut p = p.borrow_mut();
-            let m = p.by_size.get_mut(&words).and_then(Vec::pop);
+            let m = p.by_class.get_mut(class_index(words)).and_then(Vec::pop);
             if m.is_some() {
                 p.words -= words;
             }
@@ -63,9 +68,11 @@ impl Block {
         let words = self.mem.len();
         POOL.with(|p| {
             let mut p = p.borrow_mut();
-            if p.words + words <= POOL_LIMIT_WORDS {
+            if p.words + words <= POOL_LIMIT_WORDS
+                && let Some(class) = p.by_class.get_mut(class_index(words))
+            {
+                class.push(self.mem);
                 p.words += words;
-                p.by_size.entry(words).or_default().push(self.mem);
             }
         });
     }
@@ -100,6 +107,17 @@ fn size_class(words: usize) -> usize {
         p / 4 * 3
     } else {
         p
+    }
+}
+
+/// Where the pool keeps blocks of a size class: 2k for 2^k words, 2k - 1
+/// for three quarters of that.
+fn class_index(class: usize) -> usize {
+    let k = class.next_power_of_two().trailing_zeros() as usize;
+    if class.is_power_of_two() {
+        2 * k
+    } else {
+        2 * k - 1
     }
 }
 
@@ -246,14 +264,51 @@ impl Heap {
         }
         self.nursery()
     }
-    /// Takes over the blocks of `other` (a message's heap): its objects
-    /// become this heap's, without copying.
-    pub fn adopt(&mut self, mut other: Heap) {
+    /// Takes a message into this heap; answers its value here. A small
+    /// message is copied into the fragment region (its block goes back to
+    /// the pool, warm for the next send); a larger one's blocks are adopted
+    /// as they are, without copying.
+    pub fn take_message(&mut self, mut blocks: MessageBlocks, v: Value) -> Value {
+        if blocks.len() == 1 && blocks[0].used <= COPIED_MESSAGE_WORDS {
+            let Some(mut b) = blocks.pop() else { return v };
+            let words = b.used;
+            let src = b.start();
+            let dst = self.alloc(words);
+            // SAFETY: `dst` has room for `words`; the block's first `words`
+            // words are the message's objects.
+            unsafe { std::ptr::copy_nonoverlapping(src, dst, words) };
+            let (lo, hi) = (src as u64, src as u64 + 8 * words as u64);
+            let delta = (dst as u64).wrapping_sub(lo);
+            let moved = |x: Value| {
+                if x.is_ptr() && (lo..hi).contains(&(x.addr() as u64)) {
+                    Value(x.0.wrapping_add(delta))
+                } else {
+                    x
+                }
+            };
+            let mut off = 0;
+            while off < words {
+                // SAFETY: `off` is the start of an object within the copy.
+                let obj = unsafe { dst.add(off) };
+                let h = unsafe { *obj };
+                let n = object_words(h);
+                if let Some(from) = traced_from(h) {
+                    for i in from..n {
+                        // SAFETY: within the object.
+                        unsafe { *obj.add(i) = moved(Value(*obj.add(i))).0 };
+                    }
+                }
+                off += n;
+            }
+            b.recycle();
+            return moved(v);
+        }
         // Allocation goes on in this heap's own nursery and fragment.
-        for b in other.blocks.drain(..) {
+        for b in blocks {
             self.words += b.mem.len();
             self.blocks.push(b);
         }
+        v
     }
 
     /// Gives every block back to the pool (the process has ended; the heap
@@ -263,26 +318,6 @@ impl Heap {
             b.recycle();
         }
         self.words = 0;
-    }
-
-    /// A heap with no block yet, for a message: `copy_in` gives it the
-    /// blocks its copy needs. Never runs compiled code.
-    pub fn for_message() -> Heap {
-        Heap {
-            blocks: SmallVec::new(),
-            nursery: 0,
-            fragment: None,
-            words: 0,
-            threshold: 0,
-            budget: 0,
-            live_words: 0,
-            collections: 0,
-        }
-    }
-
-    /// A copy of `v`'s graph in this heap (for a message).
-    pub fn copy_in(&mut self, v: Value) -> Value {
-        copy::copy_graph(v, &mut |words| self.alloc(words), 0)
     }
 
     /// A copy of `v`'s graph at the start of a new process's nursery (it
@@ -307,6 +342,44 @@ impl Drop for Heap {
     fn drop(&mut self) {
         self.release();
     }
+}
+
+/// The blocks holding a message's objects, until its receiver adopts them.
+/// A small message has one block of exactly its size.
+pub type MessageBlocks = SmallVec<[Block; 1]>;
+
+/// A message is copied into a block of this size from the sender's pool;
+/// one that fits is copied again into the receiver's heap, and its block
+/// goes back to the pool (warm for the next send).
+const COPIED_MESSAGE_WORDS: usize = 128;
+/// A larger message goes on in blocks of this size, which its receiver
+/// adopts without copying.
+const LARGE_MESSAGE_BLOCK_WORDS: usize = 4096;
+
+/// A copy of `v`'s graph (except static objects) for a message.
+pub fn copy_message(v: Value) -> (MessageBlocks, Value) {
+    let mut blocks = MessageBlocks::new();
+    if v.is_static() {
+        return (blocks, v);
+    }
+    blocks.push(Block::new(COPIED_MESSAGE_WORDS));
+    let copy = copy::copy_graph(
+        v,
+        &mut |words| {
+            if let Some(p) = blocks.last_mut().and_then(|b| b.try_bump(words)) {
+                return p;
+            }
+            let mut b = Block::new(words.max(LARGE_MESSAGE_BLOCK_WORDS));
+            let p = b.try_bump(words);
+            blocks.push(b);
+            match p {
+                Some(p) => p,
+                None => unreachable!("a fresh block is large enough"),
+            }
+        },
+        0,
+    );
+    (blocks, copy)
 }
 
 struct ToSpace {

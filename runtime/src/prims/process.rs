@@ -79,10 +79,8 @@ fn drain_inbox(ctx: &mut Ctx) {
     let inner = unsafe { p.inner() };
     let heap = &mut ctx.heap;
     node().table.drain(p, |m| {
-        if let Some(h) = m.heap {
-            heap.adopt(*h);
-        }
-        inner.private.push_back((m.value, m.exit));
+        let v = heap.take_message(m.blocks, m.value);
+        inner.private.push_back((v, m.exit));
     });
 }
 

@@ -1,7 +1,7 @@
 //! Processes: identity, state, mailbox, links, and the process table.
 //! See ARCHITECTURE.md, "Processes", for the states and who may change them.
 
-use crate::heap::Heap;
+use crate::heap::{Heap, MessageBlocks, copy_message};
 use crate::value::{IMM_PID, Value, imm};
 use std::cell::UnsafeCell;
 use std::collections::VecDeque;
@@ -13,13 +13,12 @@ pub const RUNNING: u8 = 1;
 pub const WAITING: u8 = 2;
 pub const DONE: u8 = 3;
 
-/// A message in a mailbox: a value in a heap of its own, which the receiver
-/// adopts (none when the value is an immediate or a static object). An
-/// `exit` message carries the uncaught exception of a linked process.
-/// Boxing the heap keeps a message at three words, so a mailbox's buffer
-/// stays small.
+/// A message in a mailbox: a copy of a value in blocks of its own, which
+/// the receiver adopts (none when the value is an immediate or a static
+/// object). An `exit` message carries the uncaught exception of a linked
+/// process.
 pub struct Message {
-    pub heap: Option<Box<Heap>>,
+    pub blocks: MessageBlocks,
     pub value: Value,
     pub exit: bool,
 }
@@ -27,24 +26,16 @@ pub struct Message {
 impl Message {
     /// A message holding a copy of `v`.
     pub fn copy_of(v: Value, exit: bool) -> Message {
-        if v.is_static() {
-            return Message {
-                heap: None,
-                value: v,
-                exit,
-            };
-        }
-        let mut heap = Box::new(Heap::for_message());
-        let value = heap.copy_in(v);
+        let (blocks, value) = copy_message(v);
         Message {
-            heap: Some(heap),
+            blocks,
             value,
             exit,
         }
     }
 }
 
-// SAFETY: a message's heap is reachable only through the message, which is
+// SAFETY: a message's blocks are reachable only through the message, which is
 // owned by one thread at a time (sender, queue, receiver).
 unsafe impl Send for Message {}
 
