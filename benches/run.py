@@ -69,12 +69,12 @@ def concurrency(runs):
     gsc = shutil.which("gsc") or shutil.which("gambitc")
     gambit = {}
     if gsc:
-        for name in ("ring", "pingpong", "spawn", "idle"):
+        for name in ("ring", "pingpong", "pingpong_list", "spawn", "idle"):
             exe = os.path.join(OUT, "conc-gambit-" + name)
             if sh([gsc, "-exe", "-o", exe, os.path.join(CONC, "gambit", name + ".scm")]).returncode == 0:
                 gambit[name] = exe
     exes = {}
-    for name in ("ring", "pingpong", "spawn", "idle"):
+    for name in ("ring", "pingpong", "pingpong_list", "spawn", "idle"):
         exe = os.path.join(OUT, "conc-" + name)
         r = sh([TERMITEC, "build", os.path.join(CONC, name + ".scm"), "-o", exe])
         if r.returncode != 0:
@@ -95,26 +95,25 @@ def concurrency(runs):
         base = [erl, "+P", "4000000"] + flags + ["-noshell", "-pa", erl_out]
         return base + (["-run", mod, "main"] + list(args) if args else ["-s", mod, "main"])
 
+    def measure(name, args=(), i=0):
+        """Median of result number `i` of program `name` in termitec,
+        Erlang (default and +S1) and Gambit threads (None where missing)."""
+        pick = lambda n: n[i]
+        t = median([exes[name]] + list(args), pick)
+        e = median(erl_cmd([], name, *args), pick) if erl else None
+        e1 = median(erl_cmd(["+S", "1"], name, *args), pick) if erl else None
+        g = median([gambit[name]] + list(args), pick) if name in gambit else None
+        return t, e, e1, g
+
     rows = []
     # (label, paper Erlang 2006, paper Termite 2006, termitec, erl default, erl +S1, Gambit threads, higher is better)
     for seed in ("0", "1000000"):
         for i, what in ((0, "first 0"), (1, "all done")):
-            t = median([exes["ring"], seed], lambda n: n[i])
-            e = median(erl_cmd([], "ring", seed), lambda n: n[i]) if erl else None
-            e1 = median(erl_cmd(["+S", "1"], "ring", seed), lambda n: n[i]) if erl else None
-            g = median([gambit["ring"], seed], lambda n: n[i]) if "ring" in gambit else None
             paper = {"0": (0.92, 4.88), "1000000": (1.63, 8.21)}[seed]
-            rows.append(("ring seed %s (%s), s" % (seed, what), paper[0], paper[1], t, e, e1, g, False))
-    t = median([exes["pingpong"]], lambda n: n[0])
-    e = median(erl_cmd([], "pingpong"), lambda n: n[0]) if erl else None
-    e1 = median(erl_cmd(["+S", "1"], "pingpong"), lambda n: n[0]) if erl else None
-    g = median([gambit["pingpong"]], lambda n: n[0]) if "pingpong" in gambit else None
-    rows.append(("ping-pong, round trips/s", 2001366, 206079, t, e, e1, g, True))
-    t = median([exes["spawn"]], lambda n: n[0])
-    e = median(erl_cmd([], "spawn"), lambda n: n[0]) if erl else None
-    e1 = median(erl_cmd(["+S", "1"], "spawn"), lambda n: n[0]) if erl else None
-    g = median([gambit["spawn"]], lambda n: n[0]) if "spawn" in gambit else None
-    rows.append(("spawn 1,000,000, s", None, None, t, e, e1, g, False))
+            rows.append(("ring seed %s (%s), s" % (seed, what), *paper, *measure("ring", [seed], i), False))
+    rows.append(("ping-pong, round trips/s", 2001366, 206079, *measure("pingpong"), True))
+    rows.append(("ping-pong, list messages", None, None, *measure("pingpong_list"), True))
+    rows.append(("spawn 1,000,000, s", None, None, *measure("spawn"), False))
     n = 1000000
     def per_process(cmd0, cmdn):
         a, b = peak_rss(cmd0), peak_rss(cmdn)
