@@ -45,6 +45,8 @@ pub struct Ctx {
     /// Dynamic state of the running process: exception handlers, winders
     /// (dynamic-wind), parameterizations.
     pub registers: [Value; 4],
+    /// The pid of the running process (`(self)` is a load of it).
+    pub self_pid: Value,
     // ---- fields below are the runtime's own ----
     pub heap: Heap,
     pub args_buf: Vec<Value>,
@@ -68,6 +70,7 @@ pub const OFFSET_STATUS: i32 = 72;
 pub const OFFSET_PENDING: i32 = 80;
 pub const OFFSET_RET: i32 = 88;
 pub const OFFSET_REGISTERS: i32 = 96;
+pub const OFFSET_SELF_PID: i32 = 128;
 
 /// Reductions a process runs before it yields to the scheduler.
 pub const REDUCTIONS: i64 = 4000;
@@ -89,6 +92,7 @@ impl Ctx {
             pending: UNSPECIFIED,
             ret: 0,
             registers: [crate::value::NULL; 4],
+            self_pid: crate::process::pid_value(0),
             heap: Heap::new(64 * 1024),
             args_buf,
             current: None,
@@ -143,5 +147,6 @@ mod tests {
         assert_eq!(offset_of!(Ctx, pending) as i32, OFFSET_PENDING);
         assert_eq!(offset_of!(Ctx, ret) as i32, OFFSET_RET);
         assert_eq!(offset_of!(Ctx, registers) as i32, OFFSET_REGISTERS);
+        assert_eq!(offset_of!(Ctx, self_pid) as i32, OFFSET_SELF_PID);
     }
 }

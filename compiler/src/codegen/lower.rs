@@ -1144,6 +1144,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                 let c = self.has_type(v[0], rv::T_PAIR);
                 Ok(self.bool_value(c))
             }
+            "%self" => Ok(self.load(self.ctx, OFFSET_SELF_PID)),
             "%procedure?" | "%vector?" | "%string?" => {
                 let ty = match name {
                     "%procedure?" => rv::T_CLOSURE,

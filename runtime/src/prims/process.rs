@@ -16,7 +16,8 @@ fn current_pid(ctx: &Ctx) -> u64 {
     ctx.current.as_ref().map(|p| p.pid).unwrap_or(0)
 }
 
-prim!(fn tm_self(ctx) { pid_value(current_pid(ctx)) });
+// Compiled code reads `ctx.self_pid` inline; this serves `apply` and the like.
+prim!(fn tm_self(ctx) { ctx.self_pid });
 prim!(fn tm_pid_p(_ctx, x) { Value::bool(is_pid(x)) });
 
 prim!(fn tm_spawn(ctx, thunk) {

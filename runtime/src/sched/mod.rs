@@ -368,6 +368,7 @@ fn run_process(node: &'static Node, ctx: &mut Ctx, sched: &mut Scheduler, p: Arc
         end(node, &mut ctx.free_pids, &p, Some(reason));
         return;
     }
+    ctx.self_pid = crate::process::pid_value(p.pid);
     let proc: *const Process = Arc::as_ptr(&p);
     // The context owns the process while it runs (no reference count to
     // take); `proc` stays valid until it is taken back below.
