@@ -9,7 +9,7 @@ impl Ctx {
     /// Allocates an object of `ty` with `len` in its header and room for
     /// `payload_words` words after the header.
     pub fn alloc_object(&mut self, ty: u64, len: usize, payload_words: usize) -> Value {
-        let p = self.heap.alloc(1 + payload_words.max(1));
+        let p = self.heap().alloc(1 + payload_words.max(1));
         let v = Value::from_addr(p);
         v.set_word(0, header(ty, len as u64, 0));
         v

@@ -48,7 +48,11 @@ pub struct Ctx {
     /// The pid of the running process (`(self)` is a load of it).
     pub self_pid: Value,
     // ---- fields below are the runtime's own ----
-    pub heap: Heap,
+    /// The heap runtime functions allocate in: the running process's (the
+    /// scheduler points it there for a slice, so a switch moves nothing),
+    /// or `own_heap` when no process runs.
+    pub heap: *mut Heap,
+    own_heap: Box<Heap>,
     pub args_buf: Vec<Value>,
     /// The process running on this context.
     pub current: Option<std::sync::Arc<crate::process::Process>>,
@@ -93,15 +97,42 @@ impl Ctx {
             ret: 0,
             registers: [crate::value::NULL; 4],
             self_pid: crate::process::pid_value(0),
-            heap: Heap::new(64 * 1024),
+            heap: std::ptr::null_mut(),
+            own_heap: Box::new(Heap::new(64 * 1024)),
             args_buf,
             current: None,
             free_pids: Vec::new(),
         });
-        let (hp, limit) = ctx.heap.nursery();
-        ctx.hp = hp;
-        ctx.limit = limit;
+        ctx.use_own_heap();
         ctx
+    }
+
+    /// The heap runtime functions allocate in.
+    pub fn heap(&mut self) -> &mut Heap {
+        // SAFETY: `heap` points at `own_heap` or at the heap of the process
+        // this thread runs, which outlives the slice (see `use_heap`).
+        unsafe { &mut *self.heap }
+    }
+
+    /// Allocates in `heap` from now on (compiled code bumps through its
+    /// nursery). The caller keeps it alive and untouched by anyone else
+    /// until the next `use_heap` or `use_own_heap`.
+    pub fn use_heap(&mut self, heap: *mut Heap) {
+        self.heap = heap;
+        let (hp, limit) = self.heap().nursery();
+        self.hp = hp;
+        self.limit = limit;
+    }
+
+    /// Records how far compiled code bumped, and goes back to the
+    /// context's own heap.
+    pub fn use_own_heap(&mut self) {
+        if !self.heap.is_null() {
+            let hp = self.hp;
+            self.heap().sync_nursery(hp);
+        }
+        let own: *mut Heap = &mut *self.own_heap;
+        self.use_heap(own);
     }
 
     /// Makes room for `n` arguments in the argument buffer.

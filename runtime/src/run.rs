@@ -166,12 +166,11 @@ pub fn run_slice(ctx: &mut Ctx, node: &crate::sched::Node, f: Value, argc: usize
                 callee = ctx.saved_self;
                 argc = ctx.saved_argc;
                 let free = (ctx.limit as usize).saturating_sub(ctx.hp as usize);
-                if ctx.heap.over_threshold() {
+                if ctx.heap().over_threshold() {
                     collect(ctx, &mut callee, argc as usize);
                 } else if free < ctx.need as usize {
-                    let (hp, limit) = ctx
-                        .heap
-                        .grow_nursery(ctx.hp, (ctx.need as usize).div_ceil(8));
+                    let (hp, need) = (ctx.hp, (ctx.need as usize).div_ceil(8));
+                    let (hp, limit) = ctx.heap().grow_nursery(hp, need);
                     ctx.hp = hp;
                     ctx.limit = limit;
                 }
@@ -256,7 +255,8 @@ fn collect(ctx: &mut Ctx, callee: &mut Value, argc: usize) {
     }
     let mut refs: Vec<&mut Value> = roots.iter_mut().collect();
     let need_words = (ctx.need as usize).div_ceil(8);
-    let (hp, limit) = ctx.heap.collect(ctx.hp, &mut refs, need_words);
+    let hp = ctx.hp;
+    let (hp, limit) = ctx.heap().collect(hp, &mut refs, need_words);
     ctx.hp = hp;
     ctx.limit = limit;
     *callee = roots[0];

@@ -78,7 +78,8 @@ fn drain_inbox(ctx: &mut Ctx) {
     };
     // SAFETY: this thread runs the current process.
     let inner = unsafe { p.inner() };
-    let heap = &mut ctx.heap;
+    // SAFETY: the running process's heap (see `Ctx::use_heap`).
+    let heap = unsafe { &mut *ctx.heap };
     node().table.drain(p, |m| {
         let v = heap.take_message(m.blocks, m.value);
         inner.private.push_back((v, m.exit));

@@ -376,10 +376,7 @@ fn run_process(node: &'static Node, ctx: &mut Ctx, sched: &mut Scheduler, p: Arc
     // SAFETY: this thread set the state to RUNNING, and `ctx.current`
     // keeps the process alive.
     let inner = unsafe { (*proc).inner() };
-    std::mem::swap(&mut ctx.heap, &mut inner.heap);
-    let (hp, limit) = ctx.heap.nursery();
-    ctx.hp = hp;
-    ctx.limit = limit;
+    ctx.use_heap(&mut inner.heap);
     ctx.registers = inner.registers;
     ctx.reductions = REDUCTIONS;
     if std::mem::take(&mut inner.timed_out) {
@@ -391,8 +388,7 @@ fn run_process(node: &'static Node, ctx: &mut Ctx, sched: &mut Scheduler, p: Arc
     let outcome = run_slice(ctx, node, inner.callee, inner.args.len());
     // SAFETY: as above (the collector may have used the state meanwhile).
     let inner = unsafe { (*proc).inner() };
-    ctx.heap.sync_nursery(ctx.hp);
-    std::mem::swap(&mut ctx.heap, &mut inner.heap);
+    ctx.use_own_heap();
     inner.registers = ctx.registers;
     let Some(p) = ctx.current.take() else {
         return;
