@@ -155,7 +155,15 @@ pub fn run_slice(ctx: &mut Ctx, node: &crate::sched::Node, f: Value, argc: usize
     let mut callee = f;
     let mut argc = argc as u64;
     loop {
-        let (a0, a1, a2) = (ctx.arg(0), ctx.arg(1), ctx.arg(2));
+        // Argument registers past `argc` get no stale buffer value.
+        let arg = |i: u64| {
+            if i < argc {
+                ctx.arg(i as usize)
+            } else {
+                UNSPECIFIED
+            }
+        };
+        let (a0, a1, a2) = (arg(0), arg(1), arg(2));
         let code = callee.word(1) as *const u8;
         // SAFETY: `callee` is a closure whose code was compiled with the
         // tail signature the entry wrapper calls.
@@ -237,8 +245,10 @@ impl Loaded {
 /// Collects the running process's heap. The roots are the saved call
 /// (callee and arguments), the process's registers and the messages in its
 /// private mailbox.
-fn collect(ctx: &mut Ctx, callee: &mut Value, argc: usize) {
-    let nargs = argc.max(3);
+pub(crate) fn collect(ctx: &mut Ctx, callee: &mut Value, argc: usize) {
+    // Exactly the saved call's arguments: the buffer's other slots hold
+    // stale values, maybe pointers into another process's heap.
+    let nargs = argc;
     let mut roots: Vec<Value> = Vec::with_capacity(nargs + 8);
     roots.push(*callee);
     roots.extend((0..nargs).map(|i| ctx.arg(i)));

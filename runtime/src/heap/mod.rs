@@ -122,7 +122,9 @@ fn class_index(class: usize) -> usize {
 }
 
 const MIN_BLOCK_WORDS: usize = 48;
-const MIN_TO_SPACE_WORDS: usize = 1024;
+/// A process that begins to wait with a heap over this size, mostly
+/// garbage, is collected first (`wants_idle_collection`).
+const IDLE_HEAP_WORDS: usize = 512;
 const MIN_BUDGET_WORDS: usize = 512;
 const MAX_BUDGET_WORDS: usize = 1 << 16;
 const MAX_BLOCK_WORDS: usize = 1 << 17; // 1 MiB
@@ -183,6 +185,13 @@ impl Heap {
         self.words > self.threshold
     }
 
+    /// Whether a process that begins to wait should be collected first: its
+    /// heap is not small and mostly garbage. (An idle process then holds
+    /// about its live data, not the allowance it had while it ran.)
+    pub fn wants_idle_collection(&self) -> bool {
+        self.words > IDLE_HEAP_WORDS && self.words > 4 * self.live_words
+    }
+
     fn add_block(&mut self, words: usize) -> usize {
         let b = Block::new(words);
         self.words += b.mem.len();
@@ -231,7 +240,9 @@ impl Heap {
         let old = std::mem::take(&mut self.blocks);
         let mut to = ToSpace {
             blocks: Vec::new(),
-            block_words: (self.live_words * 2).clamp(MIN_TO_SPACE_WORDS, MAX_BLOCK_WORDS),
+            // Sized by the last live data, growing geometrically: a small
+            // process stays small after a collection.
+            block_words: (self.live_words * 2).clamp(MIN_BLOCK_WORDS, MAX_BLOCK_WORDS),
         };
         for r in roots.iter_mut() {
             **r = to.forward(**r);
@@ -395,6 +406,7 @@ impl ToSpace {
             return p;
         }
         self.blocks.push(Block::new(words.max(self.block_words)));
+        self.block_words = (self.block_words * 2).min(MAX_BLOCK_WORDS);
         match self.blocks.last_mut().and_then(|b| b.try_bump(words)) {
             Some(p) => p,
             None => unreachable!("a fresh block is large enough"),

@@ -385,7 +385,14 @@ fn run_process(node: &'static Node, ctx: &mut Ctx, sched: &mut Scheduler, p: Arc
         inner.args.push(FALSE);
     }
     ctx.set_args(&inner.args);
-    let outcome = run_slice(ctx, node, inner.callee, inner.args.len());
+    let mut outcome = run_slice(ctx, node, inner.callee, inner.args.len());
+    if let Slice::Suspended(callee, _) = &mut outcome
+        && ctx.heap().wants_idle_collection()
+    {
+        // Its only roots are its continuation, registers and messages.
+        ctx.need = 0;
+        crate::run::collect(ctx, callee, 0);
+    }
     // SAFETY: as above (the collector may have used the state meanwhile).
     let inner = unsafe { (*proc).inner() };
     ctx.use_own_heap();
