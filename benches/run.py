@@ -69,12 +69,12 @@ def concurrency(runs):
     gsc = shutil.which("gsc") or shutil.which("gambitc")
     gambit = {}
     if gsc:
-        for name in ("ring", "pingpong", "pingpong_list", "spawn", "idle"):
+        for name in ("ring", "pingpong", "pingpong_list", "spawn", "idle", "idle_worked"):
             exe = os.path.join(OUT, "conc-gambit-" + name)
             if sh([gsc, "-exe", "-o", exe, os.path.join(CONC, "gambit", name + ".scm")]).returncode == 0:
                 gambit[name] = exe
     exes = {}
-    for name in ("ring", "pingpong", "pingpong_list", "spawn", "idle"):
+    for name in ("ring", "pingpong", "pingpong_list", "spawn", "idle", "idle_worked"):
         exe = os.path.join(OUT, "conc-" + name)
         r = sh([TERMITEC, "build", os.path.join(CONC, name + ".scm"), "-o", exe])
         if r.returncode != 0:
@@ -114,14 +114,18 @@ def concurrency(runs):
     rows.append(("ping-pong, round trips/s", 2001366, 206079, *measure("pingpong"), True))
     rows.append(("ping-pong, list messages", None, None, *measure("pingpong_list"), True))
     rows.append(("spawn 1,000,000, s", None, None, *measure("spawn"), False))
-    n = 1000000
-    def per_process(cmd0, cmdn):
-        a, b = peak_rss(cmd0), peak_rss(cmdn)
-        return (b - a) / n if a and b else None
-    t = per_process([exes["idle"], "0"], [exes["idle"], str(n)])
-    e = per_process(erl_cmd([], "idle", "0"), erl_cmd([], "idle", str(n))) if erl else None
-    g = per_process([gambit["idle"], "0"], [gambit["idle"], str(n)]) if "idle" in gambit else None
-    rows.append(("memory per idle process, bytes", None, None, t, e, None, g, False))
+    def per_process(name, n):
+        """Peak memory per process of program `name` with n processes,
+        against the same program with none: termitec, Erlang, Gambit."""
+        def one(cmd):
+            a, b = peak_rss(cmd("0")), peak_rss(cmd(str(n)))
+            return (b - a) / n if a and b else None
+        t = one(lambda k: [exes[name], k])
+        e = one(lambda k: erl_cmd([], name, k)) if erl else None
+        g = one(lambda k: [gambit[name], k]) if name in gambit else None
+        return t, e, None, g
+    rows.append(("memory per idle process, bytes", None, None, *per_process("idle", 1000000), False))
+    rows.append(("memory per worked idle process", None, None, *per_process("idle_worked", 100000), False))
 
     fmt = lambda x: "-" if x is None else ("%.3f" % x if x < 100 else "%d" % round(x))
     def cost(t, peer, higher):
