@@ -135,8 +135,8 @@ pub struct Heap {
     blocks: SmallVec<[Block; 1]>,
     /// Index of the block compiled code bumps through, and of the one
     /// runtime functions bump through.
-    nursery: usize,
-    fragment: Option<usize>,
+    nursery: u32,
+    fragment: Option<u32>,
     /// Words in all blocks.
     words: usize,
     /// Collect when `words` exceeds this.
@@ -145,7 +145,7 @@ pub struct Heap {
     /// data: small for a new process (a million idle processes must stay
     /// small), doubling at each collection up to 512 KiB (so a process that
     /// allocates a lot collects rarely).
-    budget: usize,
+    budget: u32,
     /// Words live after the last collection.
     pub live_words: usize,
     pub collections: u32,
@@ -162,7 +162,7 @@ impl Heap {
             fragment: None,
             words,
             threshold: (words * 4).max(MIN_BUDGET_WORDS),
-            budget: (words * 4).max(MIN_BUDGET_WORDS),
+            budget: (words * 4).max(MIN_BUDGET_WORDS) as u32,
             live_words: 0,
             collections: 0,
         }
@@ -170,14 +170,14 @@ impl Heap {
 
     /// The current nursery region, for `ctx.hp` and `ctx.limit`.
     pub fn nursery(&mut self) -> (*mut u64, *mut u64) {
-        let b = &mut self.blocks[self.nursery];
+        let b = &mut self.blocks[self.nursery as usize];
         // SAFETY: `used` is within the block.
         (unsafe { b.start().add(b.used) }, b.end())
     }
 
     /// Records how far compiled code has bumped the nursery.
     pub fn sync_nursery(&mut self, hp: *mut u64) {
-        let b = &mut self.blocks[self.nursery];
+        let b = &mut self.blocks[self.nursery as usize];
         b.used = (hp as usize - b.start() as usize) / 8;
     }
 
@@ -192,11 +192,11 @@ impl Heap {
         self.words > IDLE_HEAP_WORDS && self.words > 4 * self.live_words
     }
 
-    fn add_block(&mut self, words: usize) -> usize {
+    fn add_block(&mut self, words: usize) -> u32 {
         let b = Block::new(words);
         self.words += b.mem.len();
         self.blocks.push(b);
-        self.blocks.len() - 1
+        (self.blocks.len() - 1) as u32
     }
 
     fn block_size_for(&self, words: usize) -> usize {
@@ -214,14 +214,14 @@ impl Heap {
     /// Allocates `words` words for a runtime function. Never moves anything.
     pub fn alloc(&mut self, words: usize) -> *mut u64 {
         if let Some(f) = self.fragment
-            && let Some(p) = self.blocks[f].try_bump(words)
+            && let Some(p) = self.blocks[f as usize].try_bump(words)
         {
             return p;
         }
         let size = self.block_size_for(words);
         let f = self.add_block(size);
         self.fragment = Some(f);
-        match self.blocks[f].try_bump(words) {
+        match self.blocks[f as usize].try_bump(words) {
             Some(p) => p,
             None => unreachable!("a fresh block is large enough"),
         }
@@ -256,8 +256,8 @@ impl Heap {
         self.words = self.blocks.iter().map(|b| b.mem.len()).sum();
         self.live_words = live;
         self.collections += 1;
-        self.budget = (self.budget * 2).min(MAX_BUDGET_WORDS);
-        self.threshold = (live * 3).max(self.budget) + self.words;
+        self.budget = (self.budget * 2).min(MAX_BUDGET_WORDS as u32);
+        self.threshold = (live * 3).max(self.budget as usize) + self.words;
         self.fragment = None;
         // A nursery: the last to-space block if it has room, or a new one.
         let last = self.blocks.len().checked_sub(1);
@@ -266,7 +266,7 @@ impl Heap {
                 if self.blocks[i].mem.len() - self.blocks[i].used
                     >= need_words.max(MIN_BLOCK_WORDS) =>
             {
-                self.nursery = i;
+                self.nursery = i as u32;
             }
             _ => {
                 let size = self.block_size_for(need_words.max(live / 2));
@@ -338,7 +338,7 @@ impl Heap {
             v,
             &mut |words| match self
                 .blocks
-                .get_mut(self.nursery)
+                .get_mut(self.nursery as usize)
                 .and_then(|b| b.try_bump(words))
             {
                 Some(p) => p,

@@ -93,10 +93,10 @@ prim!(fn tm_mailbox_next(ctx) {
     let Some(p) = ctx.current.as_deref() else { return NO_MESSAGE };
     // SAFETY: this thread runs the current process.
     let inner = unsafe { p.inner() };
-    match inner.private.get(inner.scan).copied() {
+    match inner.private.get(inner.scan as usize).copied() {
         None => NO_MESSAGE,
         Some((v, true)) => {
-            inner.private.remove(inner.scan);
+            inner.private.remove(inner.scan as usize);
             inner.scan = 0;
             ctx.raise_value(v)
         }
@@ -114,7 +114,7 @@ prim!(fn tm_mailbox_pop(ctx) {
     let Some(p) = ctx.current.as_deref() else { return NO_MESSAGE };
     // SAFETY: this thread runs the current process.
     let inner = unsafe { p.inner() };
-    let Some((v, exit)) = inner.private.remove(inner.scan) else { return NO_MESSAGE };
+    let Some((v, exit)) = inner.private.remove(inner.scan as usize) else { return NO_MESSAGE };
     inner.scan = 0;
     if exit { ctx.raise_value(v) } else { v }
 });
@@ -125,7 +125,7 @@ prim!(fn tm_mailbox_take(ctx) {
         // SAFETY: this thread runs the current process.
         let inner = unsafe { p.inner() };
         if inner.scan > 0 {
-            inner.private.remove(inner.scan - 1);
+            inner.private.remove(inner.scan as usize - 1);
         }
         inner.scan = 0;
     }
