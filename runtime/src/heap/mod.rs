@@ -36,6 +36,8 @@ struct Pool {
     words: usize,
 }
 
+/// The smallest block the pool keeps (a message's first block).
+const MIN_POOLED_WORDS: usize = 128;
 /// Words of free blocks a thread keeps at most.
 const POOL_LIMIT_WORDS: usize = 32 << 20; // 256 MiB
 /// Size classes the pool keeps (blocks up to 2^47 words).
@@ -63,9 +65,16 @@ impl Block {
         Block { mem, used: 0 }
     }
 
-    /// Gives the block's memory back to the pool.
+    /// Gives the block's memory back to the pool. Blocks smaller than
+    /// `MIN_POOLED_WORDS` (the first blocks of processes) go back to the
+    /// allocator instead: processes are often created on one thread and end
+    /// on another, where a pool would only hoard them, while the allocator
+    /// returns them to the thread that allocates.
     fn recycle(self) {
         let words = self.mem.len();
+        if words < MIN_POOLED_WORDS {
+            return;
+        }
         POOL.with(|p| {
             let mut p = p.borrow_mut();
             if p.words + words <= POOL_LIMIT_WORDS
