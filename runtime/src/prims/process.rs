@@ -71,25 +71,34 @@ prim!(fn tm_link(ctx, from, to) {
     UNSPECIFIED
 });
 
-/// Moves arrived messages into the private queue, adopting their heaps.
-fn drain_inbox(ctx: &mut Ctx) {
-    let Some(p) = ctx.current.as_deref() else {
-        return;
-    };
+/// Moves arrived messages into the private queue, taking them into the
+/// process's heap. With `take_first`, when the private queue is empty the
+/// first arrival is answered instead of queued (a receive of any message
+/// then never touches the queue).
+fn drain_inbox(ctx: &mut Ctx, take_first: bool) -> Option<(Value, bool)> {
+    let p = ctx.current.as_deref()?;
     // SAFETY: this thread runs the current process.
     let inner = unsafe { p.inner() };
     // SAFETY: the running process's heap (see `Ctx::use_heap`).
     let heap = unsafe { &mut *ctx.heap };
+    let mut first = None;
+    let mut want_first = take_first && inner.private.is_empty();
     node().table.drain(p, |m| {
         let v = heap.take_message(m.blocks, m.value);
-        inner.private.push_back((v, m.exit));
+        if want_first {
+            first = Some((v, m.exit));
+            want_first = false;
+        } else {
+            inner.private.push_back((v, m.exit));
+        }
     });
+    first
 }
 
 // The next message selective receive has not offered yet, or NO_MESSAGE. A
 // link exit is raised as soon as it is reached.
 prim!(fn tm_mailbox_next(ctx) {
-    drain_inbox(ctx);
+    drain_inbox(ctx, false);
     let Some(p) = ctx.current.as_deref() else { return NO_MESSAGE };
     // SAFETY: this thread runs the current process.
     let inner = unsafe { p.inner() };
@@ -110,11 +119,12 @@ prim!(fn tm_mailbox_next(ctx) {
 // `%mailbox-next` then `%mailbox-take` in one call, for a receive that
 // accepts any message: the next message (removed), or NO_MESSAGE.
 prim!(fn tm_mailbox_pop(ctx) {
-    drain_inbox(ctx);
+    let first = drain_inbox(ctx, true);
     let Some(p) = ctx.current.as_deref() else { return NO_MESSAGE };
     // SAFETY: this thread runs the current process.
     let inner = unsafe { p.inner() };
-    let Some((v, exit)) = inner.private.remove(inner.scan as usize) else { return NO_MESSAGE };
+    let next = first.or_else(|| inner.private.remove(inner.scan as usize));
+    let Some((v, exit)) = next else { return NO_MESSAGE };
     inner.scan = 0;
     if exit { ctx.raise_value(v) } else { v }
 });
