@@ -288,47 +288,60 @@ impl Heap {
     /// message is copied into the fragment region (its block goes back to
     /// the pool, warm for the next send); a larger one's blocks are adopted
     /// as they are, without copying.
-    pub fn take_message(&mut self, mut blocks: MessageBlocks, v: Value) -> Value {
-        if blocks.len() == 1 && blocks[0].used <= COPIED_MESSAGE_WORDS {
-            let Some(mut b) = blocks.pop() else { return v };
-            let words = b.used;
-            let src = b.start();
-            let dst = self.alloc(words);
-            // SAFETY: `dst` has room for `words`; the block's first `words`
-            // words are the message's objects.
-            unsafe { std::ptr::copy_nonoverlapping(src, dst, words) };
-            let (lo, hi) = (src as u64, src as u64 + 8 * words as u64);
-            let delta = (dst as u64).wrapping_sub(lo);
-            let moved = |x: Value| {
-                if x.is_ptr() && (lo..hi).contains(&(x.addr() as u64)) {
-                    Value(x.0.wrapping_add(delta))
-                } else {
-                    x
-                }
-            };
-            let mut off = 0;
-            while off < words {
-                // SAFETY: `off` is the start of an object within the copy.
-                let obj = unsafe { dst.add(off) };
-                let h = unsafe { *obj };
-                let n = object_words(h);
-                if let Some(from) = traced_from(h) {
-                    for i in from..n {
-                        // SAFETY: within the object.
-                        unsafe { *obj.add(i) = moved(Value(*obj.add(i))).0 };
-                    }
-                }
-                off += n;
+    pub fn take_message(&mut self, mem: MessageMem, v: Value) -> Value {
+        match mem {
+            MessageMem::None => v,
+            MessageMem::Small(small) => {
+                let mut b = small.into_block();
+                let v = self.copy_out(&mut b, v);
+                b.recycle();
+                v
             }
-            b.recycle();
-            return moved(v);
+            MessageMem::Large(blocks) => {
+                // Allocation goes on in this heap's own nursery and fragment.
+                for b in *blocks {
+                    self.words += b.mem.len();
+                    self.blocks.push(b);
+                }
+                v
+            }
         }
-        // Allocation goes on in this heap's own nursery and fragment.
-        for b in blocks {
-            self.words += b.mem.len();
-            self.blocks.push(b);
+    }
+
+    /// Copies the objects of block `b` into the fragment region, moving
+    /// their pointers into `b` by the distance between the two places;
+    /// answers `v` moved likewise.
+    fn copy_out(&mut self, b: &mut Block, v: Value) -> Value {
+        let words = b.used;
+        let src = b.start();
+        let dst = self.alloc(words);
+        // SAFETY: `dst` has room for `words`; the block's first `words`
+        // words are the message's objects.
+        unsafe { std::ptr::copy_nonoverlapping(src, dst, words) };
+        let (lo, hi) = (src as u64, src as u64 + 8 * words as u64);
+        let delta = (dst as u64).wrapping_sub(lo);
+        let moved = |x: Value| {
+            if x.is_ptr() && (lo..hi).contains(&(x.addr() as u64)) {
+                Value(x.0.wrapping_add(delta))
+            } else {
+                x
+            }
+        };
+        let mut off = 0;
+        while off < words {
+            // SAFETY: `off` is the start of an object within the copy.
+            let obj = unsafe { dst.add(off) };
+            let h = unsafe { *obj };
+            let n = object_words(h);
+            if let Some(from) = traced_from(h) {
+                for i in from..n {
+                    // SAFETY: within the object.
+                    unsafe { *obj.add(i) = moved(Value(*obj.add(i))).0 };
+                }
+            }
+            off += n;
         }
-        v
+        moved(v)
     }
 
     /// Gives every block back to the pool (the process has ended; the heap
@@ -364,9 +377,57 @@ impl Drop for Heap {
     }
 }
 
-/// The blocks holding a message's objects, until its receiver adopts them.
-/// A small message has one block of exactly its size.
-pub type MessageBlocks = SmallVec<[Block; 1]>;
+/// The memory of a message's copy, until its receiver takes it. Two words,
+/// so that a message is small in a mailbox.
+pub enum MessageMem {
+    /// An immediate or a static object: nothing was copied.
+    None,
+    /// A copy that fits in one block of `COPIED_MESSAGE_WORDS` words.
+    Small(SmallCopy),
+    /// A larger copy, in blocks the receiver adopts.
+    Large(Box<Vec<Block>>),
+}
+
+/// A block of exactly `COPIED_MESSAGE_WORDS` words, owned through a thin
+/// pointer, and how much of it the copy uses.
+pub struct SmallCopy {
+    mem: std::ptr::NonNull<MaybeUninit<u64>>,
+    used: u32,
+}
+
+// SAFETY: the block is reachable only through its owner.
+unsafe impl Send for SmallCopy {}
+
+impl SmallCopy {
+    fn new(b: Block) -> SmallCopy {
+        debug_assert_eq!(b.mem.len(), COPIED_MESSAGE_WORDS);
+        let used = b.used as u32;
+        let mem = std::ptr::NonNull::from(Box::leak(b.mem)).cast();
+        SmallCopy { mem, used }
+    }
+
+    fn into_block(self) -> Block {
+        let this = std::mem::ManuallyDrop::new(self);
+        let slice = std::ptr::slice_from_raw_parts_mut(this.mem.as_ptr(), COPIED_MESSAGE_WORDS);
+        // SAFETY: made by `new` from a boxed slice of that length, and
+        // given back once (`this` is not dropped).
+        let mem = unsafe { Box::from_raw(slice) };
+        Block {
+            mem,
+            used: this.used as usize,
+        }
+    }
+}
+
+impl Drop for SmallCopy {
+    fn drop(&mut self) {
+        let this = SmallCopy {
+            mem: self.mem,
+            used: self.used,
+        };
+        drop(this.into_block());
+    }
+}
 
 /// A message is copied into a block of this size from the sender's pool;
 /// one that fits is copied again into the receiver's heap, and its block
@@ -377,21 +438,22 @@ const COPIED_MESSAGE_WORDS: usize = 128;
 const LARGE_MESSAGE_BLOCK_WORDS: usize = 4096;
 
 /// A copy of `v`'s graph (except static objects) for a message.
-pub fn copy_message(v: Value) -> (MessageBlocks, Value) {
-    let mut blocks = MessageBlocks::new();
+pub fn copy_message(v: Value) -> (MessageMem, Value) {
     if v.is_static() {
-        return (blocks, v);
+        return (MessageMem::None, v);
     }
-    blocks.push(Block::new(COPIED_MESSAGE_WORDS));
+    let mut first = Block::new(COPIED_MESSAGE_WORDS);
+    let mut more: Vec<Block> = Vec::new();
     let copy = copy::copy_graph(
         v,
         &mut |words| {
-            if let Some(p) = blocks.last_mut().and_then(|b| b.try_bump(words)) {
+            let last = more.last_mut().unwrap_or(&mut first);
+            if let Some(p) = last.try_bump(words) {
                 return p;
             }
             let mut b = Block::new(words.max(LARGE_MESSAGE_BLOCK_WORDS));
             let p = b.try_bump(words);
-            blocks.push(b);
+            more.push(b);
             match p {
                 Some(p) => p,
                 None => unreachable!("a fresh block is large enough"),
@@ -399,7 +461,13 @@ pub fn copy_message(v: Value) -> (MessageBlocks, Value) {
         },
         0,
     );
-    (blocks, copy)
+    let mem = if more.is_empty() {
+        MessageMem::Small(SmallCopy::new(first))
+    } else {
+        more.insert(0, first);
+        MessageMem::Large(Box::new(more))
+    };
+    (mem, copy)
 }
 
 struct ToSpace {

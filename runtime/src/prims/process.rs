@@ -84,7 +84,7 @@ fn drain_inbox(ctx: &mut Ctx, take_first: bool) -> Option<(Value, bool)> {
     let mut first = None;
     let mut want_first = take_first && inner.private.is_empty();
     node().table.drain(p, |m| {
-        let v = heap.take_message(m.blocks, m.value);
+        let v = heap.take_message(m.mem, m.value);
         if want_first {
             first = Some((v, m.exit));
             want_first = false;

@@ -1,7 +1,7 @@
 //! Processes: identity, state, mailbox, links, and the process table.
 //! See ARCHITECTURE.md, "Processes", for the states and who may change them.
 
-use crate::heap::{Heap, MessageBlocks, copy_message};
+use crate::heap::{Heap, MessageMem, copy_message};
 use crate::value::{IMM_PID, Value, imm};
 use std::cell::UnsafeCell;
 use std::collections::VecDeque;
@@ -18,7 +18,7 @@ pub const DONE: u8 = 3;
 /// object). An `exit` message carries the uncaught exception of a linked
 /// process.
 pub struct Message {
-    pub blocks: MessageBlocks,
+    pub mem: MessageMem,
     pub value: Value,
     pub exit: bool,
 }
@@ -26,12 +26,8 @@ pub struct Message {
 impl Message {
     /// A message holding a copy of `v`.
     pub fn copy_of(v: Value, exit: bool) -> Message {
-        let (blocks, value) = copy_message(v);
-        Message {
-            blocks,
-            value,
-            exit,
-        }
+        let (mem, value) = copy_message(v);
+        Message { mem, value, exit }
     }
 }
 
@@ -167,7 +163,45 @@ struct Slot(Mutex<SlotData>);
 #[derive(Default)]
 struct SlotData {
     process: Option<Arc<Process>>,
-    inbox: VecDeque<Message>,
+    inbox: Inbox,
+}
+
+/// Messages that arrived and that the receiver has not drained yet. Most
+/// of the time there is at most one: it is kept without a buffer, so an
+/// idle process that was sent messages holds no queue.
+#[derive(Default)]
+enum Inbox {
+    #[default]
+    Empty,
+    One(Message),
+    /// A burst: the buffer is kept for the next one.
+    Many(VecDeque<Message>),
+}
+
+impl Inbox {
+    fn push(&mut self, m: Message) {
+        match self {
+            Inbox::Empty => *self = Inbox::One(m),
+            Inbox::Many(q) => q.push_back(m),
+            Inbox::One(_) => {
+                if let Inbox::One(first) = std::mem::take(self) {
+                    *self = Inbox::Many(VecDeque::from([first, m]));
+                }
+            }
+        }
+    }
+
+    fn drain(&mut self, mut f: impl FnMut(Message)) {
+        match self {
+            Inbox::Empty => {}
+            Inbox::Many(q) => q.drain(..).for_each(f),
+            Inbox::One(_) => {
+                if let Inbox::One(m) = std::mem::take(self) {
+                    f(m)
+                }
+            }
+        }
+    }
 }
 
 impl Slot {
@@ -272,7 +306,7 @@ impl Table {
         let mut slot = self.slot(pid)?.lock();
         let SlotData { process, inbox } = &mut *slot;
         let p = process.as_ref().filter(|p| p.pid == pid)?;
-        inbox.push_back(m);
+        inbox.push(m);
         // SeqCst: pairs with the receiver's store of WAITING then load of
         // `has_mail` (see `sched::run_process`): one of the two sees the other.
         p.has_mail.store(true, Ordering::SeqCst);
@@ -281,16 +315,14 @@ impl Table {
 
     /// Hands every message that arrived for `p` (which this thread runs),
     /// in order, to `f`. The inbox keeps its buffer.
-    pub fn drain(&self, p: &Process, mut f: impl FnMut(Message)) {
+    pub fn drain(&self, p: &Process, f: impl FnMut(Message)) {
         if !p.has_mail() {
             return;
         }
         let Some(slot) = self.slot(p.pid) else { return };
         let mut slot = slot.lock();
         p.has_mail.store(false, Ordering::Relaxed);
-        for m in slot.inbox.drain(..) {
-            f(m)
-        }
+        slot.inbox.drain(f);
     }
 
     pub fn get(&self, pid: u64) -> Option<Arc<Process>> {
@@ -401,5 +433,7 @@ mod tests {
         // top. With the `Arc` counts it must fit the allocator's 256-byte
         // size class (the next one is 320).
         assert!(size + 16 <= 256, "Process is {size} bytes");
+        // A table slot (the process and its inbox) is one cache line.
+        assert_eq!(std::mem::size_of::<Slot>(), 64);
     }
 }
