@@ -10,7 +10,10 @@ churn(K, Acc) ->
     end.
 
 loop(0) -> ok;
-loop(I) -> spawn(fun() -> churn(3000, []), receive _ -> ok end end), loop(I - 1).
+loop(I) ->
+    P = spawn(fun() -> churn(3000, []), receive _ -> ok end, receive _ -> ok end end),
+    P ! hello,
+    loop(I - 1).
 
 main([NS]) ->
     N = list_to_integer(NS),
