@@ -1,4 +1,5 @@
-%% Memory of processes that worked before waiting (see idle_worked.scm).
+%% Memory of processes that worked and were sent a message before waiting
+%% (see idle_worked.scm).
 -module(idle_worked).
 -export([main/1]).
 
