@@ -133,7 +133,7 @@ fn class_index(class: usize) -> usize {
 const MIN_BLOCK_WORDS: usize = 48;
 /// A process that begins to wait with a heap over this size, mostly
 /// garbage, is collected first (`wants_idle_collection`).
-const IDLE_HEAP_WORDS: usize = 512;
+const IDLE_HEAP_WORDS: usize = 1024;
 const MIN_BUDGET_WORDS: usize = 512;
 const MAX_BUDGET_WORDS: usize = 1 << 16;
 const MAX_BLOCK_WORDS: usize = 1 << 17; // 1 MiB
