@@ -10,3 +10,13 @@
 (? 0.3 'wait)
 (println (resolve-service 'short))
 (println (real? (local-loadavg)))
+;; unpublish-service forgets a name; the process goes on.
+(unpublish-service 'echo)
+(println (resolve-service 'echo))
+(! echo (list (self) 'still-here))
+(println (?))
+;; Publishing a name again replaces it.
+(define other (spawn (?)))
+(publish-service 'svc echo)
+(publish-service 'svc other)
+(println (eq? (resolve-service 'svc) other))
