@@ -62,6 +62,8 @@ def concurrency(runs):
         print("note: Erlang is missing: apt-get install erlang-base erlang-dev (or benches/install-peers.sh)", file=sys.stderr)
     erl_out = os.path.join(OUT, "erl")
     os.makedirs(erl_out, exist_ok=True)
+    # A crashed erl (e.g. out of processes) leaves its dump here, not in the repository.
+    os.environ["ERL_CRASH_DUMP"] = os.path.join(OUT, "erl_crash.dump")
     if erlc:
         for f in os.listdir(CONC):
             if f.endswith(".erl"):
