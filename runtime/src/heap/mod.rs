@@ -408,24 +408,28 @@ impl SmallCopy {
 
     fn into_block(self) -> Block {
         let this = std::mem::ManuallyDrop::new(self);
-        let slice = std::ptr::slice_from_raw_parts_mut(this.mem.as_ptr(), COPIED_MESSAGE_WORDS);
-        // SAFETY: made by `new` from a boxed slice of that length, and
-        // given back once (`this` is not dropped).
-        let mem = unsafe { Box::from_raw(slice) };
+        // SAFETY: `this` is never dropped, so the block is taken once.
+        unsafe { this.take_block() }
+    }
+
+    /// The block, owned again as a `Block`.
+    ///
+    /// # Safety
+    /// Once per `SmallCopy`: the caller must not use it afterwards.
+    unsafe fn take_block(&self) -> Block {
+        let slice = std::ptr::slice_from_raw_parts_mut(self.mem.as_ptr(), COPIED_MESSAGE_WORDS);
         Block {
-            mem,
-            used: this.used as usize,
+            // SAFETY: made by `new` from a boxed slice of that length.
+            mem: unsafe { Box::from_raw(slice) },
+            used: self.used as usize,
         }
     }
 }
 
 impl Drop for SmallCopy {
     fn drop(&mut self) {
-        let this = SmallCopy {
-            mem: self.mem,
-            used: self.used,
-        };
-        drop(this.into_block());
+        // SAFETY: the copy is never used again.
+        drop(unsafe { self.take_block() });
     }
 }
 

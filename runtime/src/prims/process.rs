@@ -12,10 +12,6 @@ pub const NO_MESSAGE: Value = imm(IMM_UNBOUND, 1);
 
 static NEXT_TAG: AtomicU64 = AtomicU64::new(1);
 
-fn current_pid(ctx: &Ctx) -> u64 {
-    ctx.current.as_ref().map(|p| p.pid).unwrap_or(0)
-}
-
 // Compiled code reads `ctx.self_pid` inline; this serves `apply` and the like.
 prim!(fn tm_self(ctx) { ctx.self_pid });
 prim!(fn tm_pid_p(_ctx, x) { Value::bool(is_pid(x)) });
@@ -31,7 +27,7 @@ prim!(fn tm_spawn(ctx, thunk) {
 // spawn-link: the child's exceptions come to us, and ours go to the child.
 prim!(fn tm_spawn_link(ctx, thunk) {
     if !thunk.has_type(T_CLOSURE) { return ctx.type_error("spawn-link", "a procedure", thunk); }
-    let me = current_pid(ctx);
+    let me = ctx.self_pid.imm_payload();
     let Some(child) = sched::spawn(ctx, node(), thunk, Some(me)) else {
         return ctx.raise_error("spawn-link: the node holds as many processes as it can", &[]);
     };

@@ -75,23 +75,17 @@ const MAX_NEXT_RUNS: u32 = 32;
 
 impl Node {
     /// Makes a process runnable from any thread. On a scheduler thread it
-    /// goes to that thread's own queue (the sender's cache is warm, and no
-    /// other thread needs waking unless there is more work than one).
+    /// goes to that thread's `NEXT` slot if the slot is free, else to its
+    /// own queue (the waker's cache is warm); elsewhere to the injector.
     pub fn schedule(&self, p: Arc<Process>) {
         let local = LOCAL.with(|l| l.get());
         if !local.is_null() {
-            let Some(p) = NEXT.with(|n| match n.take() {
-                None => {
-                    n.set(Some(p));
-                    None
-                }
-                Some(next) => {
-                    n.set(Some(next));
-                    Some(p)
-                }
-            }) else {
-                return;
+            let (next, spare) = match NEXT.with(|n| n.take()) {
+                None => (p, None),
+                Some(next) => (next, Some(p)),
             };
+            NEXT.with(|n| n.set(Some(next)));
+            let Some(p) = spare else { return };
             // SAFETY: set by `scheduler_loop` to its worker, which outlives
             // every call made on that thread.
             unsafe { &*local }.push(p);
@@ -417,7 +411,7 @@ fn run_process(node: &'static Node, ctx: &mut Ctx, sched: &mut Scheduler, p: Arc
             p.wait_seq.store(seq, Ordering::Release);
             let at = deadline.map(|us| node.epoch + Duration::from_micros(us.max(0) as u64));
             let already_due = at.is_some_and(|a| a <= Instant::now());
-            // SeqCst, then `has_mail`: pairs with `Inbox::push` (a message
+            // SeqCst, then `has_mail`: pairs with `Table::deliver` (a message
             // that arrives now is seen here, or its sender sees WAITING).
             p.state.store(WAITING, Ordering::SeqCst);
             if already_due {
