@@ -7,6 +7,7 @@
 //! - `; ERROR: text` a compile error whose diagnostic contains `text`;
 //! - `; STDERR: text` standard error contains `text`;
 //! - `; ARGS: a b`   arguments passed to the program;
+//! - `; MAX-RSS-MB: N` its peak resident memory stays under N MiB;
 //! - `; AOT`         also build it ahead of time and run the executable
 //!   (everything under `tests/errors/`, `tests/aot/` and `tests/termite/` is).
 
@@ -31,8 +32,21 @@ struct Output {
     stderr: String,
 }
 
-/// Runs `cmd`, killing it after `limit`.
-fn run_with_timeout(mut cmd: Command, limit: Duration) -> Output {
+/// The peak resident memory of a running process, in MiB (Linux).
+fn peak_rss_mib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024)
+}
+
+/// Runs `cmd`, killing it after `limit`, or as soon as its peak resident
+/// memory exceeds `max_rss_mib`.
+fn run_with_timeout(cmd: Command, limit: Duration) -> Output {
+    run_bounded(cmd, limit, None)
+}
+
+fn run_bounded(mut cmd: Command, limit: Duration, max_rss_mib: Option<u64>) -> Output {
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -60,6 +74,14 @@ fn run_with_timeout(mut cmd: Command, limit: Duration) -> Output {
             let _ = child.kill();
             let _ = child.wait();
             panic!("timed out after {limit:?}");
+        }
+        if let Some(max) = max_rss_mib
+            && let Some(rss) = peak_rss_mib(child.id())
+            && rss > max
+        {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("peak resident memory {rss} MiB exceeds {max} MiB");
         }
         std::thread::sleep(Duration::from_millis(5));
     };
@@ -89,13 +111,16 @@ fn check_program(rel: &str, mode: Mode) {
         .iter()
         .flat_map(|a| a.split_whitespace().map(String::from))
         .collect();
+    let max_rss: Option<u64> = directives(&src, "MAX-RSS-MB")
+        .first()
+        .map(|s| s.parse().expect("MAX-RSS-MB: number"));
     let termitec = env!("CARGO_BIN_EXE_termitec");
     let limit = Duration::from_secs(120);
     let out = match mode {
         Mode::Jit => {
             let mut cmd = Command::new(termitec);
             cmd.arg("run").arg(&path).arg("--").args(&args);
-            run_with_timeout(cmd, limit)
+            run_bounded(cmd, limit, max_rss)
         }
         Mode::Aot => {
             let dir = std::env::temp_dir().join(format!("termitec-test-{}", std::process::id()));
@@ -110,7 +135,7 @@ fn check_program(rel: &str, mode: Mode) {
             } else {
                 let mut cmd = Command::new(&exe);
                 cmd.args(&args);
-                let o = run_with_timeout(cmd, limit);
+                let o = run_bounded(cmd, limit, max_rss);
                 let _ = std::fs::remove_file(&exe);
                 o
             }
@@ -130,9 +155,19 @@ fn check_program(rel: &str, mode: Mode) {
             out.stderr
         );
     }
+    // The JIT's panic hook says "internal compiler error"; Rust's default
+    // hook says "panicked" and may print a backtrace; a panic exits 101.
+    for sign in ["panicked", "internal compiler error", "stack backtrace"] {
+        assert!(
+            !out.stderr.contains(sign),
+            "{rel} ({mode:?}): a panic reached the user:\n{}",
+            out.stderr
+        );
+    }
     assert!(
-        !out.stderr.contains("panicked"),
-        "{rel} ({mode:?}): a panic reached the user:\n{}",
+        out.status.is_some_and(|s| s < 100) || out.status == Some(expected_exit),
+        "{rel} ({mode:?}): exit status {:?} (a panic, a signal or an abort); stderr:\n{}",
+        out.status,
         out.stderr
     );
     assert_eq!(

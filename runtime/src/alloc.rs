@@ -10,6 +10,13 @@ impl Ctx {
     /// `payload_words` words after the header.
     pub fn alloc_object(&mut self, ty: u64, len: usize, payload_words: usize) -> Value {
         let p = self.heap().alloc(1 + payload_words.max(1));
+        if self.heap().over_threshold() || crate::heap::stress::enabled() {
+            // Allocation by the runtime counts like inline allocation: the
+            // next entry check of compiled code fails, and the trampoline
+            // collects (compiled code keeps bumping only within the
+            // reservation it already checked, below the real limit).
+            self.limit = std::ptr::null_mut();
+        }
         let v = Value::from_addr(p);
         v.set_word(0, header(ty, len as u64, 0));
         v

@@ -3,7 +3,7 @@
 //! status compiled code returns.
 
 use crate::ctx::*;
-use crate::heap::statics;
+use crate::heap::{statics, stress};
 use crate::prims::system::{flush_out, set_command_line};
 use crate::program::{Constant, ProgramData};
 use crate::program_state::{self, Globals};
@@ -133,6 +133,7 @@ pub enum Slice {
 /// status for the operating system.
 pub fn run_program(desc: &ProgramDesc, args: Vec<String>) -> i32 {
     set_command_line(args);
+    stress::configure_from_env();
     let loaded = match load(desc) {
         Ok(l) => l,
         Err(e) => {
@@ -173,14 +174,23 @@ pub fn run_slice(ctx: &mut Ctx, node: &crate::sched::Node, f: Value, argc: usize
             STATUS_YIELD => {
                 callee = ctx.saved_self;
                 argc = ctx.saved_argc;
+                // Runtime allocation and the stress mode lower `ctx.limit`
+                // so that entry checks fail; the real limit is the heap's.
+                ctx.limit = ctx.heap().nursery_end();
                 let free = (ctx.limit as usize).saturating_sub(ctx.hp as usize);
-                if ctx.heap().over_threshold() {
+                if ctx.heap().over_threshold() || stress::collect_now() {
                     collect(ctx, &mut callee, argc as usize);
                 } else if free < ctx.need as usize {
                     let (hp, need) = (ctx.hp, (ctx.need as usize).div_ceil(8));
                     let (hp, limit) = ctx.heap().grow_nursery(hp, need);
                     ctx.hp = hp;
                     ctx.limit = limit;
+                }
+                if stress::enabled() {
+                    // Room for exactly the call that resumes: the next
+                    // function that allocates comes back here.
+                    let tight = (ctx.hp as usize + ctx.need as usize) as *mut u64;
+                    ctx.limit = ctx.limit.min(tight);
                 }
                 if ctx.reductions <= 0 {
                     return Slice::Yielded(callee, argc as usize);
@@ -205,9 +215,12 @@ pub fn run_slice(ctx: &mut Ctx, node: &crate::sched::Node, f: Value, argc: usize
                     .map(|i| node.loaded.globals_value(i as usize));
                 match raise {
                     Some(r) if r != UNBOUND => {
+                        // The continuation holds the error: it is a root
+                        // while the handlers run (they may collect).
+                        let k = ctx.closure(node.raise_return.word(1) as *const u8, &[obj]);
                         callee = r;
                         argc = 2;
-                        ctx.set_arg(0, node.raise_return);
+                        ctx.set_arg(0, k);
                         ctx.set_arg(1, obj);
                     }
                     _ => return Slice::Died(obj),

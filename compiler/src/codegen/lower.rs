@@ -94,7 +94,8 @@ pub fn lower_program<M: Module>(
     })
 }
 
-/// A tail function that only returns `status` to the trampoline.
+/// A tail function that only returns `status` to the trampoline; for
+/// `STATUS_DIED`, with the reason its closure holds.
 fn status_function<M: Module>(
     m: &mut M,
     sig: &ir::Signature,
@@ -114,6 +115,13 @@ fn status_function<M: Module>(
         b.append_block_params_for_function_params(blk);
         b.switch_to_block(blk);
         b.seal_block(blk);
+        if status == STATUS_DIED {
+            // The reason is the closure's one free variable (the runtime
+            // makes the closure, so the reason is a root meanwhile).
+            let ps = b.block_params(blk).to_vec();
+            let reason = b.ins().load(I64, flags(), ps[1], 8 * 2 - 1);
+            b.ins().store(flags(), reason, ps[0], OFFSET_PENDING);
+        }
         let s = b.ins().iconst(I64, status as i64);
         b.ins().return_(&[s]);
         b.finalize(frontend);
@@ -338,6 +346,29 @@ fn alloc_bytes(t: &Term) -> i64 {
     }
 }
 
+/// Whether a body applies a primitive (which may call the runtime and
+/// allocate there). Walks the body without recursion.
+fn calls_runtime(t: &Term) -> bool {
+    let mut todo = vec![t];
+    while let Some(t) = todo.pop() {
+        match t {
+            Term::Let(_, Value::Prim(..), _) => return true,
+            Term::Let(_, _, body) | Term::LetRecClosures(_, body) => todo.push(body),
+            Term::LetJoin { body, then, .. } => {
+                todo.push(body);
+                todo.push(then);
+            }
+            Term::If(_, a, b) => {
+                todo.push(a);
+                todo.push(b);
+            }
+            Term::Apply { .. } | Term::ContApply { .. } => return true,
+            _ => {}
+        }
+    }
+    false
+}
+
 const TRUE: i64 = rv::TRUE.0 as i64;
 const FALSE: i64 = rv::FALSE.0 as i64;
 const UNSPEC: i64 = rv::UNSPECIFIED.0 as i64;
@@ -512,7 +543,11 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
             fail = Some(self.b.ins().icmp_imm_s(IntCC::SignedLessThan, red, 0));
         }
         let hp0 = self.load(ctx, OFFSET_HP);
-        if need > 0 {
+        // A body that calls the runtime checks the limit even when it
+        // allocates nothing inline: runtime allocation lowers `ctx.limit`
+        // when the heap is due for a collection, and this check is where
+        // the collection happens (ARCHITECTURE.md, "Heap and collection").
+        if need > 0 || calls_runtime(&f.body) {
             let limit = self.load(ctx, OFFSET_LIMIT);
             let end = self.b.ins().iadd_imm_s(hp0, need);
             let short = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, limit);

@@ -11,6 +11,7 @@
 
 pub mod copy;
 pub mod statics;
+pub mod stress;
 
 use smallvec::SmallVec;
 use std::cell::RefCell;
@@ -184,6 +185,11 @@ impl Heap {
         (unsafe { b.start().add(b.used) }, b.end())
     }
 
+    /// The end of the nursery: the limit compiled code may bump to.
+    pub fn nursery_end(&mut self) -> *mut u64 {
+        self.blocks[self.nursery as usize].end()
+    }
+
     /// Records how far compiled code has bumped the nursery.
     pub fn sync_nursery(&mut self, hp: *mut u64) {
         let b = &mut self.blocks[self.nursery as usize];
@@ -257,7 +263,11 @@ impl Heap {
             **r = to.forward(**r);
         }
         to.scan();
-        for b in old {
+        let poison = stress::enabled();
+        for mut b in old {
+            if poison {
+                b.mem.fill(MaybeUninit::new(stress::POISON));
+            }
             b.recycle();
         }
         let live: usize = to.blocks.iter().map(|b| b.used).sum();
