@@ -161,20 +161,24 @@
 
 ;;;; Promises
 
-(define %promise-type (%make-record-type 'promise '(done value)))
-(define (%make-promise done value) (%make-record %promise-type (list done value)))
+;; A promise's one field is its state, (done . value): a value when done,
+;; else a thunk that gives the next promise (delay-force). The state only
+;; changes from the one force saw to the next one, atomically: a promise
+;; forced by two processes at once (a static promise bound to a global) is
+;; computed by both, and the first to finish gives its value to all.
+(define %promise-type (%make-record-type 'promise '(state)))
+(define (%make-promise done value) (%make-record %promise-type (list (cons done value))))
 (define (promise? x) (%record-of? x %promise-type))
 (define (make-promise x) (if (promise? x) x (%make-promise #t x)))
 (define (force p)
   (if (promise? p)
       (let loop ()
-        (if (%record-ref p %promise-type 0)
-            (%record-ref p %promise-type 1)
-            (let ((p2 ((%record-ref p %promise-type 1))))
-              (unless (%record-ref p %promise-type 0)
-                (%record-set! p 0 (%record-ref p2 %promise-type 0))
-                (%record-set! p 1 (%record-ref p2 %promise-type 1)))
-              (loop))))
+        (let ((s (%promise-state p)))
+          (if (car s)
+              (cdr s)
+              (let ((p2 ((cdr s))))
+                (%promise-update! p s (%promise-state p2))
+                (loop)))))
       p))
 
 ;;;; Equivalence and types

@@ -54,6 +54,8 @@ pub struct Ctx {
     pub heap: *mut Heap,
     own_heap: Box<Heap>,
     pub args_buf: Vec<Value>,
+    /// How many slots `globals` has.
+    pub globals_len: usize,
     /// The process running on this context.
     pub current: Option<std::sync::Arc<crate::process::Process>>,
     /// Pids this scheduler thread freed, for its next spawns
@@ -80,7 +82,7 @@ pub const OFFSET_SELF_PID: i32 = 128;
 pub const REDUCTIONS: i64 = 4000;
 
 impl Ctx {
-    pub fn new(globals: *mut Value, consts: *const Value) -> Box<Ctx> {
+    pub fn new(globals: *mut Value, globals_len: usize, consts: *const Value) -> Box<Ctx> {
         let mut args_buf = vec![UNSPECIFIED; 256];
         let mut ctx = Box::new(Ctx {
             hp: std::ptr::null_mut(),
@@ -100,6 +102,7 @@ impl Ctx {
             heap: std::ptr::null_mut(),
             own_heap: Box::new(Heap::new(64 * 1024)),
             args_buf,
+            globals_len,
             current: None,
             free_pids: Vec::new(),
         });

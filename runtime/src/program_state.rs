@@ -6,6 +6,7 @@ use crate::program::ProgramData;
 use crate::value::{UNBOUND, Value};
 use std::collections::HashMap;
 use std::sync::RwLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 #[derive(Default)]
 pub struct CodeTable {
@@ -63,20 +64,32 @@ pub fn global_name(i: usize) -> String {
 }
 
 /// Global slots: a fixed-capacity array so that its address never changes
-/// (compiled code reaches it through `ctx.globals`).
+/// (compiled code reaches it through `ctx.globals`). Any process may read a
+/// slot while another defines it: each slot is an atomic word, written once
+/// by `define` with a release store after its value was promoted (so the
+/// static object it names is complete before it is visible), read with
+/// acquire loads (compiled code's plain loads are acquire loads on x86-64).
 pub struct Globals {
-    slots: Box<[Value]>,
+    slots: Box<[AtomicU64]>,
 }
 
 impl Globals {
     pub fn new(n: usize) -> Globals {
         Globals {
-            slots: vec![UNBOUND; n.max(1)].into_boxed_slice(),
+            slots: (0..n.max(1)).map(|_| AtomicU64::new(UNBOUND.0)).collect(),
         }
     }
 
-    pub fn as_mut_ptr(&mut self) -> *mut Value {
-        self.slots.as_mut_ptr()
+    /// The value of slot `i`, or UNBOUND when there is no such slot.
+    pub fn get(&self, i: usize) -> Value {
+        self.slots
+            .get(i)
+            .map_or(UNBOUND, |s| Value(s.load(Ordering::Acquire)))
+    }
+
+    /// Where compiled code reads the slots.
+    pub fn base(&self) -> *mut Value {
+        self.slots.as_ptr() as *mut Value
     }
 
     pub fn len(&self) -> usize {
@@ -91,10 +104,4 @@ impl Globals {
 /// Decodes the serialized program data.
 pub fn decode(blob: &[u8]) -> Result<ProgramData, String> {
     postcard::from_bytes(blob).map_err(|e| format!("corrupt program data: {e}"))
-}
-
-impl Globals {
-    pub fn as_slice(&self) -> &[Value] {
-        &self.slots
-    }
 }

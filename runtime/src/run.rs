@@ -95,7 +95,7 @@ pub fn load(desc: &ProgramDesc) -> Result<Loaded, String> {
     program_state::set_global_names(&data.globals);
     let globals = Globals::new(data.globals.len());
     // A scratch context only for building the constants.
-    let mut scratch = Ctx::new(std::ptr::null_mut(), std::ptr::null());
+    let mut scratch = Ctx::new(std::ptr::null_mut(), 0, std::ptr::null());
     let consts: Vec<Value> = data
         .constants
         .iter()
@@ -247,11 +247,7 @@ pub fn run_slice(ctx: &mut Ctx, node: &crate::sched::Node, f: Value, argc: usize
 
 impl Loaded {
     pub fn globals_value(&self, i: usize) -> Value {
-        self.globals.as_slice().get(i).copied().unwrap_or(UNBOUND)
-    }
-
-    pub fn globals_ptr_mut(&self) -> *mut Value {
-        self.globals.as_slice().as_ptr() as *mut Value
+        self.globals.get(i)
     }
 }
 

@@ -376,12 +376,32 @@ prim!(fn tm_record_ref(ctx, x, rtd, k) {
     }
     x.field(2 + k.as_fixnum() as usize)
 });
-// Internal (promises memoize through it): a static record only ever points
-// to static objects.
-prim!(fn tm_record_set(_ctx, rec, k, value) {
-    let v = if rec.is_static() { crate::heap::statics::promote(value) } else { value };
-    rec.set_word(2 + k.as_fixnum() as usize, v.0);
-    UNSPECIFIED
+// Promises: a record whose one field, its state `(done . value)`, is the
+// only mutable word a Termite program has. A promise bound to a global is
+// static and several processes may force it at once: the state is read
+// with an acquire load and replaced by compare-and-swap, so the first
+// process to finish publishes its result and the others' are discarded
+// (ARCHITECTURE.md, "Who writes shared memory").
+fn promise_state_slot(p: Value) -> Option<&'static std::sync::atomic::AtomicU64> {
+    if !(p.has_type(T_RECORD) && p.len() == 2) {
+        return None;
+    }
+    // SAFETY: word 2 of a record of one field is that field, 8-aligned, and
+    // objects are never freed while a process can reach them.
+    Some(unsafe { std::sync::atomic::AtomicU64::from_ptr((p.addr() as *mut u64).add(2)) })
+}
+prim!(fn tm_promise_state(ctx, p) {
+    match promise_state_slot(p) {
+        Some(s) => Value(s.load(std::sync::atomic::Ordering::Acquire)),
+        None => ctx.type_error("force", "a promise", p),
+    }
+});
+prim!(fn tm_promise_update(ctx, p, old, new) {
+    let Some(slot) = promise_state_slot(p) else { return ctx.type_error("force", "a promise", p) };
+    // A static promise points only to static objects.
+    let new = if p.is_static() { crate::heap::statics::promote(new) } else { new };
+    let swapped = slot.compare_exchange(old.0, new.0, std::sync::atomic::Ordering::AcqRel, std::sync::atomic::Ordering::Acquire);
+    Value::bool(swapped.is_ok())
 });
 prim!(fn tm_make_error(ctx, msg, irritants) { records::make_error(ctx, msg, irritants) });
 prim!(fn tm_error_object_p(_ctx, x) { Value::bool(records::is_error_object(x)) });

@@ -142,7 +142,8 @@ prim_table! {
     "%make-record" "" 2 tm_make_record, PURE | FAILS;
     "%record-of?" "" 2 tm_record_of_p, PURE;
     "%record-ref" "" 3 tm_record_ref, PURE | FAILS;
-    "%record-set!" "" 3 tm_record_set, 0;
+    "%promise-state" "" 1 tm_promise_state, FAILS;
+    "%promise-update!" "" 3 tm_promise_update, FAILS;
     "%make-error" "" 2 tm_make_error, PURE;
     "%error-object?" "error-object?" 1 tm_error_object_p, PURE;
     "%error-object-message" "error-object-message" 1 tm_error_object_message, PURE | FAILS;
@@ -230,7 +231,7 @@ prim_table! {
     "%getenv" "" 1 tm_getenv, PURE | FAILS;
     "%current-time" "current-time" 0 tm_current_time, 0;
     "%current-jiffy" "current-jiffy" 0 tm_current_jiffy, 0;
-    "%define-global" "" 2 tm_define_global, 0;
+    "%define-global" "" 2 tm_define_global, FAILS;
     "%register" "" 1 tm_register, 0;
     "%set-register!" "" 2 tm_set_register, 0;
     "%uncaught" "" 1 tm_uncaught, FAILS;

@@ -75,9 +75,14 @@ prim!(fn tm_current_jiffy(ctx) {
 });
 
 prim!(fn tm_define_global(ctx, index, value) {
+    if !index.is_fixnum() || !(0..ctx.globals_len as i64).contains(&index.as_fixnum()) {
+        return ctx.raise_error("define: no such global variable", &[index]);
+    }
     let v = statics::promote(value);
-    // SAFETY: the compiler emits only indices below the program's global count.
-    unsafe { *ctx.globals.add(index.as_fixnum() as usize) = v };
+    // SAFETY: the index is within the slots (checked above), and each slot
+    // is an atomic word (`program_state::Globals`).
+    let slot = unsafe { std::sync::atomic::AtomicU64::from_ptr(ctx.globals.add(index.as_fixnum() as usize) as *mut u64) };
+    slot.store(v.0, std::sync::atomic::Ordering::Release);
     UNSPECIFIED
 });
 prim!(fn tm_register(ctx, index) { ctx.registers[index.as_fixnum() as usize & 3] });

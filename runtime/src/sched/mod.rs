@@ -323,7 +323,11 @@ fn scheduler_loop(node: &'static Node, local: Worker<Arc<Process>>, me: usize) {
         timers: Timers::new(),
     };
     LOCAL.with(|l| l.set(&sched.local as *const _));
-    let mut ctx = Ctx::new(node.loaded.globals_ptr_mut(), node.loaded.consts.as_ptr());
+    let mut ctx = Ctx::new(
+        node.loaded.globals.base(),
+        node.loaded.globals.len(),
+        node.loaded.consts.as_ptr(),
+    );
     loop {
         if node.is_finished() {
             return;
