@@ -40,6 +40,11 @@ enum Command {
         file: PathBuf,
         #[command(flatten)]
         flags: CompileFlags,
+        /// Each process's heap may hold at most SIZE bytes (K, M, G, T
+        /// suffixes; default 4G; also TERMITE_HEAP_LIMIT; a built
+        /// executable takes the same flag first).
+        #[arg(long, value_name = "SIZE")]
+        heap_limit: Option<String>,
         /// Arguments for the program, after `--`.
         #[arg(last = true)]
         args: Vec<String>,
@@ -151,7 +156,18 @@ fn compile<T>(
 fn execute(cli: Cli) -> ExitCode {
     let mut timings = Timings::default();
     match cli.command {
-        Command::Run { file, flags, args } => {
+        Command::Run {
+            file,
+            flags,
+            heap_limit,
+            args,
+        } => {
+            if let Some(size) = heap_limit
+                && let Err(e) = termite_runtime::heap::limit::set_from_flag(&size)
+            {
+                eprintln!("termitec: {e}");
+                return ExitCode::from(2);
+            }
             let program = match compile(&file, &flags, &mut timings, termitec::jit::compile) {
                 Ok(Some(p)) => p,
                 Ok(None) => return ExitCode::SUCCESS,

@@ -8,6 +8,7 @@
 //! - `; STDERR: text` standard error contains `text`;
 //! - `; ARGS: a b`   arguments passed to the program;
 //! - `; MAX-RSS-MB: N` its peak resident memory stays under N MiB;
+//! - `; ENV: NAME=VALUE` an environment variable for the program;
 //! - `; AOT`         also build it ahead of time and run the executable
 //!   (everything under `tests/errors/`, `tests/aot/` and `tests/termite/` is).
 
@@ -114,12 +115,16 @@ fn check_program(rel: &str, mode: Mode) {
     let max_rss: Option<u64> = directives(&src, "MAX-RSS-MB")
         .first()
         .map(|s| s.parse().expect("MAX-RSS-MB: number"));
+    let env: Vec<(&str, &str)> = directives(&src, "ENV")
+        .iter()
+        .filter_map(|d| d.split_once('='))
+        .collect();
     let termitec = env!("CARGO_BIN_EXE_termitec");
     let limit = Duration::from_secs(120);
     let out = match mode {
         Mode::Jit => {
             let mut cmd = Command::new(termitec);
-            cmd.arg("run").arg(&path).arg("--").args(&args);
+            cmd.arg("run").arg(&path).arg("--").args(&args).envs(env);
             run_bounded(cmd, limit, max_rss)
         }
         Mode::Aot => {
@@ -134,7 +139,7 @@ fn check_program(rel: &str, mode: Mode) {
                 b
             } else {
                 let mut cmd = Command::new(&exe);
-                cmd.args(&args);
+                cmd.args(&args).envs(env);
                 let o = run_bounded(cmd, limit, max_rss);
                 let _ = std::fs::remove_file(&exe);
                 o

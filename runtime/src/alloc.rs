@@ -6,6 +6,29 @@ use crate::value::*;
 use dashu::integer::IBig;
 
 impl Ctx {
+    /// Checks, before a primitive builds an object of `words` words whose
+    /// size the program chose (`make-vector`, `make-string`, ...), that it
+    /// fits under the heap limit; otherwise raises `heap limit exceeded`
+    /// (and answers the value for the primitive to return).
+    pub fn room_for(&mut self, who: &str, words: usize) -> Result<(), Value> {
+        let limit = crate::heap::limit::words();
+        if words.saturating_add(self.heap().live_words) <= limit {
+            return Ok(());
+        }
+        Err(self.heap_limit_error(who, words))
+    }
+
+    /// Raises `heap limit exceeded`: `who` needed `words` more words.
+    pub fn heap_limit_error(&mut self, who: &str, words: usize) -> Value {
+        let name = Value::symbol(crate::symbols::intern(who));
+        let need = self.int(i64::try_from(words.saturating_mul(8)).unwrap_or(i64::MAX));
+        let limit = self.int((crate::heap::limit::words() * 8) as i64);
+        self.raise_error(
+            "heap limit exceeded (see --heap-limit)",
+            &[name, need, limit],
+        )
+    }
+
     /// Allocates an object of `ty` with `len` in its header and room for
     /// `payload_words` words after the header.
     pub fn alloc_object(&mut self, ty: u64, len: usize, payload_words: usize) -> Value {

@@ -14,6 +14,10 @@ pub extern "C" fn main(argc: i32, argv: *const *const std::ffi::c_char) -> i32 {
         // SAFETY: the C runtime passes `argc` valid C strings.
         let s = unsafe { std::ffi::CStr::from_ptr(*argv.add(i)) };
         args.push(s.to_string_lossy().into_owned());
+    }
+    if let Err(e) = crate::heap::limit::take_flag(&mut args) {
+        eprintln!("termite: {e}");
+        return 2;
     } // The runtime's printer and reader recurse on the nesting of data: give
     // the program the same large stack `termitec run` has (reserved, not
     // committed, memory).

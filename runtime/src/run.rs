@@ -3,7 +3,7 @@
 //! status compiled code returns.
 
 use crate::ctx::*;
-use crate::heap::{statics, stress};
+use crate::heap::{limit, statics, stress};
 use crate::prims::system::{flush_out, set_command_line};
 use crate::program::{Constant, ProgramData};
 use crate::program_state::{self, Globals};
@@ -134,6 +134,10 @@ pub enum Slice {
 pub fn run_program(desc: &ProgramDesc, args: Vec<String>) -> i32 {
     set_command_line(args);
     stress::configure_from_env();
+    if let Err(e) = limit::configure_from_env() {
+        eprintln!("termite: {e}");
+        return EXIT_UNCAUGHT;
+    }
     let loaded = match load(desc) {
         Ok(l) => l,
         Err(e) => {
@@ -180,6 +184,17 @@ pub fn run_slice(ctx: &mut Ctx, node: &crate::sched::Node, f: Value, argc: usize
                 let free = (ctx.limit as usize).saturating_sub(ctx.hp as usize);
                 if ctx.heap().over_threshold() || stress::collect_now() {
                     collect(ctx, &mut callee, argc as usize);
+                    if ctx.heap().live_words > limit::words() {
+                        // The call cannot go on: its data is garbage if a
+                        // handler escapes.
+                        let words = ctx.heap().live_words;
+                        let e = ctx.heap_limit_error("collect", words);
+                        match raise_call(ctx, node, e) {
+                            Some(c) => (callee, argc) = c,
+                            None => return Slice::Died(ctx.pending),
+                        }
+                        continue;
+                    }
                 } else if free < ctx.need as usize {
                     let (hp, need) = (ctx.hp, (ctx.need as usize).div_ceil(8));
                     let (hp, limit) = ctx.heap().grow_nursery(hp, need);
@@ -207,23 +222,9 @@ pub fn run_slice(ctx: &mut Ctx, node: &crate::sched::Node, f: Value, argc: usize
             }
             STATUS_RAISE => {
                 let obj = ctx.pending;
-                let raise = node
-                    .loaded
-                    .data
-                    .well_known
-                    .raise
-                    .map(|i| node.loaded.globals_value(i as usize));
-                match raise {
-                    Some(r) if r != UNBOUND => {
-                        // The continuation holds the error: it is a root
-                        // while the handlers run (they may collect).
-                        let k = ctx.closure(node.raise_return.word(1) as *const u8, &[obj]);
-                        callee = r;
-                        argc = 2;
-                        ctx.set_arg(0, k);
-                        ctx.set_arg(1, obj);
-                    }
-                    _ => return Slice::Died(obj),
+                match raise_call(ctx, node, obj) {
+                    Some(c) => (callee, argc) = c,
+                    None => return Slice::Died(obj),
                 }
             }
             STATUS_DIED => return Slice::Died(ctx.pending),
@@ -243,6 +244,22 @@ pub fn run_slice(ctx: &mut Ctx, node: &crate::sched::Node, f: Value, argc: usize
             }
         }
     }
+}
+
+/// Sets up the call of the program's `raise` with `obj` (an error a
+/// primitive or the runtime signalled): answers the callee and argument
+/// count, or None when the program has no `raise`.
+fn raise_call(ctx: &mut Ctx, node: &crate::sched::Node, obj: Value) -> Option<(Value, u64)> {
+    let i = node.loaded.data.well_known.raise?;
+    let raise = node.loaded.globals_value(i as usize);
+    if raise == UNBOUND {
+        return None;
+    }
+    // The continuation holds the error: it is a root while the handlers
+    // run (they may collect).
+    let k = ctx.closure(node.raise_return.word(1) as *const u8, &[obj]);
+    ctx.set_args(&[k, obj]);
+    Some((raise, 2))
 }
 
 impl Loaded {

@@ -10,6 +10,7 @@
 //! pointer.
 
 pub mod copy;
+pub mod limit;
 pub mod statics;
 pub mod stress;
 
@@ -276,7 +277,8 @@ impl Heap {
         self.live_words = live;
         self.collections += 1;
         self.budget = (self.budget * 2).min(MAX_BUDGET_WORDS as u32);
-        self.threshold = (live * 3).max(self.budget as usize) + self.words;
+        self.threshold = ((live * 3).max(self.budget as usize) + self.words)
+            .min(limit::words().max(self.words + self.budget as usize));
         self.fragment = None;
         // A nursery: the last to-space block if it has room, or a new one.
         let last = self.blocks.len().checked_sub(1);

@@ -264,6 +264,7 @@ fn count_arg(ctx: &mut Ctx, who: &str, k: Value) -> Result<usize, Value> {
 }
 prim!(fn tm_make_vector(ctx, k, fill) {
     let n = match count_arg(ctx, "make-vector", k) { Ok(n) => n, Err(e) => return e };
+    if let Err(e) = ctx.room_for("make-vector", n) { return e; }
     let fill = if fill == DEFAULT_OBJECT { FALSE } else { fill };
     let items = vec![fill; n];
     ctx.vector(&items)
@@ -331,6 +332,7 @@ fn byte_arg(ctx: &mut Ctx, who: &str, b: Value) -> Result<u8, Value> {
 }
 prim!(fn tm_make_bytevector(ctx, k, fill) {
     let n = match count_arg(ctx, "make-bytevector", k) { Ok(n) => n, Err(e) => return e };
+    if let Err(e) = ctx.room_for("make-bytevector", n / 8) { return e; }
     let fill = if fill == DEFAULT_OBJECT { 0 } else { match byte_arg(ctx, "make-bytevector", fill) { Ok(b) => b, Err(e) => return e } };
     ctx.bytevector(&vec![fill; n])
 });

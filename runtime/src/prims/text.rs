@@ -137,6 +137,7 @@ prim!(fn tm_string_downcase(ctx, s) {
 prim!(fn tm_make_string(ctx, k, fill) {
     if !(k.is_fixnum() && (0..1 << 32).contains(&k.as_fixnum())) { return ctx.type_error("make-string", "a valid length", k); }
     let c = if fill == DEFAULT_OBJECT { ' ' } else { match chr(ctx, "make-string", fill) { Ok(c) => c, Err(e) => return e } };
+    if let Err(e) = ctx.room_for("make-string", k.as_fixnum() as usize / 2) { return e; }
     let chars = vec![c as u32; k.as_fixnum() as usize];
     ctx.string_from_chars(&chars)
 });
