@@ -42,6 +42,11 @@ impl Ctx {
         }
         let v = Value::from_addr(p);
         v.set_word(0, header(ty, len as u64, 0));
+        if payload_words == 0 {
+            // The padding word of an empty object (`#()`, "") is copied and
+            // traced like a field: it must hold a value, not old memory.
+            v.set_word(1, 0);
+        }
         v
     }
 
