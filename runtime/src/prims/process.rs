@@ -140,7 +140,8 @@ fn drain_into(
 /// (the caller is its scheduler thread, which set RUNNING) and answers
 /// whether the process was killed.
 pub fn drain_urgent(p: &crate::process::Process, inner: &mut crate::process::Inner) -> bool {
-    if !p.urgent.swap(false, Ordering::Acquire) {
+    // A load first: no read-modify-write on the common path.
+    if !p.urgent.load(Ordering::Relaxed) || !p.urgent.swap(false, Ordering::Acquire) {
         return false;
     }
     // Messages before the kill go to the private queue, as a receive

@@ -47,7 +47,7 @@ impl Message {
 
     /// A signal whose value is an immediate (a pid, a symbol): no copy.
     pub fn immediate(v: Value, kind: Kind) -> Message {
-        debug_assert!(v.is_imm());
+        debug_assert!(v.is_imm() || v.is_fixnum());
         Message {
             mem: MessageMem::None,
             value: v,
@@ -55,6 +55,9 @@ impl Message {
         }
     }
 }
+
+/// `Inner::timer` of a process whose wait has no timer.
+pub const NO_TIMER: u32 = u32::MAX;
 
 /// An entry of the private queue: a message (or a link exit) already in
 /// the process's heap, and its sequence number (rising in arrival order,
@@ -100,8 +103,9 @@ pub struct Inner {
     /// `Kind::Link` signal).
     pub links: Vec<u64>,
     /// The scheduler thread whose timer heap holds the timer of the
-    /// current wait, if it has one.
-    pub timer: Option<u32>,
+    /// current wait, or `NO_TIMER` (a plain u32 keeps `Process` in its
+    /// allocation size class).
+    pub timer: u32,
     /// Whether the last wait ended by its deadline.
     pub timed_out: bool,
     /// Whether the process was ended by a kill signal.
@@ -182,7 +186,7 @@ impl Process {
                 private: VecDeque::new(),
                 next_seq: 0,
                 links: Vec::new(),
-                timer: None,
+                timer: NO_TIMER,
                 timed_out: false,
                 killed: false,
             }),
@@ -542,6 +546,59 @@ mod tests {
         let reused = table.fresh_pid(&mut b).unwrap();
         assert!(pids.iter().any(|p| slot_index(*p) == slot_index(reused)));
         assert!(table.is_empty());
+    }
+
+    #[test]
+    fn signals_arrive_in_order_and_none_is_lost_to_an_ending_process() {
+        let table = Table::default();
+        let mut cache = Vec::new();
+        let pid = table.fresh_pid(&mut cache).unwrap();
+        table.insert(process(pid));
+        let signals = [
+            (Kind::Message, crate::value::Value::fixnum(1)),
+            (Kind::Link, pid_value(77)),
+            (Kind::Exit, crate::value::Value::fixnum(2)),
+            (Kind::Kill, crate::value::TRUE),
+        ];
+        for (kind, v) in signals {
+            assert!(matches!(
+                table.deliver(pid, Message::immediate(v, kind)),
+                Delivery::Queued
+            ));
+        }
+        // Ending takes the undrained inbox, in the order of the sends.
+        let mut unread = table.remove(pid, &mut cache);
+        let mut got = Vec::new();
+        unread.drain(|m| got.push((m.kind, m.value)));
+        assert_eq!(got, signals);
+        // After that, a link request finds no process and comes back.
+        match table.deliver(pid, Message::immediate(pid_value(78), Kind::Link)) {
+            Delivery::NoProcess(m) => assert_eq!(m.value, pid_value(78)),
+            _ => panic!("a signal to an ended process must come back"),
+        }
+    }
+
+    #[test]
+    fn receive_marks_survive_removals() {
+        let p = process(5);
+        // SAFETY: the test owns the process.
+        let inner = unsafe { p.inner() };
+        for i in 1..=4 {
+            inner.push_private(crate::value::Value::fixnum(i), i == 3);
+        }
+        let seq = |inner: &Inner, i: usize| inner.private[i].seq();
+        assert_eq!(inner.after(0), 0);
+        let second = seq(inner, 1);
+        assert!(inner.private[2].is_exit() && !inner.private[1].is_exit());
+        // Taking the first message does not move the mark of the second.
+        inner.private.pop_front();
+        assert_eq!(inner.find(second), Some(0));
+        assert_eq!(inner.after(second), 1);
+        assert_eq!(inner.find(1), None, "taken");
+        inner.private.remove(1);
+        assert_eq!(inner.after(second), 1);
+        assert_eq!(inner.private[1].value, crate::value::Value::fixnum(4));
+        assert_eq!(inner.after(u64::MAX >> 2), 2, "past the end");
     }
 
     #[test]

@@ -128,7 +128,8 @@ impl Node {
     /// The process's last wait is over: if it had a timer that did not
     /// fire, that timer is stale.
     fn wait_over(&self, inner: &mut crate::process::Inner, timed_out: bool) {
-        if let Some(owner) = inner.timer.take()
+        let owner = std::mem::replace(&mut inner.timer, crate::process::NO_TIMER);
+        if owner != crate::process::NO_TIMER
             && !timed_out
             && let Some(c) = self.stale.get(owner as usize)
         {
@@ -475,7 +476,7 @@ fn run_process(node: &'static Node, ctx: &mut Ctx, sched: &mut Scheduler, p: Arc
                 // Before the push: this wait is not WAITING yet.
                 purge_timers(node, sched.me, &mut sched.timers);
                 sched.timers.push(Reverse((at, p.pid, seq)));
-                inner.timer = Some(sched.me as u32);
+                inner.timer = sched.me as u32;
             }
             // SeqCst, then `has_mail`: pairs with `Table::deliver` (a message
             // that arrives now is seen here, or its sender sees WAITING).
