@@ -2,7 +2,9 @@
 ;; linker always learns of the end, by the process's exception or, when the
 ;; process was already gone, by `noproc`. Each linker wakes a few children
 ;; (all but one can be stolen by another scheduler thread and die there
-;; while the linker spins) and links to them after a varying delay.
+;; while the linker spins) and links to them after a varying delay: about
+;; half of the children are gone before their link request comes, the
+;; others end around it.
 (define me (self))
 (define linkers 500)
 (define children 4)
@@ -19,7 +21,7 @@
   (spawn
     (let ((cs (map (lambda (_) (child)) (iota children))))
       (for-each (lambda (c) (! c 'go)) cs)
-      (spin (* 7 (modulo i 97)))
+      (spin (* 100 (modulo i 97)))
       (for-each (lambda (c) (if (odd? i) (inbound-link c) (full-link c))) cs)
       (! me (wait-all children '())))))
 (let loop ((i 0)) (when (< i linkers) (linker i) (loop (+ i 1))))
