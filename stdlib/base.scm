@@ -674,7 +674,8 @@
 
 ;;;; The system
 
-(define (exit . code) (%flush-output) (%exit (if (pair? code) (car code) 0)))
+;; R7RS 6.14: the outstanding after-thunks of dynamic-wind run first.
+(define (exit . code) (%rewind-to '()) (%flush-output) (%exit (if (pair? code) (car code) 0)))
 (define (emergency-exit . code) (%exit (if (pair? code) (car code) 0)))
 (define (command-line) (%command-line))
 (define (getenv name) (%getenv name))

@@ -18,20 +18,21 @@
 ;; Selective receive. `matcher` maps a message to a thunk (the clause that
 ;; accepts it) or #f. Messages it rejects stay in the mailbox, in order, and
 ;; are not offered again to this receive; new ones are offered as they come.
+;; `mark` is the sequence number of the last message offered: the loop's
+;; own, so a receive left by a raise, an escape or a timeout leaves the
+;; mailbox as it was (ARCHITECTURE.md, "Receiving").
 (define (%recv matcher timeout after)
   (let ((deadline (%deadline timeout)))
-    (let loop ()
-      (let ((m (%mailbox-next)))
-        (if (%no-message? m)
+    (let loop ((mark 0))
+      (let ((seq (%mailbox-next mark)))
+        (if (%no-message? seq)
             (if (%suspend deadline)
-                (loop)
-                (begin
-                  (%mailbox-rewind)
-                  (if after (after) (raise 'timeout))))
-            (let ((thunk (matcher m)))
+                (loop mark)
+                (if after (after) (raise 'timeout)))
+            (let ((thunk (matcher (%mailbox-ref seq))))
               (if thunk
-                  (begin (%mailbox-take) (thunk))
-                  (loop))))))))
+                  (begin (%mailbox-take seq) (thunk))
+                  (loop seq))))))))
 
 (define (%timeout-default opt)
   (if (and (pair? opt) (pair? (cdr opt)))

@@ -287,7 +287,7 @@ pub(crate) fn collect(ctx: &mut Ctx, callee: &mut Value, argc: usize) {
         .map(|p| p as *const crate::process::Process);
     let inner = current.map(|p| unsafe { (*p).inner() });
     if let Some(inner) = &inner {
-        roots.extend(inner.private.iter().map(|(v, _)| *v));
+        roots.extend(inner.private.iter().map(|e| e.value));
     }
     let mut refs: Vec<&mut Value> = roots.iter_mut().collect();
     let need_words = (ctx.need as usize).div_ceil(8);
@@ -304,7 +304,7 @@ pub(crate) fn collect(ctx: &mut Ctx, callee: &mut Value, argc: usize) {
     ctx.registers.copy_from_slice(&roots[base..base + nregs]);
     if let Some(inner) = inner {
         for (slot, v) in inner.private.iter_mut().zip(&roots[base + nregs..]) {
-            slot.0 = *v;
+            slot.value = *v;
         }
     }
 }

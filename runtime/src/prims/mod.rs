@@ -244,10 +244,10 @@ prim_table! {
     "%spawn-link" "" 1 tm_spawn_link, FAILS;
     "%send" "" 2 tm_send, FAILS;
     "%link" "" 2 tm_link, FAILS;
-    "%mailbox-next" "" 0 tm_mailbox_next, FAILS;
-    "%mailbox-take" "" 0 tm_mailbox_take, 0;
+    "%mailbox-next" "" 1 tm_mailbox_next, FAILS;
+    "%mailbox-ref" "" 1 tm_mailbox_ref, FAILS;
+    "%mailbox-take" "" 1 tm_mailbox_take, FAILS;
     "%mailbox-pop" "" 0 tm_mailbox_pop, FAILS;
-    "%mailbox-rewind" "" 0 tm_mailbox_rewind, 0;
     "%no-message?" "" 1 tm_no_message_p, PURE;
     "%deadline" "" 1 tm_deadline, FAILS;
     "%make-tag" "make-tag" 0 tm_make_tag, 0;

@@ -2,7 +2,7 @@
 //! receive is built from, tags and links.
 
 use crate::ctx::Ctx;
-use crate::process::{Message, is_pid, pid_value};
+use crate::process::{Kind, Message, is_pid, pid_value};
 use crate::sched::{self, node};
 use crate::value::*;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -31,8 +31,9 @@ prim!(fn tm_spawn_link(ctx, thunk) {
     let Some(child) = sched::spawn(ctx, node(), thunk, Some(me)) else {
         return ctx.raise_error("spawn-link: the node holds as many processes as it can", &[]);
     };
-    if let Some(p) = &ctx.current {
-        p.links.lock().unwrap_or_else(|e| e.into_inner()).push(child);
+    if let Some(p) = ctx.current.as_deref() {
+        // SAFETY: this thread runs the current process.
+        unsafe { p.inner() }.add_link(child);
     }
     pid_value(child)
 });
@@ -50,100 +51,191 @@ prim!(fn tm_send(ctx, to, msg) {
         crate::prims::system::write_out(&crate::print::display_string(msg));
         return UNSPECIFIED;
     }
-    node().deliver(to.imm_payload(), Message::copy_of(msg, false));
+    node().deliver(to.imm_payload(), Message::copy_of(msg, Kind::Message));
     UNSPECIFIED
 });
 
-// (%link from to): exceptions that kill `from` are raised in `to`.
+/// The exit signal a link request gets from a process that is gone.
+fn noproc() -> Value {
+    Value::symbol(crate::symbols::intern("noproc"))
+}
+
+// (%link from to): exceptions that kill `from` are raised in `to`. A
+// process changes its own links itself; another process's with a link
+// signal, which a process that is gone answers with `noproc` (see
+// ARCHITECTURE.md, "Signals").
 prim!(fn tm_link(ctx, from, to) {
     if !is_pid(from) { return ctx.type_error("link", "a pid", from); }
     if !is_pid(to) { return ctx.type_error("link", "a pid", to); }
-    if let Some(p) = node().table.get(from.imm_payload()) {
-        let mut links = p.links.lock().unwrap_or_else(|e| e.into_inner());
-        if !links.contains(&to.imm_payload()) {
-            links.push(to.imm_payload());
+    let (from, to) = (from.imm_payload(), to.imm_payload());
+    if from == ctx.self_pid.imm_payload() {
+        if let Some(p) = ctx.current.as_deref() {
+            // SAFETY: this thread runs the current process.
+            unsafe { p.inner() }.add_link(to);
         }
+        return UNSPECIFIED;
+    }
+    if from == OUTPUT_PID {
+        // The output device never dies.
+        return UNSPECIFIED;
+    }
+    if !node().deliver(from, Message::immediate(pid_value(to), Kind::Link)) {
+        node().deliver(to, Message::immediate(noproc(), Kind::Exit));
     }
     UNSPECIFIED
 });
 
-/// Moves arrived messages into the private queue, taking them into the
-/// process's heap. With `take_first`, when the private queue is empty the
-/// first arrival is answered instead of queued (a receive of any message
-/// then never touches the queue).
-fn drain_inbox(ctx: &mut Ctx, take_first: bool) -> Option<(Value, bool)> {
-    let p = ctx.current.as_deref()?;
-    // SAFETY: this thread runs the current process.
-    let inner = unsafe { p.inner() };
-    // SAFETY: the running process's heap (see `Ctx::use_heap`).
-    let heap = unsafe { &mut *ctx.heap };
-    let mut first = None;
-    let mut want_first = take_first && inner.private.is_empty();
-    node().table.drain(p, |m| {
-        let v = heap.take_message(m.mem, m.value);
-        if want_first {
-            first = Some((v, m.exit));
-            want_first = false;
-        } else {
-            inner.private.push_back((v, m.exit));
-        }
-    });
-    first
+/// What draining the inbox found besides messages.
+enum Drained {
+    Mail,
+    /// A kill signal: the process must end now.
+    Killed,
 }
 
-// The next message selective receive has not offered yet, or NO_MESSAGE. A
-// link exit is raised as soon as it is reached.
-prim!(fn tm_mailbox_next(ctx) {
-    drain_inbox(ctx, false);
+/// Handles the signals that arrived for the running process, in order:
+/// messages and exits go to the private queue (taken into the process's
+/// heap), link requests to its links, a kill ends the drain. With
+/// `take_first`, when the private queue is empty the first message is
+/// answered instead of queued (a receive of any message then never
+/// touches the queue).
+fn drain_inbox(ctx: &mut Ctx, take_first: bool) -> (Option<Value>, Drained) {
+    let Some(p) = ctx.current.as_deref() else {
+        return (None, Drained::Mail);
+    };
+    // SAFETY: this thread runs the current process. `ctx.heap` points at
+    // `inner.heap`, which the drain uses directly (runtime allocations
+    // never touch the nursery compiled code bumps through).
+    let inner = unsafe { p.inner() };
+    drain_into(p, inner, take_first)
+}
+
+fn drain_into(
+    p: &crate::process::Process,
+    inner: &mut crate::process::Inner,
+    take_first: bool,
+) -> (Option<Value>, Drained) {
+    let mut first = None;
+    let mut want_first = take_first && inner.private.is_empty();
+    let mut outcome = Drained::Mail;
+    node().table.drain(p, |m| match m.kind {
+        // Even after a kill: the requester learns `killed` at the end.
+        Kind::Link => inner.add_link(m.value.imm_payload()),
+        Kind::Kill => outcome = Drained::Killed,
+        // Messages after a kill are dropped with the process.
+        _ if matches!(outcome, Drained::Killed) => {}
+        Kind::Message if want_first => {
+            first = Some(inner.heap.take_message(m.mem, m.value));
+            want_first = false;
+        }
+        Kind::Message | Kind::Exit => {
+            let v = inner.heap.take_message(m.mem, m.value);
+            want_first = false;
+            inner.push_private(v, m.kind == Kind::Exit);
+        }
+    });
+    (first, outcome)
+}
+
+/// Handles a kill signal before the process runs again: drains its inbox
+/// (the caller is its scheduler thread, which set RUNNING) and answers
+/// whether the process was killed.
+pub fn drain_urgent(p: &crate::process::Process, inner: &mut crate::process::Inner) -> bool {
+    // A load first: no read-modify-write on the common path.
+    if !p.urgent.load(Ordering::Relaxed) || !p.urgent.swap(false, Ordering::Acquire) {
+        return false;
+    }
+    // Messages before the kill go to the private queue, as a receive
+    // would take them.
+    let killed = matches!(drain_into(p, inner, false).1, Drained::Killed);
+    inner.killed |= killed;
+    killed
+}
+
+/// The reason a killed process dies with.
+pub fn killed() -> Value {
+    Value::symbol(crate::symbols::intern("killed"))
+}
+
+/// Ends the running process, which a kill signal reached in a receive.
+fn die_killed(ctx: &mut Ctx) -> Value {
+    if let Some(p) = ctx.current.as_deref() {
+        // SAFETY: this thread runs the current process.
+        unsafe { p.inner() }.killed = true;
+    }
+    ctx.pending = killed();
+    ctx.status = crate::ctx::STATUS_DIED;
+    EXCEPTION
+}
+
+// (%mailbox-next mark): the sequence number of the first entry of the
+// mailbox after `mark` (0: from the start), or NO_MESSAGE. A link exit
+// reached this way is removed and raised. The receive loop keeps `mark`:
+// the process keeps no scan position, so a receive left by any way leaves
+// the mailbox as it was.
+prim!(fn tm_mailbox_next(ctx, mark) {
+    if !mark.is_fixnum() { return ctx.type_error("%mailbox-next", "a mark", mark); }
+    if let (_, Drained::Killed) = drain_inbox(ctx, false) {
+        return die_killed(ctx);
+    }
     let Some(p) = ctx.current.as_deref() else { return NO_MESSAGE };
     // SAFETY: this thread runs the current process.
     let inner = unsafe { p.inner() };
-    match inner.private.get(inner.scan as usize).copied() {
+    let i = inner.after(mark.as_fixnum().max(0) as u64);
+    match inner.private.get(i).copied() {
         None => NO_MESSAGE,
-        Some((v, true)) => {
-            inner.private.remove(inner.scan as usize);
-            inner.scan = 0;
-            ctx.raise_value(v)
+        Some(e) if e.is_exit() => {
+            inner.private.remove(i);
+            ctx.raise_value(e.value)
         }
-        Some((v, false)) => {
-            inner.scan += 1;
-            v
-        }
+        Some(e) => Value::fixnum(e.seq() as i64),
     }
 });
 
-// `%mailbox-next` then `%mailbox-take` in one call, for a receive that
-// accepts any message: the next message (removed), or NO_MESSAGE.
-prim!(fn tm_mailbox_pop(ctx) {
-    let first = drain_inbox(ctx, true);
+// (%mailbox-ref seq): the message numbered `seq` (from `%mailbox-next`).
+prim!(fn tm_mailbox_ref(ctx, seq) {
+    if !seq.is_fixnum() { return ctx.type_error("%mailbox-ref", "a mark", seq); }
     let Some(p) = ctx.current.as_deref() else { return NO_MESSAGE };
     // SAFETY: this thread runs the current process.
     let inner = unsafe { p.inner() };
-    let next = first.or_else(|| inner.private.remove(inner.scan as usize));
-    let Some((v, exit)) = next else { return NO_MESSAGE };
-    inner.scan = 0;
-    if exit { ctx.raise_value(v) } else { v }
+    match inner.find(seq.as_fixnum().max(0) as u64) {
+        Some(i) => inner.private[i].value,
+        None => NO_MESSAGE,
+    }
 });
 
-// Removes the message last offered (it matched) and restarts the scan.
-prim!(fn tm_mailbox_take(ctx) {
+// (%mailbox-take seq): removes the message numbered `seq` (a receive's
+// clause accepted it). Nothing if it is gone (a receive nested in the
+// clause's guard took it).
+prim!(fn tm_mailbox_take(ctx, seq) {
+    if !seq.is_fixnum() { return ctx.type_error("%mailbox-take", "a mark", seq); }
     if let Some(p) = ctx.current.as_deref() {
         // SAFETY: this thread runs the current process.
         let inner = unsafe { p.inner() };
-        if inner.scan > 0 {
-            inner.private.remove(inner.scan as usize - 1);
+        if let Some(i) = inner.find(seq.as_fixnum().max(0) as u64) {
+            inner.private.remove(i);
         }
-        inner.scan = 0;
     }
     UNSPECIFIED
 });
 
-prim!(fn tm_mailbox_rewind(ctx) {
-    if let Some(p) = ctx.current.as_deref() {
-        // SAFETY: this thread runs the current process.
-        unsafe { p.inner() }.scan = 0;
+// The first message (removed), or NO_MESSAGE, for a receive that accepts
+// any message. A link exit first in the mailbox is removed and raised.
+prim!(fn tm_mailbox_pop(ctx) {
+    let (first, drained) = drain_inbox(ctx, true);
+    if let Drained::Killed = drained {
+        return die_killed(ctx);
     }
-    UNSPECIFIED
+    if let Some(v) = first {
+        return v;
+    }
+    let Some(p) = ctx.current.as_deref() else { return NO_MESSAGE };
+    // SAFETY: this thread runs the current process.
+    let inner = unsafe { p.inner() };
+    match inner.private.pop_front() {
+        None => NO_MESSAGE,
+        Some(e) if e.is_exit() => ctx.raise_value(e.value),
+        Some(e) => e.value,
+    }
 });
 
 prim!(fn tm_no_message_p(_ctx, x) { Value::bool(x == NO_MESSAGE) });
@@ -168,15 +260,11 @@ prim!(fn tm_deadline(ctx, timeout) {
 prim!(fn tm_make_tag(_ctx) { imm(IMM_TAG, NEXT_TAG.fetch_add(1, Ordering::Relaxed)) });
 prim!(fn tm_tag_p(_ctx, x) { Value::bool(x.is_imm() && x.imm_kind() == IMM_TAG) });
 
-// Ends a process: it will not run again (its links learn `killed`).
+// Ends a process: a kill signal, handled after the signals sent to it
+// before; it runs nothing more (its links learn `killed`).
 prim!(fn tm_kill(ctx, pid) {
     if !is_pid(pid) { return ctx.type_error("kill", "a pid", pid); }
-    if let Some(p) = node().table.get(pid.imm_payload()) {
-        p.killed.store(true, Ordering::Release);
-        if p.wake() {
-            node().schedule(p);
-        }
-    }
+    node().deliver(pid.imm_payload(), Message::immediate(killed(), Kind::Kill));
     UNSPECIFIED
 });
 

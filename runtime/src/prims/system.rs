@@ -7,23 +7,148 @@ use crate::heap::statics;
 use crate::print::{display_string, write_string};
 use crate::program_state;
 use crate::value::*;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 static OUT: Mutex<Option<std::io::BufWriter<std::io::Stdout>>> = Mutex::new(None);
+/// Whether `OUT` may hold output not yet written (changed under its lock),
+/// so that a scheduler that idles or a process that blocks takes the lock
+/// only when there is something to flush.
+static PENDING: AtomicBool = AtomicBool::new(false);
+static TERMINAL: OnceLock<bool> = OnceLock::new();
 static ARGS: OnceLock<Vec<String>> = OnceLock::new();
 
+/// Writes to standard output, through the node's buffer: flushed at every
+/// newline when standard output is a terminal, otherwise when the node
+/// idles, a process blocks, and at exit (see ARCHITECTURE.md, "Standard
+/// output").
 pub fn write_out(s: &str) {
     let mut g = OUT.lock().unwrap_or_else(|e| e.into_inner());
     let w = g.get_or_insert_with(|| std::io::BufWriter::with_capacity(1 << 16, std::io::stdout()));
     let _ = w.write_all(s.as_bytes());
+    let terminal = *TERMINAL.get_or_init(|| std::io::stdout().is_terminal());
+    if terminal && s.contains('\n') {
+        let _ = w.flush();
+    } else if !w.buffer().is_empty() {
+        PENDING.store(true, Ordering::Relaxed);
+    }
 }
 
 pub fn flush_out() {
     let mut g = OUT.lock().unwrap_or_else(|e| e.into_inner());
+    PENDING.store(false, Ordering::Relaxed);
     if let Some(w) = g.as_mut() {
         let _ = w.flush();
     }
+}
+
+/// Flushes standard output if anything waits in its buffer.
+pub fn flush_if_pending() {
+    if PENDING.load(Ordering::Relaxed) {
+        flush_out();
+    }
+}
+
+/// The write end of the pipe the signal handler writes to.
+static SIGNAL_PIPE: AtomicI32 = AtomicI32::new(-1);
+/// Set by the first SIGINT or SIGTERM.
+static SIGNALLED: AtomicBool = AtomicBool::new(false);
+
+/// The handler of SIGINT and SIGTERM: only async-signal-safe calls. It
+/// hands the signal to the thread started by `install_signal_handlers`;
+/// a second signal (that thread's flush blocks) exits at once.
+extern "C" fn on_signal(sig: libc::c_int) {
+    let byte = sig as u8;
+    let fd = SIGNAL_PIPE.load(Ordering::SeqCst);
+    if SIGNALLED.swap(true, Ordering::SeqCst)
+        // SAFETY: `write` is async-signal-safe; `byte` outlives the call.
+        || unsafe { libc::write(fd, (&raw const byte).cast(), 1) } != 1
+    {
+        // SAFETY: `_exit` is async-signal-safe.
+        unsafe { libc::_exit(128 + sig) }
+    }
+}
+
+/// Makes SIGINT and SIGTERM flush standard output and exit with 128 + the
+/// signal (130, 143), and restores SIGPIPE's default action (Rust's
+/// standard library ignores it in `termitec`; a built executable has the
+/// default), so that writing to a closed pipe ends the program quietly.
+pub fn install_signal_handlers() {
+    // SAFETY: setting a signal's disposition to its default.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    let mut fds = [-1 as libc::c_int; 2];
+    // SAFETY: `fds` has room for the two descriptors `pipe2` writes.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return;
+    }
+    let [read_end, write_end] = fds;
+    let watcher = std::thread::Builder::new()
+        .name("signals".into())
+        .stack_size(64 << 10)
+        .spawn(move || {
+            loop {
+                let mut byte = 0u8;
+                // SAFETY: reads one byte into `byte` from our own pipe.
+                let n = unsafe { libc::read(read_end, (&raw mut byte).cast(), 1) };
+                if n == 1 {
+                    flush_out();
+                    // SAFETY: ends the process at once, as the signal's
+                    // default action would (no destructors to run).
+                    unsafe { libc::_exit(128 + byte as libc::c_int) }
+                }
+                if n < 0
+                    && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted
+                {
+                    continue;
+                }
+                return;
+            }
+        });
+    if watcher.is_err() {
+        return;
+    }
+    SIGNAL_PIPE.store(write_end, Ordering::SeqCst);
+    for sig in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: a zeroed `sigaction` is a valid value to fill in; the
+        // handler only makes async-signal-safe calls.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = on_signal as *const () as libc::sighandler_t;
+            action.sa_flags = libc::SA_RESTART;
+            libc::sigemptyset(&mut action.sa_mask);
+            let mut old: libc::sigaction = std::mem::zeroed();
+            libc::sigaction(sig, &action, &mut old);
+            // A program started with SIGINT ignored (a background job of
+            // a shell without job control) keeps it ignored.
+            if sig == libc::SIGINT && old.sa_sigaction == libc::SIG_IGN {
+                libc::sigaction(sig, &old, std::ptr::null_mut());
+            }
+        }
+    }
+}
+
+/// Whether reports of processes that die unlinked are silenced
+/// (`TERMITE_QUIET_DEATHS` set to anything but empty or `0`).
+fn quiet_deaths() -> bool {
+    static QUIET: OnceLock<bool> = OnceLock::new();
+    *QUIET.get_or_init(|| {
+        std::env::var_os("TERMITE_QUIET_DEATHS").is_some_and(|v| !v.is_empty() && v != "0")
+    })
+}
+
+/// Reports on standard error a process that died of `exception` with no
+/// link to tell (Erlang's error logger does the same).
+pub fn report_death(pid: u64, exception: Value) {
+    if quiet_deaths() {
+        return;
+    }
+    flush_out();
+    eprintln!(
+        "error in process {}: {}",
+        write_string(crate::process::pid_value(pid)),
+        crate::records::describe_exception(exception)
+    );
 }
 
 /// Sets what `(command-line)` returns: the program name, then its arguments.
@@ -50,8 +175,27 @@ prim!(fn tm_procedure_code_id(ctx, f) {
     }
 });
 
+/// The exit status `(exit code)` reports: an exact integer modulo 256, 0
+/// for #t, 1 for #f and for any other object (a failure, never success).
+fn exit_status(code: Value) -> i64 {
+    if code == TRUE {
+        return 0;
+    }
+    if !crate::num::is_exact_integer(code) {
+        return 1;
+    }
+    let Some(n) = crate::num::num_of(code) else {
+        return 1;
+    };
+    match crate::num::int_div(crate::num::IntDiv::Modulo, &n, &crate::num::Num::Fix(256)) {
+        Some(crate::num::Num::Fix(r)) => r,
+        Some(crate::num::Num::Big(r)) => i64::try_from(r).unwrap_or(1),
+        _ => 1,
+    }
+}
+
 prim!(fn tm_exit(ctx, code) {
-    ctx.pending = code;
+    ctx.pending = Value::fixnum(exit_status(code));
     ctx.status = STATUS_EXIT;
     EXCEPTION
 });

@@ -13,21 +13,68 @@ pub const RUNNING: u8 = 1;
 pub const WAITING: u8 = 2;
 pub const DONE: u8 = 3;
 
-/// A message in a mailbox: a copy of a value in blocks of its own, which
+/// What a signal in an inbox asks of its receiver (see ARCHITECTURE.md,
+/// "Signals"). Every kind travels through the same inbox, so the signals
+/// from one process to another are handled in the order they were sent.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Kind {
+    /// A message for the receiver's mailbox.
+    Message,
+    /// The uncaught exception of a linked process, raised when a receive
+    /// reaches it.
+    Exit,
+    /// A link request: the value is the pid to tell when the receiver dies.
+    Link,
+    /// End at once.
+    Kill,
+}
+
+/// A signal in an inbox: a copy of a value in blocks of its own, which
 /// the receiver adopts (none when the value is an immediate or a static
-/// object). An `exit` message carries the uncaught exception of a linked
-/// process.
+/// object), and its kind.
 pub struct Message {
     pub mem: MessageMem,
     pub value: Value,
-    pub exit: bool,
+    pub kind: Kind,
 }
 
 impl Message {
-    /// A message holding a copy of `v`.
-    pub fn copy_of(v: Value, exit: bool) -> Message {
+    /// A signal holding a copy of `v`.
+    pub fn copy_of(v: Value, kind: Kind) -> Message {
         let (mem, value) = copy_message(v);
-        Message { mem, value, exit }
+        Message { mem, value, kind }
+    }
+
+    /// A signal whose value is an immediate (a pid, a symbol): no copy.
+    pub fn immediate(v: Value, kind: Kind) -> Message {
+        debug_assert!(v.is_imm() || v.is_fixnum());
+        Message {
+            mem: MessageMem::None,
+            value: v,
+            kind,
+        }
+    }
+}
+
+/// `Inner::timer` of a process whose wait has no timer.
+pub const NO_TIMER: u32 = u32::MAX;
+
+/// An entry of the private queue: a message (or a link exit) already in
+/// the process's heap, and its sequence number (rising in arrival order,
+/// shifted left by one) with the exit flag in bit 0.
+#[derive(Clone, Copy)]
+pub struct Entry {
+    pub value: Value,
+    tagged: u64,
+}
+
+impl Entry {
+    pub fn seq(&self) -> u64 {
+        self.tagged >> 1
+    }
+
+    pub fn is_exit(&self) -> bool {
+        self.tagged & 1 != 0
     }
 }
 
@@ -46,13 +93,56 @@ pub struct Inner {
     pub callee: Value,
     pub args: Args,
     pub registers: [Value; 4],
-    /// Messages taken out of the inbox, in arrival order, already adopted
-    /// into `heap`; `bool` marks link exits.
-    pub private: VecDeque<(Value, bool)>,
-    /// Selective receive: index in `private` of the next message to offer.
-    pub scan: u32,
+    /// Messages and link exits taken out of the inbox, in arrival order
+    /// (so sorted by sequence number), already adopted into `heap`.
+    pub private: VecDeque<Entry>,
+    /// The sequence number of the next entry of `private`.
+    next_seq: u64,
+    /// Outbound links: where this process's uncaught exception goes. Only
+    /// the process's thread changes them (another process asks with a
+    /// `Kind::Link` signal).
+    pub links: Vec<u64>,
+    /// The scheduler thread whose timer heap holds the timer of the
+    /// current wait, or `NO_TIMER` (a plain u32 keeps `Process` in its
+    /// allocation size class).
+    pub timer: u32,
     /// Whether the last wait ended by its deadline.
     pub timed_out: bool,
+    /// Whether the process was ended by a kill signal.
+    pub killed: bool,
+}
+
+impl Inner {
+    /// Appends a message (or a link exit) to the private queue.
+    pub fn push_private(&mut self, value: Value, exit: bool) {
+        self.next_seq += 1;
+        self.private.push_back(Entry {
+            value,
+            tagged: self.next_seq << 1 | exit as u64,
+        });
+    }
+
+    /// The index in `private` of the first entry whose sequence number is
+    /// above `mark`.
+    pub fn after(&self, mark: u64) -> usize {
+        match self.private.front() {
+            Some(e) if e.seq() > mark => 0,
+            _ => self.private.partition_point(|e| e.seq() <= mark),
+        }
+    }
+
+    /// The index in `private` of the entry numbered `seq`.
+    pub fn find(&self, seq: u64) -> Option<usize> {
+        let i = self.after(seq.saturating_sub(1));
+        (self.private.get(i)?.seq() == seq).then_some(i)
+    }
+
+    /// Adds an outbound link (once).
+    pub fn add_link(&mut self, to: u64) {
+        if !self.links.contains(&to) {
+            self.links.push(to);
+        }
+    }
 }
 
 pub struct Process {
@@ -64,11 +154,10 @@ pub struct Process {
     /// changes only under the slot's lock, so the receiver looks at an
     /// empty inbox without taking the lock.
     pub has_mail: AtomicBool,
-    /// Outbound links: where this process's uncaught exception goes. Any
-    /// thread may add to them (`inbound-link` links another process to us).
-    pub links: Mutex<Vec<u64>>,
-    /// Set by `%kill`: the scheduler ends the process instead of running it.
-    pub killed: AtomicBool,
+    /// Set after a kill signal is put in the inbox: the scheduler drains
+    /// the inbox before it runs the process again, so a process that never
+    /// receives can be killed.
+    pub urgent: AtomicBool,
     /// Set when the process is published as a service.
     pub published: AtomicBool,
     inner: UnsafeCell<Inner>,
@@ -87,8 +176,7 @@ impl Process {
             state: AtomicU8::new(RUNNABLE),
             wait_seq: AtomicU64::new(0),
             has_mail: AtomicBool::new(false),
-            links: Mutex::new(Vec::new()),
-            killed: AtomicBool::new(false),
+            urgent: AtomicBool::new(false),
             published: AtomicBool::new(false),
             inner: UnsafeCell::new(Inner {
                 heap,
@@ -96,8 +184,11 @@ impl Process {
                 args,
                 registers: [crate::value::NULL; 4],
                 private: VecDeque::new(),
-                scan: 0,
+                next_seq: 0,
+                links: Vec::new(),
+                timer: NO_TIMER,
                 timed_out: false,
+                killed: false,
             }),
         }
     }
@@ -170,7 +261,7 @@ struct SlotData {
 /// of the time there is at most one: it is kept without a buffer, so an
 /// idle process that was sent messages holds no queue.
 #[derive(Default)]
-enum Inbox {
+pub enum Inbox {
     #[default]
     Empty,
     One(Message),
@@ -191,7 +282,7 @@ impl Inbox {
         }
     }
 
-    fn drain(&mut self, mut f: impl FnMut(Message)) {
+    pub fn drain(&mut self, mut f: impl FnMut(Message)) {
         match self {
             Inbox::Empty => {}
             Inbox::Many(q) => q.drain(..).for_each(f),
@@ -208,6 +299,16 @@ impl Slot {
     fn lock(&self) -> std::sync::MutexGuard<'_, SlotData> {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// What became of a signal sent by `Table::deliver`.
+pub enum Delivery {
+    /// In the inbox; the receiver was not waiting (or need not wake).
+    Queued,
+    /// In the inbox, and the receiver was waiting: schedule it.
+    Woken(Arc<Process>),
+    /// No such process (it ended, or never was): the signal is handed back.
+    NoProcess(Message),
 }
 
 /// All live processes of the node, by pid: slots found directly from the
@@ -300,17 +401,32 @@ impl Table {
         slot.process.as_ref().filter(|p| p.pid == pid).map(f)
     }
 
-    /// Puts a message in the inbox of process `pid` (dropped if it has
-    /// ended) and wakes it if it waits: answers the process to schedule.
-    pub fn deliver(&self, pid: u64, m: Message) -> Option<Arc<Process>> {
-        let mut slot = self.slot(pid)?.lock();
+    /// Puts a signal in the inbox of process `pid` and wakes the process if
+    /// it waits (unless the signal is a link request, which can wait for
+    /// the next drain or the process's end).
+    pub fn deliver(&self, pid: u64, m: Message) -> Delivery {
+        let Some(slot) = self.slot(pid) else {
+            return Delivery::NoProcess(m);
+        };
+        let mut slot = slot.lock();
         let SlotData { process, inbox } = &mut *slot;
-        let p = process.as_ref().filter(|p| p.pid == pid)?;
+        let Some(p) = process.as_ref().filter(|p| p.pid == pid) else {
+            drop(slot);
+            return Delivery::NoProcess(m);
+        };
+        let kind = m.kind;
         inbox.push(m);
+        if kind == Kind::Kill {
+            p.urgent.store(true, Ordering::Release);
+        }
         // SeqCst: pairs with the receiver's store of WAITING then load of
         // `has_mail` (see `sched::run_process`): one of the two sees the other.
         p.has_mail.store(true, Ordering::SeqCst);
-        p.wake().then(|| p.clone())
+        if kind != Kind::Link && p.wake() {
+            Delivery::Woken(p.clone())
+        } else {
+            Delivery::Queued
+        }
     }
 
     /// Hands every message that arrived for `p` (which this thread runs),
@@ -338,16 +454,19 @@ impl Table {
     }
 
     /// Removes a process; its slot goes to `cache`, the calling thread's
-    /// batch of free pids.
-    pub fn remove(&self, pid: u64, cache: &mut Vec<u64>) {
-        let Some(slot) = self.slot(pid) else { return };
+    /// batch of free pids. Answers the signals that arrived after the
+    /// process last drained its inbox: from now on a signal sent to `pid`
+    /// finds no process, so every signal is either in this inbox or
+    /// answered `NoProcess` by `deliver`.
+    pub fn remove(&self, pid: u64, cache: &mut Vec<u64>) -> Inbox {
+        let Some(slot) = self.slot(pid) else {
+            return Inbox::Empty;
+        };
         let mut slot = slot.lock();
         if slot.process.as_ref().is_some_and(|p| p.pid == pid) {
             slot.process = None;
-            // Messages that arrived after the last receive are dropped.
             let unread = std::mem::take(&mut slot.inbox);
             drop(slot);
-            drop(unread);
             self.live.fetch_sub(1, Ordering::Relaxed);
             let generation = ((pid >> INDEX_BITS) + 1) & GENERATION_MASK;
             let reuse = generation << INDEX_BITS | slot_index(pid) as u64;
@@ -359,6 +478,9 @@ impl Table {
                     .unwrap_or_else(|e| e.into_inner())
                     .extend(cache.drain(keep..));
             }
+            unread
+        } else {
+            Inbox::Empty
         }
     }
 
@@ -424,6 +546,59 @@ mod tests {
         let reused = table.fresh_pid(&mut b).unwrap();
         assert!(pids.iter().any(|p| slot_index(*p) == slot_index(reused)));
         assert!(table.is_empty());
+    }
+
+    #[test]
+    fn signals_arrive_in_order_and_none_is_lost_to_an_ending_process() {
+        let table = Table::default();
+        let mut cache = Vec::new();
+        let pid = table.fresh_pid(&mut cache).unwrap();
+        table.insert(process(pid));
+        let signals = [
+            (Kind::Message, crate::value::Value::fixnum(1)),
+            (Kind::Link, pid_value(77)),
+            (Kind::Exit, crate::value::Value::fixnum(2)),
+            (Kind::Kill, crate::value::TRUE),
+        ];
+        for (kind, v) in signals {
+            assert!(matches!(
+                table.deliver(pid, Message::immediate(v, kind)),
+                Delivery::Queued
+            ));
+        }
+        // Ending takes the undrained inbox, in the order of the sends.
+        let mut unread = table.remove(pid, &mut cache);
+        let mut got = Vec::new();
+        unread.drain(|m| got.push((m.kind, m.value)));
+        assert_eq!(got, signals);
+        // After that, a link request finds no process and comes back.
+        match table.deliver(pid, Message::immediate(pid_value(78), Kind::Link)) {
+            Delivery::NoProcess(m) => assert_eq!(m.value, pid_value(78)),
+            _ => panic!("a signal to an ended process must come back"),
+        }
+    }
+
+    #[test]
+    fn receive_marks_survive_removals() {
+        let p = process(5);
+        // SAFETY: the test owns the process.
+        let inner = unsafe { p.inner() };
+        for i in 1..=4 {
+            inner.push_private(crate::value::Value::fixnum(i), i == 3);
+        }
+        let seq = |inner: &Inner, i: usize| inner.private[i].seq();
+        assert_eq!(inner.after(0), 0);
+        let second = seq(inner, 1);
+        assert!(inner.private[2].is_exit() && !inner.private[1].is_exit());
+        // Taking the first message does not move the mark of the second.
+        inner.private.pop_front();
+        assert_eq!(inner.find(second), Some(0));
+        assert_eq!(inner.after(second), 1);
+        assert_eq!(inner.find(1), None, "taken");
+        inner.private.remove(1);
+        assert_eq!(inner.after(second), 1);
+        assert_eq!(inner.private[1].value, crate::value::Value::fixnum(4));
+        assert_eq!(inner.after(u64::MAX >> 2), 2, "past the end");
     }
 
     #[test]

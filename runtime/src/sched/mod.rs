@@ -3,7 +3,7 @@
 
 use crate::ctx::*;
 use crate::heap::Heap;
-use crate::process::{DONE, Message, Process, RUNNABLE, RUNNING, Table, WAITING};
+use crate::process::{DONE, Delivery, Kind, Message, Process, RUNNABLE, RUNNING, Table, WAITING};
 use crate::run::{EXIT_UNCAUGHT, EntryFn, Loaded, Slice, run_slice};
 use crate::value::*;
 use crossbeam_deque::{Injector, Steal, Stealer, Worker};
@@ -35,7 +35,15 @@ pub struct Node {
     pub raise_return: Value,
     pub primordial: u64,
     pub epoch: Instant,
+    /// Per scheduler thread: how many timers in its heap belong to waits
+    /// that ended otherwise (see `purge_timers`).
+    stale: Vec<StaleCount>,
 }
+
+/// A count on a cache line of its own.
+#[repr(align(64))]
+#[derive(Default)]
+struct StaleCount(AtomicUsize);
 
 // SAFETY: the node's values are static objects or raw code addresses, shared
 // read-only by all scheduler threads; everything mutable is behind locks or
@@ -104,10 +112,28 @@ impl Node {
         }
     }
 
-    /// Delivers a message; the receiver wakes if it waits.
-    pub fn deliver(&self, pid: u64, m: Message) {
-        if let Some(p) = self.table.deliver(pid, m) {
-            self.schedule(p);
+    /// Delivers a signal; the receiver wakes if it waits. False when there
+    /// is no process `pid` (the signal is dropped).
+    pub fn deliver(&self, pid: u64, m: Message) -> bool {
+        match self.table.deliver(pid, m) {
+            Delivery::Woken(p) => {
+                self.schedule(p);
+                true
+            }
+            Delivery::Queued => true,
+            Delivery::NoProcess(_) => false,
+        }
+    }
+
+    /// The process's last wait is over: if it had a timer that did not
+    /// fire, that timer is stale.
+    fn wait_over(&self, inner: &mut crate::process::Inner, timed_out: bool) {
+        let owner = std::mem::replace(&mut inner.timer, crate::process::NO_TIMER);
+        if owner != crate::process::NO_TIMER
+            && !timed_out
+            && let Some(c) = self.stale.get(owner as usize)
+        {
+            c.0.fetch_add(1, Ordering::Relaxed);
         }
     }
 
@@ -168,6 +194,32 @@ fn fire_timers(node: &Node, timers: &mut Timers) -> Option<Instant> {
     None
 }
 
+/// Smallest timer heap that is ever purged of stale timers.
+const PURGE_MIN: usize = 64;
+
+/// Drops the stale timers of scheduler `me` once they are more than half
+/// of its heap: the heap holds about twice the live timed waits at most,
+/// and the purges cost O(1) per wait (amortized).
+fn purge_timers(node: &Node, me: usize, timers: &mut Timers) {
+    let Some(stale) = node.stale.get(me) else {
+        return;
+    };
+    if timers.len() < PURGE_MIN || stale.0.load(Ordering::Relaxed) * 2 <= timers.len() {
+        return;
+    }
+    // Counted from now on: a wait that ends during the purge is counted
+    // again, which only brings the next purge forward.
+    stale.0.store(0, Ordering::Relaxed);
+    timers.retain(|Reverse((_, pid, seq))| {
+        node.table
+            .with(*pid, |p| {
+                p.wait_seq.load(Ordering::Acquire) == *seq
+                    && p.state.load(Ordering::Acquire) == WAITING
+            })
+            .unwrap_or(false)
+    });
+}
+
 /// Creates a process running `thunk` (a closure in `from`'s heap, copied);
 /// None when the node has as many processes as it can hold.
 pub fn spawn(ctx: &mut Ctx, node: &Node, thunk: Value, link_with: Option<u64>) -> Option<u64> {
@@ -181,10 +233,8 @@ pub fn spawn(ctx: &mut Ctx, node: &Node, thunk: Value, link_with: Option<u64>) -
         smallvec::smallvec![node.halt],
     ));
     if let Some(parent) = link_with {
-        p.links
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(parent);
+        // SAFETY: the process is not published yet: its creator owns it.
+        unsafe { p.inner() }.links.push(parent);
     }
     node.table.insert(p.clone());
     node.schedule(p);
@@ -200,6 +250,11 @@ pub fn run_node(
     halt: Value,
     raise_return: Value,
 ) -> i32 {
+    crate::prims::system::install_signal_handlers();
+    let n = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .max(1);
     let table = Table::default();
     let primordial = table.fresh_pid(&mut Vec::new()).unwrap_or(2);
     let node: &'static Node = Box::leak(Box::new(Node {
@@ -218,6 +273,7 @@ pub fn run_node(
         raise_return,
         primordial,
         epoch: Instant::now(),
+        stale: (0..n).map(|_| StaleCount::default()).collect(),
     }));
     if NODE.set(node).is_err() {
         panic_free_abort("a node is already running");
@@ -231,10 +287,6 @@ pub fn run_node(
     node.table.insert(first.clone());
     node.injector.push(first);
 
-    let n = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .max(1);
     let workers: Vec<Worker<Arc<Process>>> = (0..n).map(|_| Worker::new_fifo()).collect();
     let _ = node
         .stealers
@@ -334,6 +386,8 @@ fn scheduler_loop(node: &'static Node, local: Worker<Arc<Process>>, me: usize) {
         }
         let next_timer = fire_timers(node, &mut sched.timers);
         let Some(p) = find_work(node, &mut sched) else {
+            // Nothing to run here: what was printed shows now.
+            crate::prims::system::flush_if_pending();
             // Sleep until woken, or until the next timer is due. `idle` is
             // raised before the last look for work, under the lock a waker
             // takes to notify: a process scheduled after the look wakes us.
@@ -361,23 +415,28 @@ fn scheduler_loop(node: &'static Node, local: Worker<Arc<Process>>, me: usize) {
 }
 
 fn run_process(node: &'static Node, ctx: &mut Ctx, sched: &mut Scheduler, p: Arc<Process>) {
-    if p.killed.load(Ordering::Acquire) {
-        let reason = Value::symbol(crate::symbols::intern("killed"));
-        end(node, &mut ctx.free_pids, &p, Some(reason));
+    let proc: *const Process = Arc::as_ptr(&p);
+    // SAFETY: this thread set the state to RUNNING.
+    let inner = unsafe { (*proc).inner() };
+    let timed_out = std::mem::take(&mut inner.timed_out);
+    node.wait_over(inner, timed_out);
+    if crate::prims::process::drain_urgent(&p, inner) {
+        end(
+            node,
+            &mut ctx.free_pids,
+            &p,
+            Some(crate::prims::process::killed()),
+        );
         return;
     }
     ctx.self_pid = crate::process::pid_value(p.pid);
-    let proc: *const Process = Arc::as_ptr(&p);
     // The context owns the process while it runs (no reference count to
     // take); `proc` stays valid until it is taken back below.
     ctx.current = Some(p);
-    // SAFETY: this thread set the state to RUNNING, and `ctx.current`
-    // keeps the process alive.
-    let inner = unsafe { (*proc).inner() };
     ctx.use_heap(&mut inner.heap);
     ctx.registers = inner.registers;
     ctx.reductions = REDUCTIONS;
-    if std::mem::take(&mut inner.timed_out) {
+    if timed_out {
         // A wait that ended by its deadline resumes with #f.
         inner.args.clear();
         inner.args.push(FALSE);
@@ -407,6 +466,8 @@ fn run_process(node: &'static Node, ctx: &mut Ctx, sched: &mut Scheduler, p: Arc
             sched.local.push(p);
         }
         Slice::Suspended(callee, deadline) => {
+            // What it printed before it blocks shows now.
+            crate::prims::system::flush_if_pending();
             inner.args.push(TRUE);
             inner.callee = callee;
             inner.timed_out = false;
@@ -415,21 +476,24 @@ fn run_process(node: &'static Node, ctx: &mut Ctx, sched: &mut Scheduler, p: Arc
             p.wait_seq.store(seq, Ordering::Release);
             let at = deadline.map(|us| node.epoch + Duration::from_micros(us.max(0) as u64));
             let already_due = at.is_some_and(|a| a <= Instant::now());
+            if let Some(at) = at.filter(|_| !already_due) {
+                // Before the push: this wait is not WAITING yet.
+                purge_timers(node, sched.me, &mut sched.timers);
+                sched.timers.push(Reverse((at, p.pid, seq)));
+                inner.timer = sched.me as u32;
+            }
             // SeqCst, then `has_mail`: pairs with `Table::deliver` (a message
             // that arrives now is seen here, or its sender sees WAITING).
+            // After this store another thread may own the process.
             p.state.store(WAITING, Ordering::SeqCst);
             if already_due {
                 if p.wake() {
-                    inner.timed_out = true;
+                    // SAFETY: the winner of `wake` owns the process.
+                    unsafe { p.inner() }.timed_out = true;
                     sched.local.push(p);
                 }
-            } else {
-                if let Some(at) = at {
-                    sched.timers.push(Reverse((at, p.pid, seq)));
-                }
-                if p.has_mail() && p.wake() {
-                    sched.local.push(p);
-                }
+            } else if p.has_mail() && p.wake() {
+                sched.local.push(p);
             }
         }
         Slice::Returned => end(node, &mut ctx.free_pids, &p, None),
@@ -441,15 +505,31 @@ fn run_process(node: &'static Node, ctx: &mut Ctx, sched: &mut Scheduler, p: Arc
     }
 }
 
-/// A process ended (with an uncaught exception `died`): tell its links and
-/// forget it. The program ends with its primordial process.
+/// A process ended (with an uncaught exception `died`): tell its links,
+/// and the link requests that arrived since it last drained its inbox,
+/// and forget it. The program ends with its primordial process.
 fn end(node: &Node, free_pids: &mut Vec<u64>, p: &Arc<Process>, died: Option<Value>) {
     p.state.store(DONE, Ordering::Release);
-    node.table.remove(p.pid, free_pids);
+    // From here on a signal to `p` finds no process (and a link request
+    // is answered `noproc`): every earlier one is in `unread`.
+    let unread = node.table.remove(p.pid, free_pids);
+    // SAFETY: the process is DONE and out of the table; this thread still
+    // owns its state.
+    let inner = unsafe { p.inner() };
+    node.wait_over(inner, false);
+    let mut links = std::mem::take(&mut inner.links);
+    let mut unread = unread;
+    unread.drain(|m| {
+        if m.kind == Kind::Link && !links.contains(&m.value.imm_payload()) {
+            links.push(m.value.imm_payload());
+        }
+    });
     if let Some(v) = died {
-        let links = std::mem::take(&mut *p.links.lock().unwrap_or_else(|e| e.into_inner()));
-        for to in links {
-            node.deliver(to, Message::copy_of(v, true));
+        for &to in &links {
+            node.deliver(to, Message::copy_of(v, Kind::Exit));
+        }
+        if links.is_empty() && p.pid != node.primordial && !inner.killed {
+            crate::prims::system::report_death(p.pid, v);
         }
     }
     if p.published.load(Ordering::Acquire) {
@@ -465,9 +545,7 @@ fn end(node: &Node, free_pids: &mut Vec<u64>, p: &Arc<Process>, died: Option<Val
             }
         }
     }
-    // SAFETY: the process is DONE and out of the table; this thread still
-    // owns its state. Its heap's blocks go back to the pool.
-    let inner = unsafe { p.inner() };
+    // Its heap's blocks go back to the pool.
     inner.private.clear();
     inner.heap.release();
 }
