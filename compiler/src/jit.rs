@@ -35,6 +35,7 @@ pub fn compile(p: &closure::Program, clif: Option<&mut String>) -> Result<JitPro
         .collect();
     let entry_ptr = module.get_finalized_function(lowered.entry);
     // SAFETY: `tm_entry` was generated with exactly `EntryFn`'s signature.
+    #[allow(unsafe_code)]
     let entry: EntryFn = unsafe { std::mem::transmute::<*const u8, EntryFn>(entry_ptr) };
     let data = postcard::to_stdvec(&codegen::program_data(p)).map_err(|e| e.to_string())?;
     Ok(JitProgram {

@@ -2,6 +2,7 @@
 //!
 //! Compiled code calls into it through the functions in `prims` (declared to
 //! the compiler by `prims::PRIMS`) and is driven by `run`'s trampoline.
+#![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod alloc;
 pub mod ctx;
