@@ -390,7 +390,7 @@ fn promise_state_slot(p: Value) -> Option<&'static std::sync::atomic::AtomicU64>
     }
     // SAFETY: word 2 of a record of one field is that field, 8-aligned, and
     // objects are never freed while a process can reach them.
-    Some(unsafe { std::sync::atomic::AtomicU64::from_ptr((p.addr() as *mut u64).add(2)) })
+    Some(unsafe { std::sync::atomic::AtomicU64::from_ptr(p.addr().add(2)) })
 }
 prim!(fn tm_promise_state(ctx, p) {
     match promise_state_slot(p) {
