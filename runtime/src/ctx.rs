@@ -23,6 +23,11 @@ pub const STATUS_SUSPEND: u64 = 5;
 /// Arguments a call can pass; `apply` with more is an error.
 pub const MAX_ARGS: usize = 1 << 24;
 
+/// Slots of a context's argument buffer when it is made. Compiled code
+/// stores the arguments of a call with at most this many straight into the
+/// buffer; a call with more first grows it (`tm_ensure_args`).
+pub const ARGS_INITIAL: usize = 256;
+
 #[repr(C)]
 pub struct Ctx {
     pub hp: *mut u64,
@@ -83,7 +88,7 @@ pub const REDUCTIONS: i64 = 4000;
 
 impl Ctx {
     pub fn new(globals: *mut Value, globals_len: usize, consts: *const Value) -> Box<Ctx> {
-        let mut args_buf = vec![UNSPECIFIED; 256];
+        let mut args_buf = vec![UNSPECIFIED; ARGS_INITIAL];
         let mut ctx = Box::new(Ctx {
             hp: std::ptr::null_mut(),
             limit: std::ptr::null_mut(),

@@ -36,17 +36,32 @@ pub struct Program {
     pub vars: VarNames,
 }
 
+/// Terms (`let`, `if`, `letcont`, `letrec`) on one path from a function's
+/// entry after which the rest of the path becomes a function of its own (a
+/// continuation without parameters, called at once). Cranelift's register
+/// allocation and optimisation grow faster than linearly with the depth of a
+/// function's dominator tree, so without a bound a program of 100,000
+/// nested `if`s or `let`s took minutes to compile; no hand-written
+/// procedure comes near this.
+pub const SPLIT_DEPTH: usize = 1000;
+
 struct Conv<'a> {
     functions: Vec<Function>,
-    vars: &'a VarNames,
+    /// Terms on the path from the current function's entry.
+    path: usize,
+    /// The code id of each function of `functions`, in the same order.
+    code_ids: Vec<u64>,
+    vars: &'a mut VarNames,
     globals: &'a [String],
     constants: &'a [Constant],
 }
 
-pub fn closure_convert(p: crate::cps::Program) -> Program {
+pub fn closure_convert(mut p: crate::cps::Program) -> Program {
     let mut c = Conv {
         functions: Vec::new(),
-        vars: &p.vars,
+        path: 0,
+        code_ids: Vec::new(),
+        vars: &mut p.vars,
         globals: &p.globals,
         constants: &p.constants,
     };
@@ -61,15 +76,61 @@ pub fn closure_convert(p: crate::cps::Program) -> Program {
     }
 }
 
+/// The variables a closure-converted term uses free: `all` of them, and
+/// those of `all` used other than as the target of a `cont` (a
+/// continuation among these escapes: it cannot become a join point).
+/// Computed bottom-up with the conversion, so that no subterm is walked
+/// again for each function or continuation around it.
+#[derive(Default)]
+struct Free {
+    all: BTreeSet<VarId>,
+    esc: BTreeSet<VarId>,
+}
+
+impl Free {
+    fn atom(&mut self, a: &Atom) {
+        if let Atom::Var(v) = a {
+            self.all.insert(*v);
+            self.esc.insert(*v);
+        }
+    }
+
+    fn atoms(&mut self, xs: &[Atom]) {
+        xs.iter().for_each(|a| self.atom(a));
+    }
+
+    fn vars(&mut self, xs: &[VarId]) {
+        self.all.extend(xs.iter().copied());
+        self.esc.extend(xs.iter().copied());
+    }
+
+    fn bind(&mut self, v: VarId) {
+        self.all.remove(&v);
+        self.esc.remove(&v);
+    }
+
+    /// Adds `other`, merging the smaller set into the larger.
+    fn union(&mut self, other: Free) {
+        fn merge(a: &mut BTreeSet<VarId>, mut b: BTreeSet<VarId>) {
+            if a.len() < b.len() {
+                std::mem::swap(a, &mut b);
+            }
+            a.extend(b);
+        }
+        merge(&mut self.all, other.all);
+        merge(&mut self.esc, other.esc);
+    }
+}
+
 impl Conv<'_> {
     fn lambda(&mut self, l: Lambda) -> (FuncId, Vec<VarId>) {
-        let body = self.term(l.body);
-        let mut fv = BTreeSet::new();
-        free_vars(&body, &mut fv);
+        let outer = std::mem::replace(&mut self.path, 0);
+        let (body, mut fv) = self.term(l.body);
+        self.path = outer;
         for p in l.params.iter().chain(l.rest.iter()) {
-            fv.remove(p);
+            fv.bind(*p);
         }
-        let free: Vec<VarId> = fv.into_iter().collect();
+        let free: Vec<VarId> = fv.all.into_iter().collect();
         let id = self.functions.len() as FuncId;
         let mut f = Function {
             id,
@@ -82,14 +143,14 @@ impl Conv<'_> {
             code_id: 0,
         };
         f.code_id = self.code_id(&f);
+        self.code_ids.push(f.code_id);
         self.functions.push(f);
         (id, free)
     }
 
     fn code_id(&self, f: &Function) -> u64 {
-        let ids: Vec<u64> = self.functions.iter().map(|f| f.code_id).collect();
-        let mut pr = Printer::new(self.vars, self.globals, self.constants);
-        pr.normalized = Some((HashMap::new(), ids));
+        let mut pr = Printer::new(&*self.vars, self.globals, self.constants);
+        pr.normalized = Some((HashMap::new(), &self.code_ids));
         let text = print_function_with(&mut pr, f);
         let digest = Sha256::digest(text.as_bytes());
         let mut id = [0u8; 8];
@@ -97,95 +158,173 @@ impl Conv<'_> {
         u64::from_le_bytes(id)
     }
 
-    fn term(&mut self, t: Term) -> Term {
+    fn term(&mut self, t: Term) -> (Term, Free) {
+        let here = self.path;
+        let nested = matches!(
+            t,
+            Term::Let(..) | Term::If(..) | Term::LetCont(..) | Term::LetRec(..)
+        );
+        if nested && here >= SPLIT_DEPTH {
+            return self.split(t);
+        }
+        self.path = here + 1;
+        let r = self.term_here(t);
+        self.path = here;
+        r
+    }
+
+    /// `t` as a continuation of no values of its own, called at once.
+    fn split(&mut self, t: Term) -> (Term, Free) {
+        let kv = self.vars.fresh("split");
+        let l = Lambda {
+            kind: LambdaKind::Cont,
+            params: vec![],
+            rest: None,
+            body: t,
+            name: "split".into(),
+        };
+        let (f, free) = self.lambda(l);
+        let mut fv = Free::default();
+        fv.vars(&free);
+        let call = Term::Cont {
+            k: Atom::Var(kv),
+            args: vec![],
+        };
+        let t = Term::Let(
+            kv,
+            Value::Closure(f, free.into_iter().map(Atom::Var).collect()),
+            Box::new(call),
+        );
+        (t, fv)
+    }
+
+    fn term_here(&mut self, t: Term) -> (Term, Free) {
         match t {
             Term::Let(v, Value::Lambda(l), body) => {
                 let (f, free) = self.lambda(*l);
-                let body = self.term(*body);
-                Term::Let(
+                let (body, mut fv) = self.term(*body);
+                fv.bind(v);
+                fv.vars(&free);
+                let t = Term::Let(
                     v,
                     Value::Closure(f, free.into_iter().map(Atom::Var).collect()),
                     Box::new(body),
-                )
+                );
+                (t, fv)
             }
-            Term::Let(v, val, body) => Term::Let(v, val, Box::new(self.term(*body))),
+            Term::Let(v, val, body) => {
+                let (body, mut fv) = self.term(*body);
+                fv.bind(v);
+                match &val {
+                    Value::Atom(a) => fv.atom(a),
+                    Value::Prim(_, args) | Value::Closure(_, args) => fv.atoms(args),
+                    Value::Global(_) | Value::Lambda(_) => {}
+                }
+                (Term::Let(v, val, Box::new(body)), fv)
+            }
             Term::LetRec(binds, body) => {
                 let mut out = Vec::new();
+                let mut frees = Vec::new();
                 for (v, l) in binds {
                     let (f, free) = self.lambda(l);
+                    frees.push(free.clone());
                     out.push((v, f, free.into_iter().map(Atom::Var).collect()));
                 }
-                Term::LetRecClosures(out, Box::new(self.term(*body)))
+                let (body, mut fv) = self.term(*body);
+                for free in &frees {
+                    fv.vars(free);
+                }
+                for (v, _, _) in &out {
+                    fv.bind(*v);
+                }
+                (Term::LetRecClosures(out, Box::new(body)), fv)
             }
             Term::LetCont(k, l, body) => {
-                let body = self.term(*body);
-                if l.rest.is_none() && !escapes(&body, k) {
-                    let jbody = self.term(l.body);
+                let (body, mut fv) = self.term(*body);
+                if l.rest.is_none() && !fv.esc.contains(&k) {
+                    let (jbody, mut fj) = self.term(l.body);
+                    for p in &l.params {
+                        fj.bind(*p);
+                    }
+                    fv.bind(k);
+                    fv.union(fj);
                     let then = to_jumps(body, k, l.params.len());
-                    return Term::LetJoin {
+                    let t = Term::LetJoin {
                         j: k,
                         params: l.params,
                         body: Box::new(jbody),
                         then: Box::new(then),
                     };
+                    return (t, fv);
                 }
                 let (f, free) = self.lambda(*l);
-                Term::Let(
+                fv.bind(k);
+                fv.vars(&free);
+                let t = Term::Let(
                     k,
                     Value::Closure(f, free.into_iter().map(Atom::Var).collect()),
                     Box::new(body),
-                )
+                );
+                (t, fv)
             }
-            Term::If(c, a, b) => Term::If(c, Box::new(self.term(*a)), Box::new(self.term(*b))),
+            Term::If(c, a, b) => {
+                let (a, mut fa) = self.term(*a);
+                let (b, fb) = self.term(*b);
+                fa.union(fb);
+                fa.atom(&c);
+                (Term::If(c, Box::new(a), Box::new(b)), fa)
+            }
             Term::LetJoin {
                 j,
                 params,
                 body,
                 then,
-            } => Term::LetJoin {
-                j,
-                params,
-                body: Box::new(self.term(*body)),
-                then: Box::new(self.term(*then)),
-            },
-            other => other,
+            } => {
+                let (body, mut fb) = self.term(*body);
+                for p in &params {
+                    fb.bind(*p);
+                }
+                let (then, mut ft) = self.term(*then);
+                ft.bind(j);
+                ft.union(fb);
+                let t = Term::LetJoin {
+                    j,
+                    params,
+                    body: Box::new(body),
+                    then: Box::new(then),
+                };
+                (t, ft)
+            }
+            other => {
+                let mut fv = Free::default();
+                match &other {
+                    Term::App { f, k, args } => {
+                        fv.atom(f);
+                        fv.atom(k);
+                        fv.atoms(args);
+                    }
+                    Term::Apply { f, k, args, list } => {
+                        fv.atom(f);
+                        fv.atom(k);
+                        fv.atoms(args);
+                        fv.atom(list);
+                    }
+                    Term::Cont { k, args } => {
+                        if let Atom::Var(v) = k {
+                            fv.all.insert(*v);
+                        }
+                        fv.atoms(args);
+                    }
+                    Term::ContApply { k, list } | Term::Suspend { k, deadline: list } => {
+                        fv.atom(k);
+                        fv.atom(list);
+                    }
+                    Term::Jump(_, args) => fv.atoms(args),
+                    _ => {}
+                }
+                (other, fv)
+            }
         }
-    }
-}
-
-/// Whether continuation `k` is used in `t` other than as the target of a
-/// direct `cont` (t is closure-converted: nested functions appear only as
-/// their free-variable lists).
-fn escapes(t: &Term, k: VarId) -> bool {
-    let is_k = |a: &Atom| *a == Atom::Var(k);
-    let any = |xs: &[Atom]| xs.iter().any(is_k);
-    match t {
-        Term::Let(_, val, body) => {
-            let here = match val {
-                Value::Atom(a) => is_k(a),
-                Value::Prim(_, args) | Value::Closure(_, args) => any(args),
-                Value::Global(_) => false,
-                Value::Lambda(_) => true,
-            };
-            here || escapes(body, k)
-        }
-        Term::LetRecClosures(binds, body) => {
-            binds.iter().any(|(_, _, free)| any(free)) || escapes(body, k)
-        }
-        Term::LetJoin { body, then, .. } => escapes(body, k) || escapes(then, k),
-        Term::Jump(_, args) => any(args),
-        Term::App { f, k: kk, args } => is_k(f) || is_k(kk) || any(args),
-        Term::Apply {
-            f,
-            k: kk,
-            args,
-            list,
-        } => is_k(f) || is_k(kk) || any(args) || is_k(list),
-        Term::Cont { k: _, args } => any(args),
-        Term::ContApply { k: kk, list } => is_k(kk) || is_k(list),
-        Term::Suspend { k: kk, deadline } => is_k(kk) || is_k(deadline),
-        Term::If(c, a, b) => is_k(c) || escapes(a, k) || escapes(b, k),
-        Term::LetRec(..) | Term::LetCont(..) => true,
     }
 }
 
@@ -221,79 +360,6 @@ fn to_jumps(t: Term, k: VarId, arity: usize) -> Term {
             Box::new(to_jumps(*b, k, arity)),
         ),
         other => other,
-    }
-}
-
-/// Adds to `out` the variables used in closure-converted `t` but not bound in it.
-pub fn free_vars(t: &Term, out: &mut BTreeSet<VarId>) {
-    let mut bound = BTreeSet::new();
-    let mut used = BTreeSet::new();
-    collect(t, &mut bound, &mut used);
-    out.extend(used.difference(&bound));
-}
-
-fn collect(t: &Term, bound: &mut BTreeSet<VarId>, used: &mut BTreeSet<VarId>) {
-    let atom = |a: &Atom, used: &mut BTreeSet<VarId>| {
-        if let Atom::Var(v) = a {
-            used.insert(*v);
-        }
-    };
-    match t {
-        Term::Let(v, val, body) => {
-            match val {
-                Value::Atom(a) => atom(a, used),
-                Value::Prim(_, args) | Value::Closure(_, args) => {
-                    args.iter().for_each(|a| atom(a, used))
-                }
-                Value::Global(_) | Value::Lambda(_) => {}
-            }
-            bound.insert(*v);
-            collect(body, bound, used);
-        }
-        Term::LetRecClosures(binds, body) => {
-            for (v, _, free) in binds {
-                bound.insert(*v);
-                free.iter().for_each(|a| atom(a, used));
-            }
-            collect(body, bound, used);
-        }
-        Term::LetJoin {
-            j,
-            params,
-            body,
-            then,
-        } => {
-            bound.insert(*j);
-            bound.extend(params.iter().copied());
-            collect(body, bound, used);
-            collect(then, bound, used);
-        }
-        Term::Jump(_, args) => args.iter().for_each(|a| atom(a, used)),
-        Term::App { f, k, args } => {
-            atom(f, used);
-            atom(k, used);
-            args.iter().for_each(|a| atom(a, used));
-        }
-        Term::Apply { f, k, args, list } => {
-            atom(f, used);
-            atom(k, used);
-            atom(list, used);
-            args.iter().for_each(|a| atom(a, used));
-        }
-        Term::Cont { k, args } => {
-            atom(k, used);
-            args.iter().for_each(|a| atom(a, used));
-        }
-        Term::ContApply { k, list } | Term::Suspend { k, deadline: list } => {
-            atom(k, used);
-            atom(list, used);
-        }
-        Term::If(c, a, b) => {
-            atom(c, used);
-            collect(a, bound, used);
-            collect(b, bound, used);
-        }
-        Term::LetRec(..) | Term::LetCont(..) => {}
     }
 }
 

@@ -883,7 +883,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         self.b.ins().band(is_ptr, is_ty)
     }
     fn tail_call(&mut self, callee: ir::Value, vals: &[ir::Value]) -> Result<(), String> {
-        let (argc, regs) = self.pass_args(vals);
+        let (argc, regs) = self.pass_args(vals)?;
         let code = self.load(callee, 7);
         self.sync_hp();
         self.b.ins().return_call_indirect(
@@ -901,7 +901,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         callee: ir::Value,
         vals: &[ir::Value],
     ) -> Result<(), String> {
-        let (argc, regs) = self.pass_args(vals);
+        let (argc, regs) = self.pass_args(vals)?;
         let fref = self.func_ref(func);
         self.sync_hp();
         self.b
@@ -912,8 +912,9 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
 
     /// Stores arguments beyond the third in the buffer; returns the
     /// argument count and the three register arguments.
-    fn pass_args(&mut self, vals: &[ir::Value]) -> (ir::Value, [ir::Value; 3]) {
+    fn pass_args(&mut self, vals: &[ir::Value]) -> Result<(ir::Value, [ir::Value; 3]), String> {
         if vals.len() > 3 {
+            self.ensure_args(vals.len())?;
             let args = self.load(self.ctx, OFFSET_ARGS);
             for (i, v) in vals.iter().enumerate().skip(3) {
                 self.store(*v, args, 8 * i as i32);
@@ -922,7 +923,19 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         let unspec = self.iconst(UNSPEC);
         let reg = |i: usize| vals.get(i).copied().unwrap_or(unspec);
         let regs = [reg(0), reg(1), reg(2)];
-        (self.iconst(vals.len() as i64), regs)
+        Ok((self.iconst(vals.len() as i64), regs))
+    }
+
+    /// Before `n` arguments are stored in the buffer: grows it when the
+    /// call has more than it starts with (it may move, so the caller loads
+    /// `ctx.args` after this). Calls of up to `ARGS_INITIAL` arguments,
+    /// all but pathological ones, get no extra code.
+    fn ensure_args(&mut self, n: usize) -> Result<(), String> {
+        if n > ARGS_INITIAL {
+            let nv = self.iconst(n as i64);
+            self.call_rt("tm_ensure_args", &[nv])?;
+        }
+        Ok(())
     }
 
     /// Branches to `then` when the predicate `p` holds for `v`, else to `els`.
@@ -985,6 +998,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         vals: &[ir::Value],
         list: ir::Value,
     ) -> Result<(), String> {
+        self.ensure_args(vals.len())?;
         let args = self.load(self.ctx, OFFSET_ARGS);
         for (i, v) in vals.iter().enumerate() {
             self.store(*v, args, 8 * i as i32);

@@ -16,7 +16,7 @@ pub fn optimise(main: &mut Lambda) {
     let mut subst = HashMap::new();
     propagate_copies(&mut main.body, &mut subst);
     let mut subst = HashMap::new();
-    eliminate_common(&mut main.body, &mut HashMap::new(), &mut subst);
+    eliminate_common(&mut main.body, &mut Available::default(), &mut subst);
 }
 
 /// Primitives whose repeated application to the same operands may share one
@@ -55,7 +55,38 @@ fn shareable(p: crate::prims::Prim) -> bool {
     )
 }
 
-type Available = HashMap<(crate::prims::Prim, Vec<AtomKey>), VarId>;
+type Key = (crate::prims::Prim, Vec<AtomKey>);
+
+/// The shareable applications that dominate the current point, and the
+/// order they were added in: a branch adds its own and takes them back
+/// out after (copying the table at every `if` made nested ifs quadratic).
+#[derive(Default)]
+struct Available {
+    map: HashMap<Key, VarId>,
+    log: Vec<Key>,
+}
+
+impl Available {
+    fn get(&self, k: &Key) -> Option<&VarId> {
+        self.map.get(k)
+    }
+
+    fn insert(&mut self, k: Key, v: VarId) {
+        if self.map.insert(k.clone(), v).is_none() {
+            self.log.push(k);
+        }
+    }
+
+    /// Processes a branch that sees what is available here, and forgets
+    /// what the branch added.
+    fn branch(&mut self, f: impl FnOnce(&mut Available)) {
+        let mark = self.log.len();
+        f(self);
+        for k in self.log.drain(mark..) {
+            self.map.remove(&k);
+        }
+    }
+}
 
 #[derive(Clone, PartialEq, Eq, Hash)]
 enum AtomKey {
@@ -105,18 +136,20 @@ fn eliminate_common(t: &mut Term, avail: &mut Available, subst: &mut HashMap<Var
                     Value::Prim(_, args) | Value::Closure(_, args) => resolve_all(args, subst),
                     Value::Global(_) => {}
                     // A lambda is another function: nothing is available in it.
-                    Value::Lambda(l) => eliminate_common(&mut l.body, &mut HashMap::new(), subst),
+                    Value::Lambda(l) => {
+                        eliminate_common(&mut l.body, &mut Available::default(), subst)
+                    }
                 }
                 t = body;
             }
             Term::LetRec(binds, body) => {
                 for (_, l) in binds {
-                    eliminate_common(&mut l.body, &mut HashMap::new(), subst);
+                    eliminate_common(&mut l.body, &mut Available::default(), subst);
                 }
                 t = body;
             }
             Term::LetCont(_, l, body) => {
-                eliminate_common(&mut l.body, &mut HashMap::new(), subst);
+                eliminate_common(&mut l.body, &mut Available::default(), subst);
                 t = body;
             }
             Term::LetRecClosures(binds, body) => {
@@ -126,12 +159,12 @@ fn eliminate_common(t: &mut Term, avail: &mut Available, subst: &mut HashMap<Var
                 t = body;
             }
             Term::LetJoin { body, then, .. } => {
-                eliminate_common(body, &mut avail.clone(), subst);
+                avail.branch(|avail| eliminate_common(body, avail, subst));
                 t = then;
             }
             Term::If(c, a, b) => {
                 resolve(c, subst);
-                eliminate_common(a, &mut avail.clone(), subst);
+                avail.branch(|avail| eliminate_common(a, avail, subst));
                 t = b;
             }
             Term::App { .. }

@@ -19,7 +19,7 @@ pub struct Printer<'a> {
     /// function's structure (used for code ids).
     pub normalized: Option<(
         std::collections::HashMap<crate::expand::core::VarId, usize>,
-        Vec<u64>,
+        &'a [u64],
     )>,
 }
 
@@ -58,6 +58,11 @@ impl<'a> Printer<'a> {
 
     fn nl(&mut self) {
         self.out.push('\n');
+        if self.normalized.is_some() {
+            // Text to hash, not to read: indentation would make the text of
+            // deeply nested code quadratic in its size.
+            return;
+        }
         for _ in 0..self.indent {
             self.out.push(' ');
         }

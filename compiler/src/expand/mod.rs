@@ -16,6 +16,7 @@ use self::syntax_rules::{MARK, Macro, split_mark, strip};
 use crate::diag::Diagnostic;
 use crate::prims::Prim;
 use crate::read::{Datum, DatumKind, Span};
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
@@ -210,11 +211,11 @@ impl Expander {
     pub fn expand_toplevel(&mut self, forms: &[Datum], stdlib: bool) -> R<Vec<Core>> {
         self.in_stdlib = stdlib;
         let mut out = Vec::new();
-        let mut queue: Vec<Datum> = forms.iter().rev().cloned().collect();
+        let mut queue: Vec<Cow<Datum>> = forms.iter().rev().map(Cow::Borrowed).collect();
         while let Some(form) = queue.pop() {
             let env = self.root.clone();
-            match self.classify(&form, &env)? {
-                Form::Begin(items) => queue.extend(items.into_iter().rev()),
+            match self.classify(form, &env)? {
+                Form::Begin(items) => queue.extend(items.into_iter().rev().map(Cow::Owned)),
                 Form::Define(name, init, _) => {
                     let name = self.lib_name(strip(&name).to_string());
                     if !stdlib {
@@ -308,10 +309,13 @@ impl Expander {
 
     /// Expands macro uses at the head of `form` until it is a definition,
     /// a `begin`, or an expression.
-    fn classify(&mut self, form: &Datum, env: &Env) -> R<Form> {
-        let mut form = form.clone();
+    /// A form that is an expression comes back as it was given (borrowed
+    /// forms are not copied: copying every body at every level of nesting
+    /// made deep programs quadratic).
+    fn classify<'a>(&mut self, form: Cow<'a, Datum>, env: &Env) -> R<Form<'a>> {
+        let mut form = form;
         loop {
-            let Some(items) = form.list().map(<[Datum]>::to_vec) else {
+            let Some(items) = form.list() else {
                 return Ok(Form::Expr(form));
             };
             let Some(head) = items.first() else {
@@ -322,11 +326,11 @@ impl Expander {
             };
             match self.resolve(hname, env) {
                 Binding::Macro(m) => {
-                    form = self.expand_macro(&m, &form)?;
+                    form = Cow::Owned(self.expand_macro(&m, &form)?);
                 }
                 Binding::Special(Special::Begin) => return Ok(Form::Begin(items[1..].to_vec())),
                 Binding::Special(Special::Define) => {
-                    let (name, init) = self.parse_define(&form, &items)?;
+                    let (name, init) = self.parse_define(&form, items)?;
                     return Ok(Form::Define(name, init, form.span));
                 }
                 Binding::Special(Special::DefineSyntax) => {
@@ -343,13 +347,13 @@ impl Expander {
                     return Ok(Form::DefineSyntax(name.to_string(), mac));
                 }
                 Binding::Special(Special::DefineValues) => {
-                    form = self.define_values(&form, &items)?;
+                    let form = self.define_values(&form, items)?;
                     return Ok(Form::Begin(
                         form.list().map(|x| x[1..].to_vec()).unwrap_or_default(),
                     ));
                 }
                 Binding::Special(Special::DefineRecordType) => {
-                    return Ok(Form::Begin(self.define_record_type(&form, &items)?));
+                    return Ok(Form::Begin(self.define_record_type(&form, items)?));
                 }
                 _ => return Ok(Form::Expr(form)),
             }
@@ -531,15 +535,15 @@ impl Expander {
             return err(span, "bad syntax: empty body");
         }
         let scope = child(env);
-        enum Item {
+        enum Item<'a> {
             Def(VarId, Datum, String),
-            Expr(Datum),
+            Expr(Cow<'a, Datum>),
         }
         let mut items = Vec::new();
-        let mut queue: Vec<Datum> = forms.iter().rev().cloned().collect();
+        let mut queue: Vec<Cow<Datum>> = forms.iter().rev().map(Cow::Borrowed).collect();
         while let Some(form) = queue.pop() {
-            match self.classify(&form, &scope)? {
-                Form::Begin(xs) => queue.extend(xs.into_iter().rev()),
+            match self.classify(form, &scope)? {
+                Form::Begin(xs) => queue.extend(xs.into_iter().rev().map(Cow::Owned)),
                 Form::Define(name, init, span) => {
                     let v = self.bind_var(
                         &scope,
@@ -1719,8 +1723,12 @@ fn order_body(nodes: Vec<(Option<VarId>, Core)>, vars: &VarNames, span: Span) ->
     let mut deps: Vec<Vec<usize>> = vec![Vec::new(); n];
     let mut prev_effect: Option<usize> = None;
     for (i, (_, c)) in nodes.iter().enumerate() {
+        // Without definitions there is nothing to look up (and walking
+        // every nested body again at each level made nesting quadratic).
         let mut used = HashSet::new();
-        locals_of(c, &mut used);
+        if !index.is_empty() {
+            locals_of(c, &mut used);
+        }
         let mut d: Vec<usize> = used.iter().filter_map(|v| index.get(v).copied()).collect();
         d.sort_unstable();
         if !is_lambda[i] {
@@ -1863,11 +1871,11 @@ fn locals_of(c: &Core, out: &mut HashSet<VarId>) {
     }
 }
 
-enum Form {
+enum Form<'a> {
     Begin(Vec<Datum>),
     Define(String, Datum, Span),
     DefineSyntax(String, Rc<Macro>),
-    Expr(Datum),
+    Expr(Cow<'a, Datum>),
 }
 
 fn plural(n: usize) -> &'static str {

@@ -263,7 +263,8 @@ prim_table! {
 /// The runtime functions compiled code calls that are not primitives of
 /// the language (arity and type failures, argument lists, `apply`).
 pub use system::{
-    tm_apply_list, tm_arity_error, tm_not_procedure, tm_rest_list, tm_unbound_global,
+    tm_apply_list, tm_arity_error, tm_ensure_args, tm_not_procedure, tm_rest_list,
+    tm_unbound_global,
 };
 
 /// Every symbol compiled code may reference, with its address: the JIT
@@ -273,6 +274,7 @@ pub fn runtime_symbols() -> Vec<(&'static str, *const u8)> {
         PRIMS.iter().map(|p| (p.symbol, p.addr.0)).collect();
     v.push(("tm_apply_list", tm_apply_list as *const u8));
     v.push(("tm_arity_error", tm_arity_error as *const u8));
+    v.push(("tm_ensure_args", tm_ensure_args as *const u8));
     v.push(("tm_not_procedure", tm_not_procedure as *const u8));
     v.push(("tm_rest_list", tm_rest_list as *const u8));
     v.push(("tm_unbound_global", tm_unbound_global as *const u8));

@@ -248,6 +248,15 @@ pub extern "C" fn tm_rest_list(ctx: &mut Ctx, start: u64, argc: u64) -> Value {
     acc
 }
 
+/// Grows the argument buffer to hold `n` arguments: compiled code calls it
+/// before it stores the arguments of a call with more than
+/// `ARGS_INITIAL` (the buffer may move: the caller reloads `ctx.args`).
+#[unsafe(no_mangle)]
+pub extern "C" fn tm_ensure_args(ctx: &mut Ctx, n: u64) -> Value {
+    ctx.ensure_args(n as usize);
+    UNSPECIFIED
+}
+
 /// Spreads a list into `ctx.args[offset..]`; returns the new argument count,
 /// or `u64::MAX` after raising an error.
 #[unsafe(no_mangle)]
