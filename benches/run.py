@@ -5,7 +5,11 @@ Scheme, runs each several times and prints the median wall time of each and
 the ratio termitec/Gambit. Then the concurrency suite of benches/concurrency/
 (paper section 7: ring, ping-pong; spawning; memory per idle process) against
 Erlang/OTP, run with `erl` both by default and with +S1.
-Usage: python3 benches/run.py [--runs N] [--sequential | --concurrency] [NAME ...]
+With --baseline PATH (another termitec binary, e.g. a release build of an
+earlier commit), its programs are measured in the same run, alternating with
+this build's, and a before/after table shows this build's time relative to
+the baseline's (below 1.0: faster now).
+Usage: python3 benches/run.py [--runs N] [--sequential | --concurrency] [--baseline PATH] [NAME ...]
 """
 import math, os, shutil, statistics, subprocess, sys, time
 
@@ -29,6 +33,23 @@ def timed(cmd, runs):
             return None, "exit %d: %s" % (r.returncode, r.stderr.strip()[:200])
         out = r.stdout
     return statistics.median(times), out
+
+def timed_pair(cmd, base, runs):
+    """Median wall times of `cmd` and `base`, run alternately (so that both
+    see the same noise), and the output of `cmd`'s last run."""
+    a, b, out = [], [], None
+    for _ in range(runs):
+        for c, times in ((cmd, a), (base, b)):
+            t = time.perf_counter()
+            r = sh(c)
+            times.append(time.perf_counter() - t)
+            if r.returncode != 0:
+                return None, None, "exit %d: %s" % (r.returncode, r.stderr.strip()[:200])
+            if c is cmd:
+                out = r.stdout
+    return statistics.median(a), statistics.median(b), out
+
+BASELINE = None
 
 CONC = os.path.join(ROOT, "benches", "concurrency")
 
@@ -75,13 +96,17 @@ def concurrency(runs):
             exe = os.path.join(OUT, "conc-gambit-" + name)
             if sh([gsc, "-exe", "-o", exe, os.path.join(CONC, "gambit", name + ".scm")]).returncode == 0:
                 gambit[name] = exe
-    exes = {}
+    exes, base_exes = {}, {}
     for name in ("ring", "pingpong", "pingpong_list", "spawn", "idle", "idle_worked"):
-        exe = os.path.join(OUT, "conc-" + name)
-        r = sh([TERMITEC, "build", os.path.join(CONC, name + ".scm"), "-o", exe])
-        if r.returncode != 0:
-            sys.exit(r.stderr)
-        exes[name] = exe
+        for compiler, table, suffix in ((TERMITEC, exes, ""), (BASELINE, base_exes, "-baseline")):
+            if not compiler:
+                continue
+            exe = os.path.join(OUT, "conc-" + name + suffix)
+            r = sh([compiler, "build", os.path.join(CONC, name + ".scm"), "-o", exe])
+            if r.returncode != 0:
+                sys.exit(r.stderr)
+            table[name] = exe
+    before = []
 
     def median(cmd, pick):
         vals = []
@@ -102,6 +127,8 @@ def concurrency(runs):
         Erlang (default and +S1) and Gambit threads (None where missing)."""
         pick = lambda n: n[i]
         t = median([exes[name]] + list(args), pick)
+        if name in base_exes:
+            before.append((name, list(args), i, t, median([base_exes[name]] + list(args), pick)))
         e = median(erl_cmd([], name, *args), pick) if erl else None
         e1 = median(erl_cmd(["+S", "1"], name, *args), pick) if erl else None
         g = median([gambit[name]] + list(args), pick) if name in gambit else None
@@ -123,6 +150,8 @@ def concurrency(runs):
             a, b = peak_rss(cmd("0")), peak_rss(cmd(str(n)))
             return (b - a) / n if a and b else None
         t = one(lambda k: [exes[name], k])
+        if name in base_exes:
+            before.append((name, [str(n)], "bytes", t, one(lambda k: [base_exes[name], k])))
         e = one(lambda k: erl_cmd([], name, k)) if erl else None
         g = one(lambda k: [gambit[name], k]) if name in gambit else None
         return t, e, None, g
@@ -149,6 +178,14 @@ def concurrency(runs):
         ratios = [cost(t, x, higher) for x in (p_e, p_t, e, e1, g, best)]
         print("%-32s %9s %9s %9s %9s %9s %9s" % ((label,) + tuple(rfmt(r) for r in ratios)))
     print("(below 1.0 means termitec leads; 'best now' is the best peer measured in this run)")
+    if before:
+        print()
+        print("%-32s %10s %10s %8s" % ("concurrency before/after", "baseline", "now", "now/base"))
+        for (label, *_), (name, args, i, t, b) in zip(rows, before):
+            higher = label.startswith("ping-pong")
+            r = (b / t if higher else t / b) if t and b else None
+            print("%-32s %10s %10s %8s" % (label, fmt(b), fmt(t), rfmt(r)))
+        print("(now/base is the cost relative to the baseline: below 1.0 means faster or smaller now)")
 
 def main():
     args = sys.argv[1:]
@@ -158,6 +195,11 @@ def main():
         if flag in args:
             only = flag
             args.remove(flag)
+    global BASELINE
+    if "--baseline" in args:
+        i = args.index("--baseline")
+        BASELINE = os.path.abspath(args[i + 1])
+        del args[i:i + 2]
     if "--runs" in args:
         i = args.index("--runs")
         runs = int(args[i + 1])
@@ -182,7 +224,17 @@ def main():
         if r.returncode != 0:
             print("%s: termitec build failed: %s" % (name, r.stderr), file=sys.stderr)
             continue
-        aot, out_aot = timed([exe], runs)
+        base = None
+        if BASELINE:
+            bexe = os.path.join(OUT, name + "-baseline")
+            r = sh([BASELINE, "build", src, "-o", bexe])
+            if r.returncode != 0:
+                print("%s: baseline build failed: %s" % (name, r.stderr), file=sys.stderr)
+                aot, out_aot = timed([exe], runs)
+            else:
+                aot, base, out_aot = timed_pair([exe], [bexe], runs)
+        else:
+            aot, out_aot = timed([exe], runs)
         jit, out_jit = timed([TERMITEC, "run", src], runs)
         gam = out_gam = None
         if gsc:
@@ -201,13 +253,13 @@ def main():
         for label, out in (("JIT", out_jit), ("Gambit", out_gam), ("Chez", out_chz)):
             if out is not None and out_aot is not None and out != out_aot:
                 print("%s: %s output differs from termitec AOT: %r vs %r" % (name, label, out[:80], out_aot[:80]), file=sys.stderr)
-        rows.append((name, aot, jit, gam, chz))
+        rows.append((name, aot, jit, gam, chz, base))
 
     fmt = lambda t: "%8.3f" % t if isinstance(t, float) else "%8s" % "-"
     if rows:
         print("%-10s %8s %8s %8s %8s %10s" % ("program", "AOT s", "JIT s", "Gambit s", "Chez s", "AOT/Gambit"))
     ratios = []
-    for name, aot, jit, gam, chz in rows:
+    for name, aot, jit, gam, chz, _ in rows:
         ratio = aot / gam if isinstance(aot, float) and isinstance(gam, float) and gam > 0 else None
         if ratio:
             ratios.append(ratio)
@@ -215,6 +267,17 @@ def main():
     if ratios:
         geo = math.exp(sum(math.log(r) for r in ratios) / len(ratios))
         print("geometric mean of AOT/Gambit: %.2f (worst %.2f)" % (geo, max(ratios)))
+    if BASELINE and rows:
+        print()
+        print("%-10s %10s %8s %9s" % ("program", "baseline s", "AOT s", "AOT/base"))
+        rs = []
+        for name, aot, _, _, _, base in rows:
+            r = aot / base if isinstance(aot, float) and isinstance(base, float) and base > 0 else None
+            if r:
+                rs.append(r)
+            print("%-10s %s %s %9s" % (name, "  " + fmt(base), fmt(aot), "%.3f" % r if r else "-"))
+        if rs:
+            print("geometric mean of AOT/baseline: %.3f (worst %.3f)" % (math.exp(sum(math.log(r) for r in rs) / len(rs)), max(rs)))
     if only != "--sequential":
         concurrency(max(1, min(runs, 3)))
 
