@@ -1,9 +1,10 @@
 //! Pairs, lists, equivalence, type predicates, vectors, bytevectors, records.
 
 use crate::ctx::Ctx;
-use crate::num::{compare, num_of};
+use crate::num::{Num, eqv_numbers, num_of};
 use crate::records;
 use crate::value::*;
+use dashu::integer::IBig;
 
 fn pair_or_error(ctx: &mut Ctx, who: &str, v: Value) -> Result<Value, Value> {
     if v.is_pair() {
@@ -86,29 +87,25 @@ prim!(fn tm_reverse(ctx, l) {
     acc
 });
 fn index_arg(ctx: &mut Ctx, who: &str, k: Value) -> Result<usize, Value> {
-    if k.is_fixnum() && k.as_fixnum() >= 0 {
-        Ok(k.as_fixnum() as usize)
-    } else {
-        Err(ctx.type_error(who, "a non-negative index", k))
-    }
+    position_arg(ctx, who, k)
 }
-prim!(fn tm_list_tail(ctx, l, k) {
-    let k = match index_arg(ctx, "list-tail", k) { Ok(k) => k, Err(e) => return e };
+prim!(fn tm_list_tail(ctx, l, kv) {
+    let k = match index_arg(ctx, "list-tail", kv) { Ok(k) => k, Err(e) => return e };
     let mut cur = l;
     for _ in 0..k {
-        if !cur.is_pair() { return ctx.raise_error("list-tail: index out of range", &[l, Value::fixnum(k as i64)]); }
+        if !cur.is_pair() { return ctx.raise_error("list-tail: index out of range", &[kv]); }
         cur = cur.cdr();
     }
     cur
 });
-prim!(fn tm_list_ref(ctx, l, k) {
-    let k = match index_arg(ctx, "list-ref", k) { Ok(k) => k, Err(e) => return e };
+prim!(fn tm_list_ref(ctx, l, kv) {
+    let k = match index_arg(ctx, "list-ref", kv) { Ok(k) => k, Err(e) => return e };
     let mut cur = l;
     for _ in 0..k {
         if !cur.is_pair() { break; }
         cur = cur.cdr();
     }
-    if !cur.is_pair() { return ctx.raise_error("list-ref: index out of range", &[l, Value::fixnum(k as i64)]); }
+    if !cur.is_pair() { return ctx.raise_error("list-ref: index out of range", &[kv]); }
     cur.car()
 });
 
@@ -154,7 +151,7 @@ pub fn eqv(a: Value, b: Value) -> bool {
         let (ta, tb) = (header_type(a.header()), header_type(b.header()));
         if ta == tb && (ta == T_FLONUM || ta == T_BIGNUM) {
             return match (num_of(a), num_of(b)) {
-                (Some(x), Some(y)) => compare(&x, &y) == Some(std::cmp::Ordering::Equal),
+                (Some(x), Some(y)) => eqv_numbers(&x, &y),
                 _ => false,
             };
         }
@@ -238,10 +235,11 @@ fn vector_index(
     if !v.has_type(ty) {
         return Err(ctx.type_error(who, what, v));
     }
-    if !k.is_fixnum() {
+    if !crate::num::is_exact_integer(k) {
         return Err(ctx.type_error(who, "an exact integer index", k));
     }
-    let i = k.as_fixnum();
+    // A bignum is out of the range of every object.
+    let i = if k.is_fixnum() { k.as_fixnum() } else { -1 };
     if i < 0 || i as usize >= v.len() {
         let msg = format!("{who}: index out of range");
         return Err(ctx.raise_error(&msg, &[k]));
@@ -255,15 +253,44 @@ prim!(fn tm_vector_length(ctx, v) {
     if !v.has_type(T_VECTOR) { return ctx.type_error("vector-length", "a vector", v); }
     Value::fixnum(v.len() as i64)
 });
-fn count_arg(ctx: &mut Ctx, who: &str, k: Value) -> Result<usize, Value> {
-    if k.is_fixnum() && (0..1 << 32).contains(&k.as_fixnum()) {
-        Ok(k.as_fixnum() as usize)
-    } else {
-        Err(ctx.type_error(who, "a valid length", k))
+/// The largest vector, string or bytevector a `make-...` procedure builds:
+/// a length over it raises the catchable `heap limit exceeded` before any
+/// memory is asked for (`(make-vector 4294967295)` would be 32 GiB).
+pub const MAX_OBJECT_BYTES: u64 = 1 << 30;
+
+/// Raises `heap limit exceeded` for an object `who` cannot build.
+pub fn heap_limit_error(ctx: &mut Ctx, who: &str) -> Value {
+    let name = Value::symbol(crate::symbols::intern(who));
+    ctx.raise_error(crate::num::HEAP_LIMIT_MESSAGE, &[name])
+}
+
+/// The length argument of a constructor of objects of `item_bytes` bytes
+/// per element: an exact non-negative integer within `MAX_OBJECT_BYTES`.
+pub fn length_arg(ctx: &mut Ctx, who: &str, k: Value, item_bytes: u64) -> Result<usize, Value> {
+    match num_of(k) {
+        Some(Num::Fix(n)) if n >= 0 => {
+            if (n as u64).saturating_mul(item_bytes) > MAX_OBJECT_BYTES {
+                Err(heap_limit_error(ctx, who))
+            } else {
+                Ok(n as usize)
+            }
+        }
+        Some(Num::Big(b)) if b > IBig::ZERO => Err(heap_limit_error(ctx, who)),
+        _ => Err(ctx.type_error(who, "a non-negative exact integer", k)),
+    }
+}
+
+/// A start or end argument: an exact non-negative integer; one too large
+/// for any object is `usize::MAX` (out of range of every object).
+fn position_arg(ctx: &mut Ctx, who: &str, k: Value) -> Result<usize, Value> {
+    match num_of(k) {
+        Some(Num::Fix(n)) if n >= 0 => Ok(n as usize),
+        Some(Num::Big(b)) if b > IBig::ZERO => Ok(usize::MAX),
+        _ => Err(ctx.type_error(who, "a non-negative exact integer", k)),
     }
 }
 prim!(fn tm_make_vector(ctx, k, fill) {
-    let n = match count_arg(ctx, "make-vector", k) { Ok(n) => n, Err(e) => return e };
+    let n = match length_arg(ctx, "make-vector", k, 8) { Ok(n) => n, Err(e) => return e };
     let fill = if fill == DEFAULT_OBJECT { FALSE } else { fill };
     let items = vec![fill; n];
     ctx.vector(&items)
@@ -281,12 +308,12 @@ fn range_args(
     let s = if start == DEFAULT_OBJECT {
         0
     } else {
-        count_arg(ctx, who, start)?
+        position_arg(ctx, who, start)?
     };
     let e = if end == DEFAULT_OBJECT {
         len
     } else {
-        count_arg(ctx, who, end)?
+        position_arg(ctx, who, end)?
     };
     if s > e || e > len {
         let msg = format!("{who}: range out of bounds");
@@ -330,7 +357,7 @@ fn byte_arg(ctx: &mut Ctx, who: &str, b: Value) -> Result<u8, Value> {
     }
 }
 prim!(fn tm_make_bytevector(ctx, k, fill) {
-    let n = match count_arg(ctx, "make-bytevector", k) { Ok(n) => n, Err(e) => return e };
+    let n = match length_arg(ctx, "make-bytevector", k, 1) { Ok(n) => n, Err(e) => return e };
     let fill = if fill == DEFAULT_OBJECT { 0 } else { match byte_arg(ctx, "make-bytevector", fill) { Ok(b) => b, Err(e) => return e } };
     ctx.bytevector(&vec![fill; n])
 });

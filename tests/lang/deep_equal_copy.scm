@@ -1,0 +1,22 @@
+; AOT
+;; equal?, message copies and long lists on data nested 5,000,000 deep: no
+;; runtime routine may recurse on the native stack in proportion to data.
+(define (nest n) (let loop ((i 0) (acc '())) (if (= i n) acc (loop (+ i 1) (list acc)))))
+(define (nest-vector n) (let loop ((i 0) (acc '())) (if (= i n) acc (loop (+ i 1) (vector 1 acc)))))
+(define (depth x)
+  (let loop ((x x) (d 0))
+    (cond ((pair? x) (loop (car x) (+ d 1)))
+          ((vector? x) (loop (vector-ref x 1) (+ d 1)))
+          (else d))))
+(display (equal? (nest 5000000) (nest 5000000))) (newline)
+(display (equal? (nest 5000000) (nest 4999999))) (newline)
+(display (equal? (nest-vector 5000000) (nest-vector 5000000))) (newline)
+(define echo (spawn (let loop () (recv ((from x) (! from x))) (loop))))
+(define (round-trip x) (! echo (list (self) x)) (?))
+(define back (round-trip (nest 5000000)))
+(display (depth back)) (newline)
+(display (equal? back (nest 5000000))) (newline)
+(display (depth (round-trip (nest-vector 5000000)))) (newline)
+(define long (iota 10000000))
+(display (equal? long (iota 10000000))) (newline)
+(display (equal? long (append (iota 9999999) '(0)))) (newline)
