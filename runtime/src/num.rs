@@ -578,3 +578,109 @@ fn parse_exact(s: &str, radix: u32) -> Option<Num> {
     let m = IBig::from_str_radix(significant, 10).ok()? * IBig::from(10u8).pow(scale as usize);
     Some(Num::Big(if neg { -m } else { m }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Option<String> {
+        parse_number(s, 10).map(|n| number_to_string(&n, 10))
+    }
+
+    #[test]
+    fn printed_numbers_read_back() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let f = f64::from_bits(x);
+            let s = number_to_string(&Num::Flo(f), 10);
+            match parse_number(&s, 10) {
+                Some(Num::Flo(g)) => assert!(
+                    g.to_bits() == f.to_bits() || (f.is_nan() && g.is_nan()),
+                    "{s}"
+                ),
+                other => panic!("{s} read back as {other:?}"),
+            }
+            let i = x as i64;
+            for radix in [2, 8, 10, 16] {
+                let s = number_to_string(&Num::Fix(i), radix);
+                let back = parse_number(&s, radix).map(|n| n.to_big());
+                assert_eq!(back, Some(IBig::from(i)), "{s} in radix {radix}");
+            }
+        }
+    }
+
+    #[test]
+    fn over_accepting_syntax_is_refused() {
+        for s in [
+            "1/2/3", "1/0", "--1", "1e", "#x", "1.2.3", "#x#x1", "#e#i1", "1/-2", "+", ".", "e1",
+            "inf.0", "1_0", " 1", "#e1.5", "#e+inf.0", "١",
+        ] {
+            assert_eq!(parse(s), None, "{s:?}");
+        }
+        assert_eq!(
+            parse("#e1e39").as_deref(),
+            Some("1000000000000000000000000000000000000000")
+        );
+        assert_eq!(parse("-6/3").as_deref(), Some("-2"));
+    }
+
+    #[test]
+    fn arbitrary_strings_never_panic_or_explode() {
+        // Mutations of number-like strings, including ones whose exact
+        // value would be astronomically large.
+        let pieces = [
+            "#e",
+            "#i",
+            "#x",
+            "#b",
+            "1",
+            "0",
+            "9",
+            ".",
+            "e",
+            "E",
+            "+",
+            "-",
+            "/",
+            "inf.0",
+            "nan.0",
+            "99999999999999999999",
+            "e999999999999999",
+            "f",
+            "#",
+        ];
+        let mut x: u64 = 12345;
+        for _ in 0..50_000 {
+            let mut s = String::new();
+            for _ in 0..(x % 7) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                s.push_str(pieces[(x % pieces.len() as u64) as usize]);
+            }
+            for radix in [2, 10, 16] {
+                if let Some(n) = parse_number(&s, radix) {
+                    assert!(bit_length(&n) <= MAX_BIGNUM_BITS, "{s}");
+                    let _ = number_to_string(&n, radix);
+                }
+            }
+        }
+        assert!(parse_number("#e1e999999999999", 10).is_none());
+    }
+
+    #[test]
+    fn mixed_comparison_is_exact() {
+        let big = Num::Big(IBig::from(1u64 << 53) + IBig::ONE);
+        let f = Num::Flo(9007199254740992.0);
+        assert_eq!(compare(&big, &f), Some(Ordering::Greater));
+        assert_eq!(compare(&f, &big), Some(Ordering::Less));
+        assert_eq!(compare(&Num::Fix(3), &Num::Flo(f64::NAN)), None);
+        assert_eq!(
+            flonum_to_integer(1e39).map(|b| b.to_string()).as_deref(),
+            Some("999999999999999939709166371603178586112")
+        );
+    }
+}

@@ -23,3 +23,5 @@
 (show (= (expt 2 100) (exact->inexact (expt 2 100))) (= (+ (expt 2 100) 1) (exact->inexact (expt 2 100))))
 ;; max and min keep inexact contagion.
 (show (max 1 2.0) (min 1 2.0) (max big f) (exact? (max big f)) (max (expt 2 70) 1.0))
+;; A NaN argument makes max and min NaN, wherever it is.
+(show (max 1 +nan.0) (max +nan.0 1) (min 2 +nan.0 1) (max (expt 2 70) 1.0 3))

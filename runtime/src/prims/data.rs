@@ -292,8 +292,12 @@ fn position_arg(ctx: &mut Ctx, who: &str, k: Value) -> Result<usize, Value> {
 prim!(fn tm_make_vector(ctx, k, fill) {
     let n = match length_arg(ctx, "make-vector", k, 8) { Ok(n) => n, Err(e) => return e };
     let fill = if fill == DEFAULT_OBJECT { FALSE } else { fill };
-    let items = vec![fill; n];
-    ctx.vector(&items)
+    // Filled in place: no second copy of a large vector.
+    let v = ctx.alloc_object(T_VECTOR, n, n);
+    for i in 0..n {
+        v.set_word(1 + i, fill.0);
+    }
+    v
 });
 prim!(fn tm_list_to_vector(ctx, l) {
     match list_to_vec(ctx, "list->vector", l) { Ok(items) => ctx.vector(&items), Err(e) => e }
