@@ -720,7 +720,7 @@
 (define (current-error-port) (%error-port))
 (define (print . xs) (for-each (lambda (x) (%display x)) xs))
 (define (println . xs) (for-each (lambda (x) (%display x)) xs) (%display #\newline))
-(define (pp x . port) (%write x) (%display #\newline))
+(define (pp x . port) (apply write x port) (apply newline port))
 (define (eof-object) (%eof-object))
 (define (eof-object? x) (%eof-object? x))
 

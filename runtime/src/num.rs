@@ -4,7 +4,7 @@
 use crate::alloc::bignum_value;
 use crate::ctx::Ctx;
 use crate::value::*;
-use dashu::base::{Abs, BitTest, DivRem, Gcd, UnsignedAbs};
+use dashu::base::{Abs, BitTest, DivRem, Gcd};
 use dashu::integer::IBig;
 use std::cmp::Ordering;
 
@@ -299,7 +299,7 @@ pub enum NumError {
 pub fn bit_length(n: &Num) -> u64 {
     match n {
         Num::Fix(i) => 64 - i.unsigned_abs().leading_zeros() as u64,
-        Num::Big(b) => b.unsigned_abs().bit_len() as u64,
+        Num::Big(b) => b.bit_len() as u64,
         Num::Flo(_) => 0,
     }
 }

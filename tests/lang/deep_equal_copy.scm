@@ -20,3 +20,7 @@
 (define long (iota 10000000))
 (display (equal? long (iota 10000000))) (newline)
 (display (equal? long (append (iota 9999999) '(0)))) (newline)
+(display (equal? (make-vector 3000000 (list 1)) (make-vector 3000000 (list 1)))) (newline)
+(display (equal? (list->vector (iota 100)) (list->vector (append (iota 99) '(0))))) (newline)
+(display (equal? (vector) (vector))) (newline)
+(display (equal? (vector 1 (vector 2 "x")) (vector 1 (vector 2 "x")))) (newline)

@@ -1,6 +1,7 @@
 ; AOT
 ; STDERR: to-stderr "written" #\z
 ; STDERR: cd|x|sent
+; STDERR: (1 "two")
 ;; current-error-port is the node's standard error, as current-output-port
 ;; is its standard output: both are pids, and every output procedure takes
 ;; either.
@@ -17,6 +18,7 @@
 (write-char #\| err)
 (! err "sent")
 (newline err)
+(pp (list 1 "two") err)
 (display (pid? err)) (newline)
 (display (eq? err (current-output-port))) (newline)
 (display "out 2" (current-output-port)) (newline (current-output-port))

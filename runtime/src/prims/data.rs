@@ -167,9 +167,26 @@ pub fn eqv(a: Value, b: Value) -> bool {
     false
 }
 
+/// `equal?`, on a work stack of its own: no native recursion however deep
+/// the data, and a wide vector or record takes one stack entry (the next
+/// field to compare), not one per element.
 pub fn equal(a: Value, b: Value) -> bool {
-    let mut work = vec![(a, b)];
-    while let Some((x, y)) = work.pop() {
+    enum Item {
+        Both(Value, Value),
+        /// Fields `i..=len` of two vectors or records of the same length.
+        Fields(Value, Value, usize),
+    }
+    let mut work = vec![Item::Both(a, b)];
+    while let Some(item) = work.pop() {
+        let (x, y) = match item {
+            Item::Both(x, y) => (x, y),
+            Item::Fields(x, y, i) => {
+                if i < x.len() {
+                    work.push(Item::Fields(x, y, i + 1));
+                }
+                (x.field(i), y.field(i))
+            }
+        };
         if eqv(x, y) {
             continue;
         }
@@ -182,15 +199,15 @@ pub fn equal(a: Value, b: Value) -> bool {
         }
         match header_type(hx) {
             T_PAIR => {
-                work.push((x.cdr(), y.cdr()));
-                work.push((x.car(), y.car()));
+                work.push(Item::Both(x.cdr(), y.cdr()));
+                work.push(Item::Both(x.car(), y.car()));
             }
             T_VECTOR | T_RECORD => {
                 if x.len() != y.len() {
                     return false;
                 }
-                for i in 1..=x.len() {
-                    work.push((x.field(i), y.field(i)));
+                if !x.is_empty() {
+                    work.push(Item::Fields(x, y, 1));
                 }
             }
             T_STRING => {
