@@ -128,6 +128,9 @@ fn print_one(v: Value, write: bool, out: &mut String, stack: &mut Vec<Task>) {
                         Some(n) => {
                             let _ = write!(out, "#\\{n}");
                         }
+                        None if c.is_control() => {
+                            let _ = write!(out, "#\\x{:x}", c as u32);
+                        }
                         None => {
                             let _ = write!(out, "#\\{c}");
                         }
@@ -188,6 +191,13 @@ fn print_one(v: Value, write: bool, out: &mut String, stack: &mut Vec<Task>) {
                         '\n' => out.push_str("\\n"),
                         '\t' => out.push_str("\\t"),
                         '\r' => out.push_str("\\r"),
+                        '\u{7}' => out.push_str("\\a"),
+                        '\u{8}' => out.push_str("\\b"),
+                        // Other control characters as hex escapes, which
+                        // the reader reads back.
+                        c if c.is_control() => {
+                            let _ = write!(out, "\\x{:x};", c as u32);
+                        }
                         c => out.push(c),
                     }
                 }

@@ -36,12 +36,23 @@ macro_rules! char_prim {
         });
     };
 }
-char_prim!(tm_char_upcase, "char-upcase", |c| Value::char(
-    c.to_uppercase().next().unwrap_or(c)
-));
+char_prim!(tm_char_upcase, "char-upcase", |c| Value::char(simple_case(
+    c,
+    c.to_uppercase()
+)));
 char_prim!(tm_char_downcase, "char-downcase", |c| Value::char(
-    c.to_lowercase().next().unwrap_or(c)
+    simple_case(c, c.to_lowercase())
 ));
+
+/// A character's single-character case mapping: a mapping to several
+/// characters (`ß` upcases to `SS`) has none, so `c` maps to itself, as
+/// R7RS's char-upcase does (string-upcase uses the full mapping).
+fn simple_case(c: char, mut mapped: impl Iterator<Item = char>) -> char {
+    match (mapped.next(), mapped.next()) {
+        (Some(m), None) => m,
+        _ => c,
+    }
+}
 char_prim!(tm_char_alphabetic_p, "char-alphabetic?", |c| Value::bool(
     c.is_alphabetic()
 ));
