@@ -23,10 +23,7 @@ impl Ctx {
         let name = Value::symbol(crate::symbols::intern(who));
         let need = self.int(i64::try_from(words.saturating_mul(8)).unwrap_or(i64::MAX));
         let limit = self.int((crate::heap::limit::words() * 8) as i64);
-        self.raise_error(
-            "heap limit exceeded (see --heap-limit)",
-            &[name, need, limit],
-        )
+        self.raise_error(crate::num::HEAP_LIMIT_MESSAGE, &[name, need, limit])
     }
 
     /// Allocates an object of `ty` with `len` in its header and room for

@@ -4,7 +4,7 @@
 use crate::alloc::bignum_value;
 use crate::ctx::Ctx;
 use crate::value::*;
-use dashu::base::{Abs, DivRem, Gcd};
+use dashu::base::{Abs, BitTest, DivRem, Gcd};
 use dashu::integer::IBig;
 use std::cmp::Ordering;
 
@@ -48,7 +48,7 @@ impl Num {
         match self {
             Num::Fix(i) => IBig::from(*i),
             Num::Big(b) => b.clone(),
-            Num::Flo(x) => IBig::from(*x as i64),
+            Num::Flo(x) => flonum_to_integer(x.trunc()).unwrap_or(IBig::ZERO),
         }
     }
 
@@ -104,11 +104,75 @@ pub fn arith(op: Op, a: &Num, b: &Num) -> Num {
     }
 }
 
+/// Compares two numbers exactly (R7RS 6.2.6: comparisons are transitive, so
+/// an exact integer is never rounded to a flonum to be compared); `None`
+/// when either is a NaN.
 pub fn compare(a: &Num, b: &Num) -> Option<Ordering> {
     match (a, b) {
         (Num::Fix(x), Num::Fix(y)) => Some(x.cmp(y)),
-        (Num::Flo(_), _) | (_, Num::Flo(_)) => a.to_f64().partial_cmp(&b.to_f64()),
+        (Num::Flo(x), Num::Flo(y)) => x.partial_cmp(y),
+        (Num::Flo(x), n) => compare_exact_flonum(n, *x).map(Ordering::reverse),
+        (n, Num::Flo(y)) => compare_exact_flonum(n, *y),
         _ => Some(a.to_big().cmp(&b.to_big())),
+    }
+}
+
+/// Largest magnitude below which every integer is exactly a flonum.
+const EXACT_FLONUM_INTS: i64 = 1 << 53;
+
+/// Compares an exact integer with a flonum without rounding the integer.
+fn compare_exact_flonum(n: &Num, x: f64) -> Option<Ordering> {
+    if x.is_nan() {
+        return None;
+    }
+    if let Num::Fix(i) = n
+        && i.unsigned_abs() <= EXACT_FLONUM_INTS as u64
+    {
+        return (*i as f64).partial_cmp(&x);
+    }
+    if x.is_infinite() {
+        return Some(if x > 0.0 {
+            Ordering::Less
+        } else {
+            Ordering::Greater
+        });
+    }
+    // `t` is an integer within 1 of `x`, on the same side of 0: an integer
+    // that differs from `t` compares with `x` as it does with `t`.
+    let t = x.trunc();
+    let exact_t = flonum_to_integer(t)?;
+    Some(match n.to_big().cmp(&exact_t) {
+        Ordering::Equal => 0.0.partial_cmp(&(x - t))?,
+        o => o,
+    })
+}
+
+/// The exact integer a finite, integral flonum is equal to; `None` for a
+/// fraction, an infinity or a NaN. Exact for every magnitude (`1e300` gives
+/// all of its 997 bits).
+pub fn flonum_to_integer(x: f64) -> Option<IBig> {
+    if !x.is_finite() || x.fract() != 0.0 {
+        return None;
+    }
+    if x.abs() < 9.2e18 {
+        return Some(IBig::from(x as i64));
+    }
+    // x = mantissa * 2^exp with exp > 0 here (|x| >= 2^63).
+    let bits = x.to_bits();
+    let exp = ((bits >> 52) & 0x7ff) as usize;
+    let mantissa = (bits & ((1 << 52) - 1)) | (1 << 52);
+    let mag = IBig::from(mantissa) << (exp - 1075);
+    Some(if x < 0.0 { -mag } else { mag })
+}
+
+/// `eqv?` on two numbers: same exactness and equal; flonums are eqv when
+/// they are the same flonum (so `0.0` is not `-0.0`, and a NaN is eqv to a
+/// NaN, as in Chez and Gambit).
+pub fn eqv_numbers(a: &Num, b: &Num) -> bool {
+    match (a, b) {
+        (Num::Flo(x), Num::Flo(y)) => x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()),
+        (Num::Flo(_), _) | (_, Num::Flo(_)) => false,
+        _ => compare(a, b) == Some(Ordering::Equal),
     }
 }
 
@@ -197,17 +261,92 @@ pub fn gcd(a: &Num, b: &Num) -> Num {
             Num::Flo(x)
         }
         _ => {
-            let g = a.to_big().abs().gcd(b.to_big().abs());
-            Num::Big(IBig::from(g))
+            let (x, y) = (a.to_big().abs(), b.to_big().abs());
+            // dashu's gcd panics on (0, 0); gcd(0, n) is |n|.
+            if x == IBig::ZERO {
+                return Num::Big(y);
+            }
+            if y == IBig::ZERO {
+                return Num::Big(x);
+            }
+            Num::Big(IBig::from(x.gcd(y)))
         }
     }
 }
 
-pub fn expt(base: &Num, e: &Num) -> Num {
-    match (base, e) {
-        (b, Num::Fix(n)) if b.is_exact() && *n >= 0 => Num::Big(b.to_big().pow(*n as usize)),
-        _ => Num::Flo(base.to_f64().powf(e.to_f64())),
+/// The largest exact integer, in bits, that number routines will compute.
+/// An operation whose result would be larger (`(expt 2 100000000000)`, a
+/// product of two huge bignums) raises the catchable error
+/// `heap limit exceeded` before the bignum library is asked to allocate it.
+/// 2^30 bits is a 128 MiB bignum: far beyond any real program, and below
+/// what a process's heap limit lets it hold, so the result would not fit in
+/// the heap anyway; the check only keeps the bignum library from trying.
+pub const MAX_BIGNUM_BITS: u64 = 1 << 30;
+
+/// The message of the error raised when a result would exceed
+/// `MAX_BIGNUM_BITS` (the same as the heap allocator's).
+pub const HEAP_LIMIT_MESSAGE: &str = "heap limit exceeded";
+
+/// Why a numeric operation has no result.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum NumError {
+    DivisionByZero,
+    /// The result would have more than `MAX_BIGNUM_BITS` bits.
+    TooLarge,
+}
+
+/// The number of bits of the magnitude of an exact integer.
+pub fn bit_length(n: &Num) -> u64 {
+    match n {
+        Num::Fix(i) => 64 - i.unsigned_abs().leading_zeros() as u64,
+        Num::Big(b) => b.bit_len() as u64,
+        Num::Flo(_) => 0,
     }
+}
+
+/// `*`, refusing an exact product that would exceed `MAX_BIGNUM_BITS`.
+pub fn multiply(a: &Num, b: &Num) -> Result<Num, NumError> {
+    if a.is_exact() && b.is_exact() && bit_length(a) + bit_length(b) > MAX_BIGNUM_BITS + 1 {
+        return Err(NumError::TooLarge);
+    }
+    Ok(arith(Op::Mul, a, b))
+}
+
+pub fn expt(base: &Num, e: &Num) -> Result<Num, NumError> {
+    if !(base.is_exact() && e.is_exact()) {
+        return Ok(Num::Flo(base.to_f64().powf(e.to_f64())));
+    }
+    let b = base.to_big();
+    let negative = e.to_big() < IBig::ZERO;
+    let odd = (e.to_big() % IBig::from(2)) != IBig::ZERO;
+    // 0, 1 and -1 have every power, however large the exponent.
+    if b == IBig::ZERO {
+        return match (negative, e.to_big() == IBig::ZERO) {
+            (true, _) => Err(NumError::DivisionByZero),
+            (false, true) => Ok(Num::Fix(1)),
+            (false, false) => Ok(Num::Fix(0)),
+        };
+    }
+    if b == IBig::ONE || b == -IBig::ONE {
+        return Ok(Num::Fix(if b < IBig::ZERO && odd { -1 } else { 1 }));
+    }
+    if negative {
+        // No exact rationals: 1/b^n as a flonum (tiny or 0.0 when huge).
+        return Ok(Num::Flo(base.to_f64().powf(e.to_f64())));
+    }
+    let n = match e {
+        Num::Fix(n) => *n as u64,
+        _ => return Err(NumError::TooLarge),
+    };
+    // |b|^n has at least n * log2|b| bits (|b| >= 2 here).
+    let log2 = match base {
+        Num::Fix(i) => (i.unsigned_abs() as f64).log2(),
+        _ => (bit_length(base) - 1) as f64,
+    };
+    if (n as f64) * log2 > MAX_BIGNUM_BITS as f64 {
+        return Err(NumError::TooLarge);
+    }
+    Ok(Num::Big(b.pow(n as usize)))
 }
 
 /// Formats a flonum as Scheme writes it (`1.0`, `0.5`, `+inf.0`).
@@ -248,29 +387,121 @@ fn format_big_radix(b: &IBig, radix: u32) -> String {
     s.to_lowercase()
 }
 
-/// Parses a number in Scheme syntax; `None` if `s` is not one.
+/// Parses a number in Scheme syntax (R7RS 7.1.1, real numbers only);
+/// `None` if `s` is not one. This is what `string->number` and the reader
+/// use; it is a pure function of its arguments, never panics and never
+/// builds an integer over `MAX_BIGNUM_BITS` (a fuzz target can call it
+/// directly, with `number_to_string` as its inverse).
+///
+/// Accepted: at most one radix prefix (`#x #o #b #d`) and one exactness
+/// prefix (`#e #i`) in either order, then `+inf.0`, `-inf.0`, `+nan.0`,
+/// `-nan.0`, or an optional sign and an integer `digits`, a ratio
+/// `digits/digits` (exact when it divides, else a flonum: termitec has no
+/// exact rationals; a zero denominator is not a number), or in radix 10 a
+/// decimal `digits[.digits][e[sign]digits]` or `.digits[...]`. An exact
+/// (`#e`) decimal must denote an integer (`#e1.5` is not a number here).
 pub fn parse_number(s: &str, radix: u32) -> Option<Num> {
     let mut radix = radix;
     let mut exact: Option<bool> = None;
+    let mut radix_given = false;
     let mut t = s;
-    while t.len() >= 2 && t.starts_with('#') {
-        match t.as_bytes()[1].to_ascii_lowercase() {
-            b'x' => radix = 16,
-            b'b' => radix = 2,
-            b'o' => radix = 8,
-            b'd' => radix = 10,
-            b'e' => exact = Some(true),
-            b'i' => exact = Some(false),
+    while let Some(rest) = t.strip_prefix('#') {
+        let c = rest.bytes().next()?.to_ascii_lowercase();
+        match c {
+            b'x' | b'b' | b'o' | b'd' if !radix_given => {
+                radix_given = true;
+                radix = match c {
+                    b'x' => 16,
+                    b'b' => 2,
+                    b'o' => 8,
+                    _ => 10,
+                };
+            }
+            b'e' | b'i' if exact.is_none() => exact = Some(c == b'e'),
             _ => return None,
         }
-        t = &t[2..];
+        t = &rest[1..];
     }
-    let n = parse_real(t, radix)?;
-    Some(match (exact, n) {
-        (Some(false), n) => Num::Flo(n.to_f64()),
-        (Some(true), Num::Flo(x)) if x.fract() == 0.0 => Num::Big(IBig::from(x as i128)),
-        (_, n) => n,
-    })
+    if !matches!(radix, 2 | 8 | 10 | 16) {
+        return None;
+    }
+    match exact {
+        Some(true) => parse_exact(t, radix),
+        Some(false) => parse_real(t, radix).map(|n| Num::Flo(n.to_f64())),
+        None => parse_real(t, radix),
+    }
+}
+
+/// Splits an optional sign off: (negative, rest).
+fn split_sign(s: &str) -> (bool, &str) {
+    match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    }
+}
+
+fn all_digits(s: &str, radix: u32) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_digit(radix))
+}
+
+/// An unsigned integer in `radix`, refusing one over `MAX_BIGNUM_BITS`.
+fn parse_uint(s: &str, radix: u32) -> Option<IBig> {
+    if !all_digits(s, radix) {
+        return None;
+    }
+    let bits_per_digit = match radix {
+        2 => 1,
+        8 => 3,
+        _ => 4,
+    };
+    let significant = s.trim_start_matches('0');
+    if significant.is_empty() {
+        return Some(IBig::ZERO);
+    }
+    if (significant.len() as u64 - 1).saturating_mul(bits_per_digit) > MAX_BIGNUM_BITS {
+        return None;
+    }
+    IBig::from_str_radix(significant, radix).ok()
+}
+
+/// The parts of a radix-10 decimal: sign, integer digits, fraction digits,
+/// exponent; `None` unless `s` is exactly `[sign](digits[.digits*]|.digits)[e[sign]digits]`.
+fn split_decimal(s: &str) -> Option<(bool, &str, &str, i64)> {
+    let (neg, body) = split_sign(s);
+    let (mantissa, exponent) = match body.find(['e', 'E']) {
+        Some(i) => (&body[..i], Some(&body[i + 1..])),
+        None => (body, None),
+    };
+    let (int, frac) = match mantissa.split_once('.') {
+        Some((i, f)) => (i, f),
+        None => (mantissa, ""),
+    };
+    let digits_ok = |d: &str| d.bytes().all(|c| c.is_ascii_digit());
+    if !(digits_ok(int) && digits_ok(frac)) || (int.is_empty() && frac.is_empty()) {
+        return None;
+    }
+    let exp = match exponent {
+        None => 0,
+        Some(e) => {
+            let (eneg, edigits) = split_sign(e);
+            if !all_digits(edigits, 10) {
+                return None;
+            }
+            // Beyond 10^±10^15 everything is 0 or infinite anyway.
+            let magnitude: i64 = edigits
+                .trim_start_matches('0')
+                .parse::<i64>()
+                .unwrap_or(if edigits.trim_start_matches('0').is_empty() {
+                    0
+                } else {
+                    i64::MAX
+                })
+                .min(1_000_000_000_000_000);
+            if eneg { -magnitude } else { magnitude }
+        }
+    };
+    Some((neg, int, frac, exp))
 }
 
 fn parse_real(s: &str, radix: u32) -> Option<Num> {
@@ -280,33 +511,176 @@ fn parse_real(s: &str, radix: u32) -> Option<Num> {
         "+nan.0" | "-nan.0" => return Some(Num::Flo(f64::NAN)),
         _ => {}
     }
-    let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
-    if digits.is_empty() {
-        return None;
-    }
-    if digits.chars().all(|c| c.is_digit(radix)) {
-        let neg = s.starts_with('-');
-        let mag = IBig::from_str_radix(digits, radix).ok()?;
-        return Some(Num::Big(if neg { -mag } else { mag }));
-    }
-    if let Some((n, d)) = s.split_once('/') {
-        let n = parse_real(n, radix)?;
-        let d = parse_real(d, radix)?;
-        return divide(&n, &d);
+    if let Some(n) = parse_integer_or_ratio(s, radix) {
+        return n;
     }
     if radix != 10 {
         return None;
     }
-    let ok = digits
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_digit() || c == '.')
-        && digits
-            .chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'))
-        && digits.chars().any(|c| c.is_ascii_digit());
-    if !ok {
+    split_decimal(s)?;
+    // The syntax is checked: Rust's parser rounds it correctly.
+    s.parse::<f64>().ok().map(Num::Flo)
+}
+
+/// `Some(result)` when `s` has the syntax of an integer or a ratio (the
+/// result is `None` for a zero denominator), `None` when it has not.
+fn parse_integer_or_ratio(s: &str, radix: u32) -> Option<Option<Num>> {
+    let (neg, body) = split_sign(s);
+    let signed = |m: IBig| if neg { -m } else { m };
+    match body.split_once('/') {
+        None => {
+            if !all_digits(body, radix) {
+                return None;
+            }
+            Some(parse_uint(body, radix).map(|m| Num::Big(signed(m))))
+        }
+        Some((n, d)) => {
+            if !(all_digits(n, radix) && all_digits(d, radix)) {
+                return None;
+            }
+            let (n, d) = (parse_uint(n, radix), parse_uint(d, radix));
+            Some(match (n, d) {
+                (Some(n), Some(d)) => divide(&Num::Big(signed(n)), &Num::Big(d)),
+                _ => None,
+            })
+        }
+    }
+}
+
+/// A number with the `#e` prefix: an exact integer, or `None`.
+fn parse_exact(s: &str, radix: u32) -> Option<Num> {
+    if let Some(n) = parse_integer_or_ratio(s, radix) {
+        return n.filter(Num::is_exact);
+    }
+    if radix != 10 {
         return None;
     }
-    s.parse::<f64>().ok().map(Num::Flo)
+    let (neg, int, frac, exp) = split_decimal(s)?;
+    // The value is digits * 10^(exp - len(frac)), exactly.
+    let digits = format!("{int}{frac}");
+    let digits = digits.trim_start_matches('0');
+    if digits.is_empty() {
+        return Some(Num::Fix(0));
+    }
+    let scale = exp.checked_sub(frac.len() as i64)?;
+    let significant = digits.trim_end_matches('0');
+    let zeros = (digits.len() - significant.len()) as i64;
+    let scale = scale.checked_add(zeros)?;
+    if scale < 0 {
+        return None; // a fraction: termitec has no exact rationals
+    }
+    // 10^scale has more than 3.32 * scale bits.
+    if (significant.len() as f64 + scale as f64) * std::f64::consts::LOG2_10
+        > MAX_BIGNUM_BITS as f64
+    {
+        return None;
+    }
+    let m = IBig::from_str_radix(significant, 10).ok()? * IBig::from(10u8).pow(scale as usize);
+    Some(Num::Big(if neg { -m } else { m }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Option<String> {
+        parse_number(s, 10).map(|n| number_to_string(&n, 10))
+    }
+
+    #[test]
+    fn printed_numbers_read_back() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let f = f64::from_bits(x);
+            let s = number_to_string(&Num::Flo(f), 10);
+            match parse_number(&s, 10) {
+                Some(Num::Flo(g)) => assert!(
+                    g.to_bits() == f.to_bits() || (f.is_nan() && g.is_nan()),
+                    "{s}"
+                ),
+                other => panic!("{s} read back as {other:?}"),
+            }
+            let i = x as i64;
+            for radix in [2, 8, 10, 16] {
+                let s = number_to_string(&Num::Fix(i), radix);
+                let back = parse_number(&s, radix).map(|n| n.to_big());
+                assert_eq!(back, Some(IBig::from(i)), "{s} in radix {radix}");
+            }
+        }
+    }
+
+    #[test]
+    fn over_accepting_syntax_is_refused() {
+        for s in [
+            "1/2/3", "1/0", "--1", "1e", "#x", "1.2.3", "#x#x1", "#e#i1", "1/-2", "+", ".", "e1",
+            "inf.0", "1_0", " 1", "#e1.5", "#e+inf.0", "١",
+        ] {
+            assert_eq!(parse(s), None, "{s:?}");
+        }
+        assert_eq!(
+            parse("#e1e39").as_deref(),
+            Some("1000000000000000000000000000000000000000")
+        );
+        assert_eq!(parse("-6/3").as_deref(), Some("-2"));
+    }
+
+    #[test]
+    fn arbitrary_strings_never_panic_or_explode() {
+        // Mutations of number-like strings, including ones whose exact
+        // value would be astronomically large.
+        let pieces = [
+            "#e",
+            "#i",
+            "#x",
+            "#b",
+            "1",
+            "0",
+            "9",
+            ".",
+            "e",
+            "E",
+            "+",
+            "-",
+            "/",
+            "inf.0",
+            "nan.0",
+            "99999999999999999999",
+            "e999999999999999",
+            "f",
+            "#",
+        ];
+        let mut x: u64 = 12345;
+        for _ in 0..50_000 {
+            let mut s = String::new();
+            for _ in 0..(x % 7) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                s.push_str(pieces[(x % pieces.len() as u64) as usize]);
+            }
+            for radix in [2, 10, 16] {
+                if let Some(n) = parse_number(&s, radix) {
+                    assert!(bit_length(&n) <= MAX_BIGNUM_BITS, "{s}");
+                    let _ = number_to_string(&n, radix);
+                }
+            }
+        }
+        assert!(parse_number("#e1e999999999999", 10).is_none());
+    }
+
+    #[test]
+    fn mixed_comparison_is_exact() {
+        let big = Num::Big(IBig::from(1u64 << 53) + IBig::ONE);
+        let f = Num::Flo(9007199254740992.0);
+        assert_eq!(compare(&big, &f), Some(Ordering::Greater));
+        assert_eq!(compare(&f, &big), Some(Ordering::Less));
+        assert_eq!(compare(&Num::Fix(3), &Num::Flo(f64::NAN)), None);
+        assert_eq!(
+            flonum_to_integer(1e39).map(|b| b.to_string()).as_deref(),
+            Some("999999999999999939709166371603178586112")
+        );
+    }
 }

@@ -33,7 +33,83 @@ fn char_name(c: char) -> Option<&'static str> {
     })
 }
 
+/// What is left to print. The printer keeps its own stack of these, so
+/// data nested millions deep (in cars, cdrs, vectors or records) prints
+/// without using the native stack.
+enum Task {
+    Value(Value, bool),
+    Text(&'static str),
+    /// The rest of a list whose elements so far are printed: `(` and at
+    /// least one element are out.
+    ListRest(Value, bool),
+    /// Elements `from..` of a vector, then `)`.
+    VectorFrom(Value, usize, bool),
+    /// Fields `from..` of a record (with the field names of its type), then `>`.
+    RecordFrom(Value, usize, bool),
+    /// The irritants of an error object still to print, then `>`.
+    Irritants(Value),
+}
+
 pub fn print(v: Value, write: bool, out: &mut String) {
+    let mut stack = vec![Task::Value(v, write)];
+    while let Some(task) = stack.pop() {
+        match task {
+            Task::Value(v, write) => print_one(v, write, out, &mut stack),
+            Task::Text(t) => out.push_str(t),
+            Task::ListRest(cur, write) => {
+                if cur.is_pair() {
+                    out.push(' ');
+                    stack.push(Task::ListRest(cur.cdr(), write));
+                    stack.push(Task::Value(cur.car(), write));
+                } else if cur == NULL {
+                    out.push(')');
+                } else {
+                    out.push_str(" . ");
+                    stack.push(Task::Text(")"));
+                    stack.push(Task::Value(cur, write));
+                }
+            }
+            Task::VectorFrom(v, i, write) => {
+                if i < v.len() {
+                    if i > 0 {
+                        out.push(' ');
+                    }
+                    stack.push(Task::VectorFrom(v, i + 1, write));
+                    stack.push(Task::Value(v.field(1 + i), write));
+                } else {
+                    out.push(')');
+                }
+            }
+            Task::RecordFrom(v, i, write) => {
+                // Fields are words 2.. of the record; word 1 is its type.
+                if i + 1 < v.len() {
+                    out.push(' ');
+                    let rtd = v.field(1);
+                    if let Some(n) = rtd.field(3).list_iter().nth(i) {
+                        out.push_str(&symbols::name(n.imm_payload() as u32));
+                        out.push_str(": ");
+                    }
+                    stack.push(Task::RecordFrom(v, i + 1, write));
+                    stack.push(Task::Value(v.field(2 + i), write));
+                } else {
+                    out.push('>');
+                }
+            }
+            Task::Irritants(l) => {
+                if l.is_pair() {
+                    out.push(' ');
+                    stack.push(Task::Irritants(l.cdr()));
+                    stack.push(Task::Value(l.car(), true));
+                } else {
+                    out.push('>');
+                }
+            }
+        }
+    }
+}
+
+/// Prints `v` if it is an atom, or its opening and pushes the rest.
+fn print_one(v: Value, write: bool, out: &mut String, stack: &mut Vec<Task>) {
     if v.is_fixnum() {
         let _ = write!(out, "{}", v.as_fixnum());
         return;
@@ -51,6 +127,9 @@ pub fn print(v: Value, write: bool, out: &mut String) {
                     match char_name(c) {
                         Some(n) => {
                             let _ = write!(out, "#\\{n}");
+                        }
+                        None if c.is_control() => {
+                            let _ = write!(out, "#\\x{:x}", c as u32);
                         }
                         None => {
                             let _ = write!(out, "#\\{c}");
@@ -88,16 +167,19 @@ pub fn print(v: Value, write: bool, out: &mut String) {
         return;
     }
     match header_type(v.header()) {
-        T_PAIR => print_list(v, write, out),
+        T_PAIR => {
+            if let Some(a) = abbreviation(v) {
+                out.push_str(a);
+                stack.push(Task::Value(v.cdr().car(), write));
+            } else {
+                out.push('(');
+                stack.push(Task::ListRest(v.cdr(), write));
+                stack.push(Task::Value(v.car(), write));
+            }
+        }
         T_VECTOR => {
             out.push_str("#(");
-            for i in 0..v.len() {
-                if i > 0 {
-                    out.push(' ');
-                }
-                print(v.field(1 + i), write, out);
-            }
-            out.push(')');
+            stack.push(Task::VectorFrom(v, 0, write));
         }
         T_STRING => {
             if write {
@@ -109,6 +191,13 @@ pub fn print(v: Value, write: bool, out: &mut String) {
                         '\n' => out.push_str("\\n"),
                         '\t' => out.push_str("\\t"),
                         '\r' => out.push_str("\\r"),
+                        '\u{7}' => out.push_str("\\a"),
+                        '\u{8}' => out.push_str("\\b"),
+                        // Other control characters as hex escapes, which
+                        // the reader reads back.
+                        c if c.is_control() => {
+                            let _ = write!(out, "\\x{:x};", c as u32);
+                        }
                         c => out.push(c),
                     }
                 }
@@ -139,43 +228,39 @@ pub fn print(v: Value, write: bool, out: &mut String) {
                 crate::program_state::code_name(v.word(1) as *const u8)
             );
         }
-        T_RECORD => records::print_record(v, write, out),
+        T_RECORD => {
+            let rtd = v.field(1);
+            if records::is_rtd(v) {
+                let _ = write!(out, "#<record-type {}>", records::rtd_name(v));
+            } else if records::is_error_object(v) {
+                // Message and irritants are written, whatever the mode.
+                out.push_str("#<error-object ");
+                stack.push(Task::Irritants(v.field(3)));
+                stack.push(Task::Value(v.field(2), true));
+            } else if records::is_rtd(rtd) {
+                out.push_str("#<");
+                out.push_str(&records::rtd_name(rtd));
+                stack.push(Task::RecordFrom(v, 0, write));
+            } else {
+                out.push_str("#<record>");
+            }
+        }
         _ => out.push_str("#<object>"),
     }
 }
 
-fn print_list(v: Value, write: bool, out: &mut String) {
-    // Quote forms print in their abbreviated form.
-    if v.car().is_symbol() && v.cdr().is_pair() && v.cdr().cdr() == NULL {
-        let abbrev = match &*symbols::name(v.car().imm_payload() as u32) {
-            "quote" => Some("'"),
-            "quasiquote" => Some("`"),
-            "unquote" => Some(","),
-            "unquote-splicing" => Some(",@"),
-            _ => None,
-        };
-        if let Some(a) = abbrev {
-            out.push_str(a);
-            print(v.cdr().car(), write, out);
-            return;
-        }
+/// The prefix a quote form prints with (`'x` for `(quote x)`), if `v` is one.
+fn abbreviation(v: Value) -> Option<&'static str> {
+    if !(v.car().is_symbol() && v.cdr().is_pair() && v.cdr().cdr() == NULL) {
+        return None;
     }
-    out.push('(');
-    let mut cur = v;
-    let mut first = true;
-    while cur.is_pair() {
-        if !first {
-            out.push(' ');
-        }
-        first = false;
-        print(cur.car(), write, out);
-        cur = cur.cdr();
+    match &*symbols::name(v.car().imm_payload() as u32) {
+        "quote" => Some("'"),
+        "quasiquote" => Some("`"),
+        "unquote" => Some(","),
+        "unquote-splicing" => Some(",@"),
+        _ => None,
     }
-    if cur != NULL {
-        out.push_str(" . ");
-        print(cur, write, out);
-    }
-    out.push(')');
 }
 
 fn needs_bars(name: &str) -> bool {

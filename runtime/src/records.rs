@@ -8,7 +8,6 @@
 
 use crate::ctx::Ctx;
 use crate::heap::statics;
-use crate::print::print;
 use crate::symbols;
 use crate::value::*;
 use std::sync::OnceLock;
@@ -71,38 +70,4 @@ pub fn describe_exception(v: Value) -> String {
     } else {
         format!("non-error object raised: {}", crate::print::write_string(v))
     }
-}
-
-pub fn print_record(v: Value, write: bool, out: &mut String) {
-    let rtd = v.field(1);
-    if is_rtd(v) {
-        out.push_str(&format!("#<record-type {}>", rtd_name(v)));
-        return;
-    }
-    if is_error_object(v) {
-        out.push_str("#<error-object ");
-        print(v.field(2), true, out);
-        for irritant in v.field(3).list_iter() {
-            out.push(' ');
-            print(irritant, true, out);
-        }
-        out.push('>');
-        return;
-    }
-    out.push_str("#<");
-    if is_rtd(rtd) {
-        out.push_str(&rtd_name(rtd));
-        let names: Vec<Value> = rtd.field(3).list_iter().collect();
-        for i in 0..v.len() - 1 {
-            out.push(' ');
-            if let Some(n) = names.get(i) {
-                out.push_str(&symbols::name(n.imm_payload() as u32));
-                out.push_str(": ");
-            }
-            print(v.field(2 + i), write, out);
-        }
-    } else {
-        out.push_str("record");
-    }
-    out.push('>');
 }

@@ -37,7 +37,58 @@ pub struct ProgramDesc {
 /// Exit status of a program that died of an uncaught exception.
 pub const EXIT_UNCAUGHT: i32 = 70;
 
+/// The value of a constant. Nested lists and vectors are built from an
+/// explicit work stack (a literal nested a million deep uses no native
+/// stack): `Visit` pushes a leaf's value, or schedules the build of a
+/// compound after its parts, whose values it then pops.
 fn materialize(ctx: &mut Ctx, c: &Constant) -> Value {
+    enum Step<'a> {
+        Visit(&'a Constant),
+        List(usize, bool),
+        Vector(usize),
+    }
+    let mut steps = vec![Step::Visit(c)];
+    let mut values: Vec<Value> = Vec::new();
+    while let Some(step) = steps.pop() {
+        match step {
+            Step::Visit(c) => match c {
+                Constant::List(items, tail) => {
+                    steps.push(Step::List(items.len(), tail.is_some()));
+                    if let Some(t) = tail {
+                        steps.push(Step::Visit(t));
+                    }
+                    steps.extend(items.iter().rev().map(Step::Visit));
+                }
+                Constant::Vector(items) => {
+                    steps.push(Step::Vector(items.len()));
+                    steps.extend(items.iter().rev().map(Step::Visit));
+                }
+                leaf => {
+                    let v = materialize_leaf(ctx, leaf);
+                    values.push(v);
+                }
+            },
+            Step::List(n, has_tail) => {
+                let tail = if has_tail {
+                    values.pop().unwrap_or(NULL)
+                } else {
+                    NULL
+                };
+                let items = values.split_off(values.len() - n);
+                let v = ctx.list_with_tail(&items, tail);
+                values.push(v);
+            }
+            Step::Vector(n) => {
+                let items = values.split_off(values.len() - n);
+                let v = ctx.vector(&items);
+                values.push(v);
+            }
+        }
+    }
+    values.pop().unwrap_or(UNSPECIFIED)
+}
+
+fn materialize_leaf(ctx: &mut Ctx, c: &Constant) -> Value {
     match c {
         Constant::Bool(b) => Value::bool(*b),
         Constant::Int(i) => ctx.int(*i),
@@ -53,19 +104,9 @@ fn materialize(ctx: &mut Ctx, c: &Constant) -> Value {
         Constant::Unspecified => UNSPECIFIED,
         Constant::Eof => EOF,
         Constant::DefaultObject => DEFAULT_OBJECT,
-        Constant::List(items, tail) => {
-            let t = match tail {
-                Some(t) => materialize(ctx, t),
-                None => NULL,
-            };
-            let vals: Vec<Value> = items.iter().map(|x| materialize(ctx, x)).collect();
-            ctx.list_with_tail(&vals, t)
-        }
-        Constant::Vector(items) => {
-            let vals: Vec<Value> = items.iter().map(|x| materialize(ctx, x)).collect();
-            ctx.vector(&vals)
-        }
         Constant::Bytevector(b) => ctx.bytevector(b),
+        // Compound constants are built by `materialize`.
+        Constant::List(..) | Constant::Vector(..) => UNSPECIFIED,
     }
 }
 

@@ -1,9 +1,10 @@
 //! Pairs, lists, equivalence, type predicates, vectors, bytevectors, records.
 
 use crate::ctx::Ctx;
-use crate::num::{compare, num_of};
+use crate::num::{Num, eqv_numbers, num_of};
 use crate::records;
 use crate::value::*;
+use dashu::integer::IBig;
 
 fn pair_or_error(ctx: &mut Ctx, who: &str, v: Value) -> Result<Value, Value> {
     if v.is_pair() {
@@ -86,29 +87,25 @@ prim!(fn tm_reverse(ctx, l) {
     acc
 });
 fn index_arg(ctx: &mut Ctx, who: &str, k: Value) -> Result<usize, Value> {
-    if k.is_fixnum() && k.as_fixnum() >= 0 {
-        Ok(k.as_fixnum() as usize)
-    } else {
-        Err(ctx.type_error(who, "a non-negative index", k))
-    }
+    position_arg(ctx, who, k)
 }
-prim!(fn tm_list_tail(ctx, l, k) {
-    let k = match index_arg(ctx, "list-tail", k) { Ok(k) => k, Err(e) => return e };
+prim!(fn tm_list_tail(ctx, l, kv) {
+    let k = match index_arg(ctx, "list-tail", kv) { Ok(k) => k, Err(e) => return e };
     let mut cur = l;
     for _ in 0..k {
-        if !cur.is_pair() { return ctx.raise_error("list-tail: index out of range", &[l, Value::fixnum(k as i64)]); }
+        if !cur.is_pair() { return ctx.raise_error("list-tail: index out of range", &[kv]); }
         cur = cur.cdr();
     }
     cur
 });
-prim!(fn tm_list_ref(ctx, l, k) {
-    let k = match index_arg(ctx, "list-ref", k) { Ok(k) => k, Err(e) => return e };
+prim!(fn tm_list_ref(ctx, l, kv) {
+    let k = match index_arg(ctx, "list-ref", kv) { Ok(k) => k, Err(e) => return e };
     let mut cur = l;
     for _ in 0..k {
         if !cur.is_pair() { break; }
         cur = cur.cdr();
     }
-    if !cur.is_pair() { return ctx.raise_error("list-ref: index out of range", &[l, Value::fixnum(k as i64)]); }
+    if !cur.is_pair() { return ctx.raise_error("list-ref: index out of range", &[kv]); }
     cur.car()
 });
 
@@ -154,7 +151,7 @@ pub fn eqv(a: Value, b: Value) -> bool {
         let (ta, tb) = (header_type(a.header()), header_type(b.header()));
         if ta == tb && (ta == T_FLONUM || ta == T_BIGNUM) {
             return match (num_of(a), num_of(b)) {
-                (Some(x), Some(y)) => compare(&x, &y) == Some(std::cmp::Ordering::Equal),
+                (Some(x), Some(y)) => eqv_numbers(&x, &y),
                 _ => false,
             };
         }
@@ -170,9 +167,26 @@ pub fn eqv(a: Value, b: Value) -> bool {
     false
 }
 
+/// `equal?`, on a work stack of its own: no native recursion however deep
+/// the data, and a wide vector or record takes one stack entry (the next
+/// field to compare), not one per element.
 pub fn equal(a: Value, b: Value) -> bool {
-    let mut work = vec![(a, b)];
-    while let Some((x, y)) = work.pop() {
+    enum Item {
+        Both(Value, Value),
+        /// Fields `i..=len` of two vectors or records of the same length.
+        Fields(Value, Value, usize),
+    }
+    let mut work = vec![Item::Both(a, b)];
+    while let Some(item) = work.pop() {
+        let (x, y) = match item {
+            Item::Both(x, y) => (x, y),
+            Item::Fields(x, y, i) => {
+                if i < x.len() {
+                    work.push(Item::Fields(x, y, i + 1));
+                }
+                (x.field(i), y.field(i))
+            }
+        };
         if eqv(x, y) {
             continue;
         }
@@ -185,15 +199,15 @@ pub fn equal(a: Value, b: Value) -> bool {
         }
         match header_type(hx) {
             T_PAIR => {
-                work.push((x.cdr(), y.cdr()));
-                work.push((x.car(), y.car()));
+                work.push(Item::Both(x.cdr(), y.cdr()));
+                work.push(Item::Both(x.car(), y.car()));
             }
             T_VECTOR | T_RECORD => {
                 if x.len() != y.len() {
                     return false;
                 }
-                for i in 1..=x.len() {
-                    work.push((x.field(i), y.field(i)));
+                if !x.is_empty() {
+                    work.push(Item::Fields(x, y, 1));
                 }
             }
             T_STRING => {
@@ -238,10 +252,11 @@ fn vector_index(
     if !v.has_type(ty) {
         return Err(ctx.type_error(who, what, v));
     }
-    if !k.is_fixnum() {
+    if !crate::num::is_exact_integer(k) {
         return Err(ctx.type_error(who, "an exact integer index", k));
     }
-    let i = k.as_fixnum();
+    // A bignum is out of the range of every object.
+    let i = if k.is_fixnum() { k.as_fixnum() } else { -1 };
     if i < 0 || i as usize >= v.len() {
         let msg = format!("{who}: index out of range");
         return Err(ctx.raise_error(&msg, &[k]));
@@ -255,19 +270,39 @@ prim!(fn tm_vector_length(ctx, v) {
     if !v.has_type(T_VECTOR) { return ctx.type_error("vector-length", "a vector", v); }
     Value::fixnum(v.len() as i64)
 });
-fn count_arg(ctx: &mut Ctx, who: &str, k: Value) -> Result<usize, Value> {
-    if k.is_fixnum() && (0..1 << 32).contains(&k.as_fixnum()) {
-        Ok(k.as_fixnum() as usize)
-    } else {
-        Err(ctx.type_error(who, "a valid length", k))
+/// The length argument of a constructor of objects of `item_bytes` bytes
+/// per element: an exact non-negative integer; an object that would not fit
+/// under the heap limit raises the catchable `heap limit exceeded` before
+/// any memory is asked for (`(make-vector 4294967295)` would be 32 GiB).
+pub fn length_arg(ctx: &mut Ctx, who: &str, k: Value, item_bytes: u64) -> Result<usize, Value> {
+    match num_of(k) {
+        Some(Num::Fix(n)) if n >= 0 => {
+            let words = (n as u64).saturating_mul(item_bytes).div_ceil(8) as usize;
+            ctx.room_for(who, words).map(|()| n as usize)
+        }
+        Some(Num::Big(b)) if b > IBig::ZERO => Err(ctx.heap_limit_error(who, usize::MAX)),
+        _ => Err(ctx.type_error(who, "a non-negative exact integer", k)),
+    }
+}
+
+/// A start or end argument: an exact non-negative integer; one too large
+/// for any object is `usize::MAX` (out of range of every object).
+fn position_arg(ctx: &mut Ctx, who: &str, k: Value) -> Result<usize, Value> {
+    match num_of(k) {
+        Some(Num::Fix(n)) if n >= 0 => Ok(n as usize),
+        Some(Num::Big(b)) if b > IBig::ZERO => Ok(usize::MAX),
+        _ => Err(ctx.type_error(who, "a non-negative exact integer", k)),
     }
 }
 prim!(fn tm_make_vector(ctx, k, fill) {
-    let n = match count_arg(ctx, "make-vector", k) { Ok(n) => n, Err(e) => return e };
-    if let Err(e) = ctx.room_for("make-vector", n) { return e; }
+    let n = match length_arg(ctx, "make-vector", k, 8) { Ok(n) => n, Err(e) => return e };
     let fill = if fill == DEFAULT_OBJECT { FALSE } else { fill };
-    let items = vec![fill; n];
-    ctx.vector(&items)
+    // Filled in place: no second copy of a large vector.
+    let v = ctx.alloc_object(T_VECTOR, n, n);
+    for i in 0..n {
+        v.set_word(1 + i, fill.0);
+    }
+    v
 });
 prim!(fn tm_list_to_vector(ctx, l) {
     match list_to_vec(ctx, "list->vector", l) { Ok(items) => ctx.vector(&items), Err(e) => e }
@@ -282,12 +317,12 @@ fn range_args(
     let s = if start == DEFAULT_OBJECT {
         0
     } else {
-        count_arg(ctx, who, start)?
+        position_arg(ctx, who, start)?
     };
     let e = if end == DEFAULT_OBJECT {
         len
     } else {
-        count_arg(ctx, who, end)?
+        position_arg(ctx, who, end)?
     };
     if s > e || e > len {
         let msg = format!("{who}: range out of bounds");
@@ -331,8 +366,7 @@ fn byte_arg(ctx: &mut Ctx, who: &str, b: Value) -> Result<u8, Value> {
     }
 }
 prim!(fn tm_make_bytevector(ctx, k, fill) {
-    let n = match count_arg(ctx, "make-bytevector", k) { Ok(n) => n, Err(e) => return e };
-    if let Err(e) = ctx.room_for("make-bytevector", n / 8) { return e; }
+    let n = match length_arg(ctx, "make-bytevector", k, 1) { Ok(n) => n, Err(e) => return e };
     let fill = if fill == DEFAULT_OBJECT { 0 } else { match byte_arg(ctx, "make-bytevector", fill) { Ok(b) => b, Err(e) => return e } };
     ctx.bytevector(&vec![fill; n])
 });

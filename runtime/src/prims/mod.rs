@@ -16,6 +16,7 @@ macro_rules! prim {
 
 pub mod data;
 mod numbers;
+pub mod ports;
 pub mod process;
 pub mod system;
 mod text;
@@ -76,6 +77,7 @@ macro_rules! prim_table {
 
 use data::*;
 use numbers::*;
+use ports::*;
 use process::*;
 use system::*;
 use text::*;
@@ -258,6 +260,9 @@ prim_table! {
         "%loadavg" "" 0 tm_loadavg, 0;
         "%process-count" "process-count" 0 tm_process_count, 0;
     "%output-port" "" 0 tm_output_port, PURE;
+    "%error-port" "" 0 tm_error_port, PURE;
+    "%display-to" "" 2 tm_display_to, FAILS;
+    "%write-to" "" 2 tm_write_to, FAILS;
 }
 
 /// The runtime functions compiled code calls that are not primitives of

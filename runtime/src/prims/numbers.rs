@@ -23,7 +23,27 @@ macro_rules! arith_prim {
 }
 arith_prim!(tm_add, "+", Op::Add);
 arith_prim!(tm_sub, "-", Op::Sub);
-arith_prim!(tm_mul, "*", Op::Mul);
+
+prim!(fn tm_mul(ctx, a, b) {
+    let x = match num(ctx, "*", a) { Ok(x) => x, Err(e) => return e };
+    let y = match num(ctx, "*", b) { Ok(y) => y, Err(e) => return e };
+    match multiply(&x, &y) {
+        Ok(r) => to_value(ctx, r),
+        Err(e) => num_error(ctx, "*", e, &[]),
+    }
+});
+
+/// Raises the error for a numeric operation that has no result.
+fn num_error(ctx: &mut Ctx, who: &str, e: NumError, irritants: &[Value]) -> Value {
+    match e {
+        NumError::DivisionByZero => ctx.raise_error(&format!("{who}: division by zero"), irritants),
+        // The message the heap allocator uses, naming the procedure.
+        NumError::TooLarge => {
+            let name = Value::symbol(crate::symbols::intern(who));
+            ctx.raise_error(HEAP_LIMIT_MESSAGE, &[name])
+        }
+    }
+}
 
 prim!(fn tm_div(ctx, a, b) {
     let x = match num(ctx, "/", a) { Ok(x) => x, Err(e) => return e };
@@ -202,22 +222,18 @@ prim!(fn tm_exact_integer_sqrt(ctx, v) {
 prim!(fn tm_expt(ctx, a, b) {
     let x = match num(ctx, "expt", a) { Ok(x) => x, Err(e) => return e };
     let y = match num(ctx, "expt", b) { Ok(y) => y, Err(e) => return e };
-    if let (true, Num::Big(e)) = (x.is_exact(), &y)
-        && *e > IBig::from(1_000_000) {
-            return ctx.raise_error("expt: exponent too large", &[b]);
-        }
-    let r = expt(&x, &y);
-    to_value(ctx, r)
+    match expt(&x, &y) {
+        Ok(r) => to_value(ctx, r),
+        Err(e) => num_error(ctx, "expt", e, &[a, b]),
+    }
 });
 
 prim!(fn tm_exact(ctx, v) {
     match num(ctx, "exact", v) {
-        Ok(Num::Flo(f)) => {
-            if f.fract() != 0.0 || !f.is_finite() {
-                return ctx.raise_error("exact: no exact representation", &[v]);
-            }
-            if f.abs() < 9.0e15 { ctx.int(f as i64) } else { ctx.integer(IBig::from(f as i128)) }
-        }
+        Ok(Num::Flo(f)) => match flonum_to_integer(f) {
+            Some(i) => ctx.integer(i),
+            None => ctx.raise_error("exact: no exact representation", &[v]),
+        },
         Ok(_) => v,
         Err(e) => e,
     }

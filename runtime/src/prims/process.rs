@@ -47,8 +47,8 @@ prim!(fn tm_output_port(_ctx) { pid_value(OUTPUT_PID) });
 
 prim!(fn tm_send(ctx, to, msg) {
     if !is_pid(to) { return ctx.type_error("!", "a pid", to); }
-    if to.imm_payload() == OUTPUT_PID {
-        crate::prims::system::write_out(&crate::print::display_string(msg));
+    if crate::prims::ports::is_port(to) {
+        crate::prims::ports::write_port(to, &crate::print::display_string(msg));
         return UNSPECIFIED;
     }
     node().deliver(to.imm_payload(), Message::copy_of(msg, Kind::Message));

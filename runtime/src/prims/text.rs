@@ -36,17 +36,28 @@ macro_rules! char_prim {
         });
     };
 }
-char_prim!(tm_char_upcase, "char-upcase", |c| Value::char(
-    c.to_uppercase().next().unwrap_or(c)
-));
+char_prim!(tm_char_upcase, "char-upcase", |c| Value::char(simple_case(
+    c,
+    c.to_uppercase()
+)));
 char_prim!(tm_char_downcase, "char-downcase", |c| Value::char(
-    c.to_lowercase().next().unwrap_or(c)
+    simple_case(c, c.to_lowercase())
 ));
+
+/// A character's single-character case mapping: a mapping to several
+/// characters (`ß` upcases to `SS`) has none, so `c` maps to itself, as
+/// R7RS's char-upcase does (string-upcase uses the full mapping).
+fn simple_case(c: char, mut mapped: impl Iterator<Item = char>) -> char {
+    match (mapped.next(), mapped.next()) {
+        (Some(m), None) => m,
+        _ => c,
+    }
+}
 char_prim!(tm_char_alphabetic_p, "char-alphabetic?", |c| Value::bool(
     c.is_alphabetic()
 ));
 char_prim!(tm_char_numeric_p, "char-numeric?", |c| Value::bool(
-    c.is_numeric()
+    decimal_digit_value(c).is_some()
 ));
 char_prim!(tm_char_whitespace_p, "char-whitespace?", |c| Value::bool(
     c.is_whitespace()
@@ -57,18 +68,40 @@ char_prim!(tm_char_upper_case_p, "char-upper-case?", |c| Value::bool(
 char_prim!(tm_char_lower_case_p, "char-lower-case?", |c| Value::bool(
     c.is_lowercase()
 ));
-char_prim!(tm_digit_value, "digit-value", |c| c
-    .to_digit(10)
+char_prim!(tm_digit_value, "digit-value", |c| decimal_digit_value(c)
     .map(|d| Value::fixnum(d as i64))
     .unwrap_or(FALSE));
+
+/// The first code point (digit zero) of every run of ten decimal digits
+/// (general category Nd) of Unicode 15, in order: each run holds the
+/// digits 0 to 9 in order (checked against Python's `unicodedata` when the
+/// table was made).
+const DIGIT_ZEROS: [u32; 68] = [
+    0x30, 0x660, 0x6F0, 0x7C0, 0x966, 0x9E6, 0xA66, 0xAE6, 0xB66, 0xBE6, 0xC66, 0xCE6, 0xD66,
+    0xDE6, 0xE50, 0xED0, 0xF20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80, 0x1A90,
+    0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0, 0xFF10,
+    0x104A0, 0x10D30, 0x11066, 0x110F0, 0x11136, 0x111D0, 0x112F0, 0x11450, 0x114D0, 0x11650,
+    0x116C0, 0x11730, 0x118E0, 0x11950, 0x11C50, 0x11D50, 0x11DA0, 0x11F50, 0x16A60, 0x16AC0,
+    0x16B50, 0x1D7CE, 0x1D7D8, 0x1D7E2, 0x1D7EC, 0x1D7F6, 0x1E140, 0x1E2F0, 0x1E4F0, 0x1E950,
+    0x1FBF0,
+];
+
+/// The value of a decimal digit of any script (R7RS `digit-value`), or
+/// `None` if `c` is not one (`char-numeric?`).
+pub fn decimal_digit_value(c: char) -> Option<u32> {
+    let c = c as u32;
+    let i = DIGIT_ZEROS.partition_point(|&z| z <= c);
+    let zero = *DIGIT_ZEROS.get(i.checked_sub(1)?)?;
+    (c - zero < 10).then_some(c - zero)
+}
 
 prim!(fn tm_string_length(ctx, s) {
     match string_arg(ctx, "string-length", s) { Ok(s) => Value::fixnum(s.len() as i64), Err(e) => e }
 });
 prim!(fn tm_string_ref(ctx, s, k) {
     let s = match string_arg(ctx, "string-ref", s) { Ok(s) => s, Err(e) => return e };
-    if !k.is_fixnum() { return ctx.type_error("string-ref", "an exact integer index", k); }
-    let i = k.as_fixnum();
+    if !crate::num::is_exact_integer(k) { return ctx.type_error("string-ref", "an exact integer index", k); }
+    let i = if k.is_fixnum() { k.as_fixnum() } else { -1 };
     if i < 0 || i as usize >= s.len() { return ctx.raise_error("string-ref: index out of range", &[k]); }
     Value::char(char::from_u32(s.string_chars()[i as usize]).unwrap_or('\u{fffd}'))
 });
@@ -135,10 +168,9 @@ prim!(fn tm_string_downcase(ctx, s) {
     match string_arg(ctx, "string-downcase", s) { Ok(s) => { let u = s.string().to_lowercase(); ctx.string(&u) } Err(e) => e }
 });
 prim!(fn tm_make_string(ctx, k, fill) {
-    if !(k.is_fixnum() && (0..1 << 32).contains(&k.as_fixnum())) { return ctx.type_error("make-string", "a valid length", k); }
+    let n = match super::data::length_arg(ctx, "make-string", k, 4) { Ok(n) => n, Err(e) => return e };
     let c = if fill == DEFAULT_OBJECT { ' ' } else { match chr(ctx, "make-string", fill) { Ok(c) => c, Err(e) => return e } };
-    if let Err(e) = ctx.room_for("make-string", k.as_fixnum() as usize / 2) { return e; }
-    let chars = vec![c as u32; k.as_fixnum() as usize];
+    let chars = vec![c as u32; n];
     ctx.string_from_chars(&chars)
 });
 prim!(fn tm_string_search(ctx, needle, hay) {

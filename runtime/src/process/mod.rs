@@ -333,8 +333,9 @@ impl Default for Table {
             chunks: (0..CHUNKS).map(|_| AtomicPtr::default()).collect(),
             grow: Mutex::new(()),
             free: Mutex::new(Vec::new()),
-            // Pid 1 is the standard output (`prims::process::OUTPUT_PID`).
-            next_index: AtomicU64::new(2),
+            // Pid 1 is the standard output (`prims::process::OUTPUT_PID`),
+            // pid 2 the standard error (`prims::ports::ERROR_PID`).
+            next_index: AtomicU64::new(3),
             live: AtomicUsize::new(0),
         }
     }
