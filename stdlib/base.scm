@@ -541,6 +541,7 @@
 (define (acos x) (%acos x))
 (define (atan y . x) (if (null? x) (%atan y) (%atan2 y (car x))))
 (define (expt a b) (%expt a b))
+(define (arithmetic-shift n k) (%arithmetic-shift n k))
 (define (exact x) (%exact x))
 (define (inexact x) (%inexact x))
 (define (exact->inexact x) (%inexact x))

@@ -349,6 +349,30 @@ pub fn expt(base: &Num, e: &Num) -> Result<Num, NumError> {
     Ok(Num::Big(b.pow(n as usize)))
 }
 
+/// `(arithmetic-shift n k)` on exact integers: `n * 2^k`, rounded toward
+/// negative infinity when `k < 0` (Gambit, SRFI 151). A left shift whose
+/// result would exceed `MAX_BIGNUM_BITS` is refused before anything is
+/// allocated.
+pub fn arithmetic_shift(n: &Num, k: &Num) -> Result<Num, NumError> {
+    let n = n.to_big();
+    if n == IBig::ZERO {
+        return Ok(Num::Fix(0));
+    }
+    let bits = n.bit_len() as u64;
+    match k {
+        Num::Fix(k) if *k >= 0 => {
+            if bits.saturating_add(*k as u64) > MAX_BIGNUM_BITS {
+                return Err(NumError::TooLarge);
+            }
+            Ok(Num::Big(n << *k as usize))
+        }
+        Num::Fix(k) if k.unsigned_abs() < bits => Ok(Num::Big(n >> k.unsigned_abs() as usize)),
+        Num::Big(k) if *k > IBig::ZERO => Err(NumError::TooLarge),
+        // Every bit shifted out: 0, or -1 for a negative n.
+        _ => Ok(Num::Fix(if n < IBig::ZERO { -1 } else { 0 })),
+    }
+}
+
 /// Formats a flonum as Scheme writes it (`1.0`, `0.5`, `+inf.0`).
 pub fn format_flonum(x: f64) -> String {
     if x.is_nan() {
@@ -669,6 +693,19 @@ mod tests {
             }
         }
         assert!(parse_number("#e1e999999999999", 10).is_none());
+    }
+
+    #[test]
+    fn shifts_round_down_and_refuse_huge_results() {
+        let sh = |n: i64, k: i64| {
+            arithmetic_shift(&Num::Fix(n), &Num::Fix(k)).map(|r| number_to_string(&r, 10))
+        };
+        assert_eq!(sh(1, 10).as_deref(), Ok("1024"));
+        assert_eq!(sh(-5, -1).as_deref(), Ok("-3"));
+        assert_eq!(sh(5, -1).as_deref(), Ok("2"));
+        assert_eq!(sh(-5, -100).as_deref(), Ok("-1"));
+        assert_eq!(sh(5, -100).as_deref(), Ok("0"));
+        assert_eq!(sh(1, 1_000_000_000_000), Err(NumError::TooLarge));
     }
 
     #[test]

@@ -142,7 +142,19 @@ fn print_one(v: Value, write: bool, out: &mut String, stack: &mut Vec<Task>) {
             IMM_SYMBOL => {
                 let name = symbols::name(v.imm_payload() as u32);
                 if write && needs_bars(&name) {
-                    let _ = write!(out, "|{name}|");
+                    // R7RS 2.1: within bars, `|` and control characters
+                    // are escaped.
+                    out.push('|');
+                    for c in name.chars() {
+                        match c {
+                            '|' => out.push_str("\\|"),
+                            c if c.is_control() => {
+                                let _ = write!(out, "\\x{:x};", c as u32);
+                            }
+                            c => out.push(c),
+                        }
+                    }
+                    out.push('|');
                 } else {
                     out.push_str(&name);
                 }
@@ -263,11 +275,16 @@ fn abbreviation(v: Value) -> Option<&'static str> {
     }
 }
 
+/// Whether a symbol must be written between bars to read back as itself:
+/// empty, `.`, starting with `#`, holding a delimiter or a control
+/// character, or spelled like a number.
 fn needs_bars(name: &str) -> bool {
     name.is_empty()
+        || name == "."
+        || name.starts_with('#')
         || name
             .chars()
-            .any(|c| c.is_whitespace() || "()[]\"';`,|".contains(c))
+            .any(|c| c.is_whitespace() || c.is_control() || "()[]\"';`,|".contains(c))
         || num_of_str(name)
 }
 

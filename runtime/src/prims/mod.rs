@@ -189,6 +189,7 @@ prim_table! {
     "%atan" "" 1 tm_atan, PURE | FAILS;
     "%atan2" "" 2 tm_atan2, PURE | FAILS;
     "%expt" "expt" 2 tm_expt, PURE | FAILS;
+    "%arithmetic-shift" "arithmetic-shift" 2 tm_arithmetic_shift, PURE | FAILS;
     "%exact" "exact" 1 tm_exact, PURE | FAILS;
     "%inexact" "inexact" 1 tm_inexact, PURE | FAILS;
     "%number->string" "" 2 tm_number_to_string, PURE | FAILS;

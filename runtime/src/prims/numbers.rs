@@ -228,6 +228,16 @@ prim!(fn tm_expt(ctx, a, b) {
     }
 });
 
+prim!(fn tm_arithmetic_shift(ctx, n, k) {
+    if !is_exact_integer(n) { return ctx.type_error("arithmetic-shift", "an exact integer", n); }
+    if !is_exact_integer(k) { return ctx.type_error("arithmetic-shift", "an exact integer", k); }
+    let (x, y) = match (num_of(n), num_of(k)) { (Some(x), Some(y)) => (x, y), _ => return UNSPECIFIED };
+    match arithmetic_shift(&x, &y) {
+        Ok(r) => to_value(ctx, r),
+        Err(e) => num_error(ctx, "arithmetic-shift", e, &[n, k]),
+    }
+});
+
 prim!(fn tm_exact(ctx, v) {
     match num(ctx, "exact", v) {
         Ok(Num::Flo(f)) => match flonum_to_integer(f) {
