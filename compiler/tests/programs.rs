@@ -7,6 +7,7 @@
 //! - `; ERROR: text` a compile error whose diagnostic contains `text`;
 //! - `; STDERR: text` standard error contains `text`;
 //! - `; ARGS: a b`   arguments passed to the program;
+//! - `; FLAGS: --x`   flags passed to `termitec run` and `termitec build`;
 //! - `; AOT`         also build it ahead of time and run the executable
 //!   (everything under `tests/errors/`, `tests/aot/` and `tests/termite/` is).
 
@@ -89,12 +90,16 @@ fn check_program(rel: &str, mode: Mode) {
         .iter()
         .flat_map(|a| a.split_whitespace().map(String::from))
         .collect();
+    let flags: Vec<String> = directives(&src, "FLAGS")
+        .iter()
+        .flat_map(|a| a.split_whitespace().map(String::from))
+        .collect();
     let termitec = env!("CARGO_BIN_EXE_termitec");
     let limit = Duration::from_secs(120);
     let out = match mode {
         Mode::Jit => {
             let mut cmd = Command::new(termitec);
-            cmd.arg("run").arg(&path).arg("--").args(&args);
+            cmd.arg("run").args(&flags).arg(&path).arg("--").args(&args);
             run_with_timeout(cmd, limit)
         }
         Mode::Aot => {
@@ -102,7 +107,12 @@ fn check_program(rel: &str, mode: Mode) {
             std::fs::create_dir_all(&dir).expect("temp dir");
             let exe = dir.join(rel.replace('/', "_").trim_end_matches(".scm"));
             let mut build = Command::new(termitec);
-            build.arg("build").arg(&path).arg("-o").arg(&exe);
+            build
+                .arg("build")
+                .args(&flags)
+                .arg(&path)
+                .arg("-o")
+                .arg(&exe);
             let b = run_with_timeout(build, limit);
             if b.status != Some(0) {
                 // A compile error: the build reports it as `run` would.

@@ -197,8 +197,16 @@ pub fn gcd(a: &Num, b: &Num) -> Num {
             Num::Flo(x)
         }
         _ => {
-            let g = a.to_big().abs().gcd(b.to_big().abs());
-            Num::Big(IBig::from(g))
+            let (x, y) = (a.to_big().abs(), b.to_big().abs());
+            // dashu panics on gcd(0, 0); Scheme defines it as 0 (and
+            // gcd(x, 0) = |x|).
+            if y == IBig::ZERO {
+                return Num::Big(x);
+            }
+            if x == IBig::ZERO {
+                return Num::Big(y);
+            }
+            Num::Big(IBig::from(x.gcd(y)))
         }
     }
 }
