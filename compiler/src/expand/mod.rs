@@ -144,7 +144,7 @@ struct Arity {
 }
 
 /// Nesting of expressions the expander follows (its recursion depth).
-pub const MAX_NESTING: usize = 100_000;
+pub const MAX_NESTING: usize = 25_000;
 /// Nested macro expansions: a use whose keyword an expansion introduced is
 /// one level deeper than that expansion.
 pub const MAX_EXPANSION_DEPTH: usize = 10_000;

@@ -134,7 +134,7 @@ pub fn parse_number(text: &str, default_radix: u32) -> Option<DatumKind> {
 
 /// The deepest nesting of data the reader accepts (lists, vectors and
 /// quote-like prefixes): the passes after it walk data recursively.
-pub const MAX_DEPTH: usize = 100_000;
+pub const MAX_DEPTH: usize = 10_000;
 
 /// Reads every datum of a source file.
 pub fn parse_program(file: u32, src: &str) -> Result<Vec<Datum>, Diagnostic> {
@@ -370,6 +370,28 @@ mod tests {
             read("; line\n#| a #| nested |# b |# x #;(ignored) (a . b #;c)"),
             vec!["x", "(a . b)"]
         );
+    }
+
+    #[test]
+    fn refuses_data_nested_too_deeply() {
+        for (open, close) in [("(", ")"), ("#(", ")"), ("'(", ")"), ("'", "")] {
+            let deep = format!(
+                "{}x{}",
+                open.repeat(MAX_DEPTH + 1),
+                close.repeat(MAX_DEPTH + 1)
+            );
+            let e = parse_program(0, &deep).unwrap_err();
+            assert!(e.message.contains("nested too deeply"), "{}", e.message);
+        }
+        let ok = format!(
+            "{}x{}",
+            "(".repeat(MAX_DEPTH - 1),
+            ")".repeat(MAX_DEPTH - 1)
+        );
+        assert!(parse_program(0, &ok).is_ok());
+        // Prefixes end with their datum: a long list of quoted items is flat.
+        let flat = format!("({})", "'x ".repeat(MAX_DEPTH * 2));
+        assert!(parse_program(0, &flat).is_ok());
     }
 
     #[test]
