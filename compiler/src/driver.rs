@@ -87,9 +87,39 @@ pub struct Compiled {
     pub dump: Option<String>,
 }
 
+/// The stack of the thread the front end runs on. Its passes recurse over
+/// the nesting of the program, which the reader (`read::MAX_DEPTH`) and the
+/// expander (`expand::MAX_NESTING`, `expand::MAX_EXPANSION_DEPTH`) bound;
+/// this stack holds that recursion. Only the pages touched are mapped.
+pub const FRONT_END_STACK: usize = 1 << 30;
+
 /// Reads, expands, converts to CPS and closure-converts `src` with the
 /// standard library. Errors come back rendered, with the source line.
+/// Runs on a thread of its own with a `FRONT_END_STACK` stack, so that
+/// deeply nested programs end in a diagnostic, not a stack overflow.
 pub fn compile(
+    files: &mut SourceMap,
+    name: &str,
+    src: &str,
+    opts: &Options,
+    timings: &mut Timings,
+) -> Result<Compiled, String> {
+    std::thread::scope(|s| {
+        let worker = std::thread::Builder::new()
+            .name("termitec-front-end".into())
+            .stack_size(FRONT_END_STACK)
+            .spawn_scoped(s, || compile_here(files, name, src, opts, timings))
+            .map_err(|e| format!("cannot start the compiler's thread: {e}"))?;
+        match worker.join() {
+            Ok(r) => r,
+            // An internal error: hand it on to the caller's panic handling.
+            Err(p) => std::panic::resume_unwind(p),
+        }
+    })
+}
+
+/// `compile` on the current thread (whose stack must be large enough).
+pub fn compile_here(
     files: &mut SourceMap,
     name: &str,
     src: &str,
@@ -115,12 +145,15 @@ pub fn compile(
     let program = timings
         .time("expand", || -> Result<core::Program, Diagnostic> {
             let mut ex = Expander::new();
+            if opts.no_stdlib {
+                // Without the library a program has only the primitives.
+                ex.allow_internals();
+            }
             ex.declare_user_globals(&user_forms);
             let lib = ex.expand_toplevel(&lib_forms, true)?;
             let user = ex.expand_toplevel(&user_forms, false)?;
             if let Some((g, span)) = ex.first_unbound() {
-                return Err(Diagnostic::error(span, format!("unbound variable `{g}`"))
-                    .with_note("it is not defined by the program nor by the standard library"));
+                return Err(crate::expand::unbound_error(span, &g));
             }
             let body = tree_shake(lib, user);
             Ok(ex.finish(body))

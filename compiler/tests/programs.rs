@@ -9,6 +9,7 @@
 //! - `; ARGS: a b`   arguments passed to the program;
 //! - `; MAX-RSS-MB: N` its peak resident memory stays under N MiB;
 //! - `; ENV: NAME=VALUE` an environment variable for the program;
+//! - `; FLAGS: --x`   flags passed to `termitec run` and `termitec build`;
 //! - `; AOT`         also build it ahead of time and run the executable
 //!   (everything under `tests/errors/`, `tests/aot/` and `tests/termite/` is).
 
@@ -119,12 +120,21 @@ fn check_program(rel: &str, mode: Mode) {
         .iter()
         .filter_map(|d| d.split_once('='))
         .collect();
+    let flags: Vec<String> = directives(&src, "FLAGS")
+        .iter()
+        .flat_map(|a| a.split_whitespace().map(String::from))
+        .collect();
     let termitec = env!("CARGO_BIN_EXE_termitec");
     let limit = Duration::from_secs(120);
     let out = match mode {
         Mode::Jit => {
             let mut cmd = Command::new(termitec);
-            cmd.arg("run").arg(&path).arg("--").args(&args).envs(env);
+            cmd.arg("run")
+                .args(&flags)
+                .arg(&path)
+                .arg("--")
+                .args(&args)
+                .envs(env);
             run_bounded(cmd, limit, max_rss)
         }
         Mode::Aot => {
@@ -132,7 +142,12 @@ fn check_program(rel: &str, mode: Mode) {
             std::fs::create_dir_all(&dir).expect("temp dir");
             let exe = dir.join(rel.replace('/', "_").trim_end_matches(".scm"));
             let mut build = Command::new(termitec);
-            build.arg("build").arg(&path).arg("-o").arg(&exe);
+            build
+                .arg("build")
+                .args(&flags)
+                .arg(&path)
+                .arg("-o")
+                .arg(&exe);
             let b = run_with_timeout(build, limit);
             if b.status != Some(0) {
                 // A compile error: the build reports it as `run` would.

@@ -429,6 +429,7 @@ mod tests {
     fn convert(src: &str) -> Program {
         let forms = parse_program(0, src).expect("parses");
         let mut ex = Expander::new();
+        ex.allow_internals();
         let body = ex.expand_toplevel(&forms, false).expect("expands");
         let cps = crate::cps::cps_convert(ex.finish(body), &[]);
         crate::cps::check::check_lambda(&cps.main, false, &[]).expect("CPS is well scoped");

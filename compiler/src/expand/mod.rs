@@ -144,17 +144,49 @@ struct Arity {
     rest: bool,
 }
 
+/// Nesting of expressions the expander follows (its recursion depth).
+pub const MAX_NESTING: usize = 25_000;
+/// Nested macro expansions: a use whose keyword an expansion introduced is
+/// one level deeper than that expansion.
+pub const MAX_EXPANSION_DEPTH: usize = 10_000;
+/// Data made by all the macro expansions of a program, in datum nodes.
+pub const MAX_EXPANSION_WORK: usize = 4_000_000;
+/// Data made by one macro expansion, in datum nodes.
+pub const MAX_EXPANSION_SIZE: usize = 1_000_000;
+
+/// What an expansion mark stands for.
+struct MarkInfo {
+    /// Where the symbols it marks are resolved when nothing binds them.
+    env: Env,
+    /// Whether the symbols it marks were written by the implementation (a
+    /// library macro's template or the expander itself): only those may
+    /// name internals (`%` names).
+    privileged: bool,
+    /// Nested expansions that led to this one.
+    depth: usize,
+}
+
+/// The mark of the symbols the expander writes itself.
+const INTERNAL_MARK: usize = 0;
+
 pub struct Expander {
     pub vars: VarNames,
     root: Env,
     /// The definition environment of each expansion mark.
-    marks: Vec<Env>,
+    marks: Vec<MarkInfo>,
+    /// Current recursion depth of `expand`.
+    nesting: usize,
+    /// Datum nodes made by macro expansions so far.
+    expansion_work: usize,
     /// Globals the user program defines (they shadow standard procedures).
     user_defined: HashSet<String>,
     /// Arity of globals defined by the standard library as procedures.
     stdlib_arity: HashMap<String, Arity>,
     /// Whether the forms being expanded are the standard library's.
     in_stdlib: bool,
+    /// Whether the program may name internals too (`--no-stdlib`: the
+    /// passes' golden tests are written with primitives).
+    program_privileged: bool,
     /// Every global the program defines, and where it is first referenced.
     pub defined: HashSet<String>,
     pub referenced: Vec<(String, Span)>,
@@ -179,14 +211,27 @@ impl Expander {
         }
         Expander {
             vars: VarNames::default(),
+            marks: vec![MarkInfo {
+                env: root.clone(),
+                privileged: true,
+                depth: 0,
+            }],
             root,
-            marks: Vec::new(),
+            nesting: 0,
+            expansion_work: 0,
             user_defined: HashSet::new(),
             stdlib_arity: HashMap::new(),
             in_stdlib: false,
+            program_privileged: false,
             defined: HashSet::new(),
             referenced: Vec::new(),
         }
+    }
+
+    /// Lets the program name internals (`%car`), as the library does: for
+    /// compiling without the standard library only.
+    pub fn allow_internals(&mut self) {
+        self.program_privileged = true;
     }
 
     /// Names the globals of the user program before expanding anything, so
@@ -277,9 +322,9 @@ impl Expander {
             scope = s.parent.clone();
         }
         if let Some((base, mark)) = split_mark(name)
-            && let Some(menv) = self.marks.get(mark)
+            && let Some(info) = self.marks.get(mark)
         {
-            return self.resolve(base, menv);
+            return self.resolve(base, &info.env);
         }
         Binding::Global(strip(name).to_string())
     }
@@ -294,6 +339,65 @@ impl Expander {
     /// Whether `d` is the auxiliary keyword `kw` (`else`, `=>`, …).
     fn is_keyword(&self, d: &Datum, kw: &str) -> bool {
         d.sym().is_some_and(|s| strip(s) == kw)
+    }
+
+    /// Whether `d` is the auxiliary keyword `kw` as the standard forms
+    /// mean it: same name and same binding (a program that binds `else`
+    /// locally has no `else` clause in its scope).
+    fn is_aux_keyword(&self, d: &Datum, kw: &str, env: &Env) -> bool {
+        d.sym().is_some_and(|s| {
+            strip(s) == kw && same_binding(&self.resolve(s, env), &self.resolve(kw, &self.root))
+        })
+    }
+
+    /// Whether a symbol was written by the implementation rather than by the
+    /// program: the standard library's source, a library macro's template, or
+    /// the expander itself. The first mark of a symbol is the expansion whose
+    /// template wrote it; an unmarked symbol comes from the file being
+    /// expanded.
+    fn privileged(&self, name: &str) -> bool {
+        match name.split(MARK).nth(1) {
+            None => self.in_stdlib || self.program_privileged,
+            Some(m) => m
+                .parse::<usize>()
+                .ok()
+                .and_then(|m| self.marks.get(m))
+                .is_some_and(|info| info.privileged),
+        }
+    }
+
+    /// Refuses a program's reference to an internal global (`%car`,
+    /// `%lib:map`, …): to the program it does not exist.
+    fn check_internal(&self, name: &str, span: Span) -> R<()> {
+        if strip(name).starts_with('%') && !self.privileged(name) {
+            return Err(unbound_error(span, strip(name)));
+        }
+        Ok(())
+    }
+
+    /// Refuses a program's definition of a `%` name: those are the
+    /// implementation's, and a program's definition would replace them.
+    fn check_reserved(&self, name: &str, span: Span) -> R<()> {
+        if strip(name).starts_with('%') && !self.privileged(name) {
+            return Err(Diagnostic::error(
+                span,
+                format!(
+                    "names starting with `%` are reserved for the implementation: `{}`",
+                    strip(name)
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// A new expansion mark for symbols the expander writes itself.
+    fn internal_mark(&mut self) -> usize {
+        self.marks.push(MarkInfo {
+            env: self.root.clone(),
+            privileged: true,
+            depth: 0,
+        });
+        self.marks.len() - 1
     }
 
     fn bind_var(&mut self, env: &Env, d: &Datum) -> R<VarId> {
@@ -326,7 +430,7 @@ impl Expander {
             };
             match self.resolve(hname, env) {
                 Binding::Macro(m) => {
-                    form = Cow::Owned(self.expand_macro(&m, &form)?);
+                    form = Cow::Owned(self.expand_macro(&m, &form, env)?);
                 }
                 Binding::Special(Special::Begin) => return Ok(Form::Begin(items[1..].to_vec())),
                 Binding::Special(Special::Define) => {
@@ -360,11 +464,55 @@ impl Expander {
         }
     }
 
-    fn expand_macro(&mut self, m: &Rc<Macro>, form: &Datum) -> R<Datum> {
+    fn expand_macro(&mut self, m: &Rc<Macro>, form: &Datum, env: &Env) -> R<Datum> {
+        // A use whose keyword an expansion wrote is one level deeper.
+        let depth = form
+            .list()
+            .and_then(|items| items.first())
+            .and_then(|head| head.sym())
+            .and_then(split_mark)
+            .and_then(|(_, m)| self.marks.get(m))
+            .map_or(0, |info| info.depth)
+            + 1;
+        if depth > MAX_EXPANSION_DEPTH {
+            return Err(Diagnostic::error(
+                form.span,
+                format!(
+                    "macro expansion too deep: more than {MAX_EXPANSION_DEPTH} nested uses of `{}`",
+                    strip(&m.name)
+                ),
+            )
+            .with_note("does the macro expand into a use of itself that never ends?"));
+        }
         let mark = self.marks.len();
-        self.marks.push(m.env.clone());
-        m.expand(form, mark)
-            .map_err(|e| Diagnostic::error(form.span, e))
+        self.marks.push(MarkInfo {
+            env: m.env.clone(),
+            privileged: m.privileged,
+            depth,
+        });
+        let lit_eq =
+            |f: &str, lit: &str| same_binding(&self.resolve(f, env), &self.resolve(lit, &m.env));
+        let out = m
+            .expand(form, mark, &lit_eq)
+            .map_err(|e| Diagnostic::error(form.span, e))?;
+        let size = datum_size(&out, MAX_EXPANSION_SIZE);
+        self.expansion_work += size;
+        if size > MAX_EXPANSION_SIZE || self.expansion_work > MAX_EXPANSION_WORK {
+            return Err(Diagnostic::error(
+                form.span,
+                format!(
+                    "macro expansion too large: the uses of `{}` make more than {} nodes of code",
+                    strip(&m.name),
+                    if size > MAX_EXPANSION_SIZE {
+                        MAX_EXPANSION_SIZE
+                    } else {
+                        MAX_EXPANSION_WORK
+                    }
+                ),
+            )
+            .with_note("does the macro expand into a use of itself that never ends?"));
+        }
+        Ok(out)
     }
 
     fn parse_define(&mut self, form: &Datum, items: &[Datum]) -> R<(String, Datum)> {
@@ -376,6 +524,7 @@ impl Expander {
         }
         match &items[1].kind {
             DatumKind::Sym(name) => {
+                self.check_reserved(name, items[1].span)?;
                 let init = match items.len() {
                     2 => Datum {
                         kind: DatumKind::List(
@@ -401,7 +550,10 @@ impl Expander {
                 };
                 let mut lam = vec![sym("named-lambda", form.span)];
                 let target_name = match name_part.sym() {
-                    Some(n) => n.to_string(),
+                    Some(n) => {
+                        self.check_reserved(n, name_part.span)?;
+                        n.to_string()
+                    }
                     None => "lambda".to_string(),
                 };
                 lam.push(Datum {
@@ -474,6 +626,7 @@ impl Expander {
             ellipsis,
             rules,
             env: env.clone(),
+            privileged: self.in_stdlib || self.program_privileged,
         }))
     }
 
@@ -488,6 +641,19 @@ impl Expander {
     }
 
     pub fn expand(&mut self, d: &Datum, env: &Env) -> R<Core> {
+        if self.nesting >= MAX_NESTING {
+            return err(
+                d.span,
+                format!("expression nested too deeply (more than {MAX_NESTING} levels)"),
+            );
+        }
+        self.nesting += 1;
+        let out = self.expand_inner(d, env);
+        self.nesting -= 1;
+        out
+    }
+
+    fn expand_inner(&mut self, d: &Datum, env: &Env) -> R<Core> {
         match &d.kind {
             DatumKind::Sym(name) => self.expand_ref(name, d.span, env),
             DatumKind::List(items, None) if !items.is_empty() => self.expand_form(d, items, env),
@@ -515,6 +681,7 @@ impl Expander {
         match self.resolve(name, env) {
             Binding::Local(v) => Ok(Core::Local(v)),
             Binding::Global(g) => {
+                self.check_internal(name, span)?;
                 let g = self.lib_name(g);
                 if MUTATORS.contains(&g.as_str()) && !self.user_defined.contains(&g) {
                     return Err(mutation_error(span, &g));
@@ -583,10 +750,11 @@ impl Expander {
             match self.resolve(hname, env) {
                 Binding::Special(s) => return self.expand_special(s, d, items, env),
                 Binding::Macro(m) => {
-                    let out = self.expand_macro(&m, d)?;
+                    let out = self.expand_macro(&m, d, env)?;
                     return self.expand(&out, env);
                 }
                 Binding::Global(g) => {
+                    self.check_internal(hname, head.span)?;
                     let g = self.lib_name(g);
                     return self.expand_global_call(&g, d, items, env);
                 }
@@ -717,7 +885,17 @@ impl Expander {
             pvars.push(self.bind_var(&scope, p)?);
         }
         let rest = match rest {
-            Some(r) => Some(self.bind_var(&scope, &r)?),
+            Some(r) => {
+                if let Some(n) = r.sym()
+                    && seen.contains(n)
+                {
+                    return err(
+                        r.span,
+                        format!("bad syntax: parameter `{}` appears twice", strip(n)),
+                    );
+                }
+                Some(self.bind_var(&scope, &r)?)
+            }
             None => None,
         };
         let body = self.expand_body(body, &scope, span)?;
@@ -864,7 +1042,7 @@ impl Expander {
             }
             Special::Begin => {
                 if n == 1 {
-                    return Ok(Core::unspecified());
+                    return err(span, "bad syntax: `(begin)` is not an expression");
                 }
                 Ok(Core::seq(self.expand_all(&items[1..], env)?))
             }
@@ -1021,13 +1199,6 @@ impl Expander {
                     names.push(name.clone());
                     inits.push(init.clone());
                 }
-                Some([name]) if name.sym().is_some() => {
-                    names.push(name.clone());
-                    inits.push(list(
-                        vec![sym("quote", b.span), sym("#!unspecified", b.span)],
-                        b.span,
-                    ));
-                }
                 _ => return err(b.span, "bad syntax: a binding is (variable init)"),
             }
         }
@@ -1041,7 +1212,13 @@ impl Expander {
         let Some(c) = first.list().filter(|c| !c.is_empty()) else {
             return err(first.span, "bad syntax: a cond clause is (test expr ...)");
         };
-        if self.is_keyword(&c[0], "else") {
+        if self.is_aux_keyword(&c[0], "else", env) {
+            if c.len() == 1 {
+                return err(
+                    first.span,
+                    "bad syntax: an `else` clause needs at least one expression",
+                );
+            }
             if clauses.len() > 1 {
                 return err(
                     first.span,
@@ -1059,7 +1236,7 @@ impl Expander {
                 Box::new(Core::if_(Core::Local(t), Core::Local(t), rest)),
             ));
         }
-        if self.is_keyword(&c[1], "=>") {
+        if self.is_aux_keyword(&c[1], "=>", env) {
             if c.len() != 3 {
                 return err(first.span, "bad syntax: expected (test => receiver)");
             }
@@ -1089,13 +1266,19 @@ impl Expander {
                     "bad syntax: a case clause is ((datum ...) expr ...)",
                 );
             };
-            let body = if c.len() >= 3 && self.is_keyword(&c[1], "=>") {
+            if c.len() == 1 {
+                return err(
+                    clause.span,
+                    "bad syntax: a case clause needs at least one expression",
+                );
+            }
+            let body = if c.len() >= 3 && self.is_aux_keyword(&c[1], "=>", env) {
                 let f = self.expand(&c[2], env)?;
                 Core::Call(Box::new(f), vec![Core::Local(k)], clause.span)
             } else {
                 Core::seq(self.expand_all(&c[1..], env)?)
             };
-            if self.is_keyword(&c[0], "else") {
+            if self.is_aux_keyword(&c[0], "else", env) {
                 acc = body;
                 continue;
             }
@@ -1139,8 +1322,7 @@ impl Expander {
         if exit.is_empty() {
             return err(items[2].span, "bad syntax: a do loop needs a test");
         }
-        let lp = sym(&format!("do-loop{MARK}{}", self.marks.len()), span);
-        self.marks.push(self.root.clone());
+        let lp = sym(&format!("do-loop{MARK}{}", self.internal_mark()), span);
         let mut binds = Vec::new();
         let mut steps = Vec::new();
         for s in specs {
@@ -1361,8 +1543,7 @@ impl Expander {
             );
         }
         let span = form.span;
-        let tmp = sym(&format!("dv{MARK}{}", self.marks.len()), span);
-        self.marks.push(self.root.clone());
+        let tmp = sym(&format!("dv{MARK}{}", self.internal_mark()), span);
         let mut out = vec![sym("begin", span)];
         let producer = list(
             vec![sym("lambda", span), list(vec![], span), items[2].clone()],
@@ -1373,7 +1554,11 @@ impl Expander {
                 sym("define", span),
                 tmp.clone(),
                 list(
-                    vec![sym("%call-with-values", span), producer, sym("%list", span)],
+                    vec![
+                        isym("%call-with-values", span),
+                        producer,
+                        isym("%list", span),
+                    ],
                     span,
                 ),
             ],
@@ -1390,11 +1575,11 @@ impl Expander {
                 vec![
                     sym("define", span),
                     n,
-                    list(vec![sym("%car", span), cursor.clone()], span),
+                    list(vec![isym("%car", span), cursor.clone()], span),
                 ],
                 span,
             ));
-            cursor = list(vec![sym("%cdr", span), cursor], span);
+            cursor = list(vec![isym("%cdr", span), cursor], span);
         }
         if let Some(r) = rest {
             out.push(list(vec![sym("define", span), r, cursor], span));
@@ -1435,6 +1620,25 @@ impl Expander {
                 }
                 _ => return err(spec.span, "bad syntax: a field spec is (field accessor)"),
             }
+            let field = &fields[fields.len() - 1];
+            let Some(fname) = field.sym() else {
+                return err(field.span, "bad syntax: a field name is a name");
+            };
+            if fields[..fields.len() - 1]
+                .iter()
+                .any(|f| f.sym() == Some(fname))
+            {
+                return err(
+                    spec.span,
+                    format!("bad syntax: field `{}` appears twice", strip(fname)),
+                );
+            }
+        }
+        if items[3].sym().is_none() && items[3].kind != DatumKind::Bool(false) {
+            return err(
+                items[3].span,
+                "bad syntax: a record predicate is a name (or #f)",
+            );
         }
         let quote = |d: Datum| list(vec![sym("quote", span), d], span);
         let plain_name = sym(strip(tname.sym().unwrap_or("record")), tname.span);
@@ -1447,7 +1651,7 @@ impl Expander {
             tname.clone(),
             list(
                 vec![
-                    sym("%make-record-type", span),
+                    isym("%make-record-type", span),
                     quote(plain_name),
                     quote(list(field_names, span)),
                 ],
@@ -1481,21 +1685,20 @@ impl Expander {
                         span,
                     }
                 };
-                vals = list(vec![sym("%cons", span), v, vals], span);
+                vals = list(vec![isym("%cons", span), v, vals], span);
             }
             let sig = list([vec![ctor_name], cargs].concat(), items[2].span);
             out.push(define(
                 sig,
-                list(vec![sym("%make-record", span), tname.clone(), vals], span),
+                list(vec![isym("%make-record", span), tname.clone(), vals], span),
             ));
         }
-        let x = sym(&format!("obj{MARK}{}", self.marks.len()), span);
-        self.marks.push(self.root.clone());
+        let x = sym(&format!("obj{MARK}{}", self.internal_mark()), span);
         if items[3].sym().is_some() {
             out.push(define(
                 list(vec![items[3].clone(), x.clone()], span),
                 list(
-                    vec![sym("%record-of?", span), x.clone(), tname.clone()],
+                    vec![isym("%record-of?", span), x.clone(), tname.clone()],
                     span,
                 ),
             ));
@@ -1508,7 +1711,7 @@ impl Expander {
             out.push(define(
                 list(vec![acc, x.clone()], span),
                 list(
-                    vec![sym("%record-ref", span), x.clone(), tname.clone(), index],
+                    vec![isym("%record-ref", span), x.clone(), tname.clone(), index],
                     span,
                 ),
             ));
@@ -1880,6 +2083,47 @@ enum Form<'a> {
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+/// A symbol the expander writes itself: it may name an internal.
+fn isym(name: &str, span: Span) -> Datum {
+    sym(&format!("{name}{MARK}{INTERNAL_MARK}"), span)
+}
+
+fn same_binding(a: &Binding, b: &Binding) -> bool {
+    match (a, b) {
+        (Binding::Local(x), Binding::Local(y)) => x == y,
+        (Binding::Global(x), Binding::Global(y)) => x == y,
+        (Binding::Special(x), Binding::Special(y)) => x == y,
+        (Binding::Macro(x), Binding::Macro(y)) => Rc::ptr_eq(x, y),
+        _ => false,
+    }
+}
+
+/// The number of nodes of `d`, counted up to a little past `limit`.
+fn datum_size(d: &Datum, limit: usize) -> usize {
+    let mut n = 0;
+    let mut stack = vec![d];
+    while let Some(d) = stack.pop() {
+        n += 1;
+        if n > limit {
+            break;
+        }
+        match &d.kind {
+            DatumKind::List(items, tail) => {
+                stack.extend(items);
+                stack.extend(tail.as_deref());
+            }
+            DatumKind::Vector(items) | DatumKind::Bytevector(items) => stack.extend(items),
+            _ => {}
+        }
+    }
+    n
+}
+
+pub fn unbound_error(span: Span, name: &str) -> Diagnostic {
+    Diagnostic::error(span, format!("unbound variable `{name}`"))
+        .with_note("it is not defined by the program nor by the standard library")
 }
 
 pub fn sym(name: &str, span: Span) -> Datum {

@@ -21,7 +21,15 @@ pub struct Macro {
     pub ellipsis: String,
     pub rules: Vec<(Datum, Datum)>,
     pub env: Env,
+    /// Whether the macro was defined by the standard library: the symbols
+    /// its templates introduce may name the implementation's internals.
+    pub privileged: bool,
 }
+
+/// Whether a symbol of a macro use is the same identifier as a literal of
+/// the macro (R7RS `free-identifier=?`: both have the same binding, the use
+/// in the use's environment, the literal in the macro's).
+pub type LiteralEq<'a> = &'a dyn Fn(&str, &str) -> bool;
 
 #[derive(Clone, Debug)]
 enum Bind {
@@ -50,7 +58,7 @@ fn view(d: &Datum) -> (&[Datum], Option<&Datum>) {
 
 impl Macro {
     /// Expands one use of the macro, or says that no rule matched.
-    pub fn expand(&self, form: &Datum, mark: usize) -> Result<Datum, String> {
+    pub fn expand(&self, form: &Datum, mark: usize, lit_eq: LiteralEq) -> Result<Datum, String> {
         for (pattern, template) in &self.rules {
             let mut binds = HashMap::new();
             // The keyword position matches anything.
@@ -59,8 +67,8 @@ impl Macro {
             if pitems.is_empty() || fitems.is_empty() {
                 continue;
             }
-            if self.match_seq(&pitems[1..], ptail, &fitems[1..], ftail, &mut binds) {
-                return self.instantiate(template, &binds, mark, form.span);
+            if self.match_seq(&pitems[1..], ptail, &fitems[1..], ftail, &mut binds, lit_eq) {
+                return self.instantiate(template, &mut binds, mark, form.span);
             }
         }
         Err(format!(
@@ -70,16 +78,25 @@ impl Macro {
     }
 
     fn is_ellipsis(&self, d: &Datum) -> bool {
-        d.sym() == Some(self.ellipsis.as_str())
+        // A macro-writing macro's template yields a marked `...`: it is
+        // still the ellipsis of the macro it writes.
+        d.sym().is_some_and(|s| strip(s) == self.ellipsis)
     }
 
-    fn match_one(&self, pat: &Datum, form: &Datum, binds: &mut HashMap<String, Bind>) -> bool {
+    fn match_one(
+        &self,
+        pat: &Datum,
+        form: &Datum,
+        binds: &mut HashMap<String, Bind>,
+        lit_eq: LiteralEq,
+    ) -> bool {
         match &pat.kind {
             DatumKind::Sym(s) => {
-                if s == "_" {
+                if strip(s) == "_" {
                     true
                 } else if self.literals.iter().any(|l| l == s) {
-                    form.sym().is_some_and(|f| strip(f) == strip(s))
+                    form.sym()
+                        .is_some_and(|f| strip(f) == strip(s) && lit_eq(f, s))
                 } else {
                     binds.insert(s.clone(), Bind::One(form.clone()));
                     true
@@ -89,15 +106,15 @@ impl Macro {
                 DatumKind::List(..) => {
                     let (pi, pt) = view(pat);
                     let (fi, ft) = view(form);
-                    self.match_seq(pi, pt, fi, ft, binds)
+                    self.match_seq(pi, pt, fi, ft, binds, lit_eq)
                 }
                 _ => {
                     let (pi, pt) = view(pat);
-                    pi.is_empty() && pt.is_some_and(|p| self.match_one(p, form, binds))
+                    pi.is_empty() && pt.is_some_and(|p| self.match_one(p, form, binds, lit_eq))
                 }
             },
             DatumKind::Vector(pi) => match &form.kind {
-                DatumKind::Vector(fi) => self.match_seq(pi, None, fi, None, binds),
+                DatumKind::Vector(fi) => self.match_seq(pi, None, fi, None, binds, lit_eq),
                 _ => false,
             },
             _ => literal_eq(pat, form),
@@ -111,6 +128,7 @@ impl Macro {
         fitems: &[Datum],
         ftail: Option<&Datum>,
         binds: &mut HashMap<String, Bind>,
+        lit_eq: LiteralEq,
     ) -> bool {
         if let Some(ell) = pitems.iter().position(|p| self.is_ellipsis(p)) {
             if ell == 0 {
@@ -123,15 +141,33 @@ impl Macro {
                 return false;
             }
             for (p, f) in before.iter().zip(fitems) {
-                if !self.match_one(p, f, binds) {
+                if !self.match_one(p, f, binds, lit_eq) {
                     return false;
                 }
             }
             let n = fitems.len() - before.len() - after.len();
+            let repeated_items = &fitems[before.len()..before.len() + n];
+            // `var ...`, the common case: no map per element.
+            if let Some(v) = repeated.sym()
+                && strip(v) != "_"
+                && !self.literals.iter().any(|l| l == v)
+            {
+                let seq = repeated_items
+                    .iter()
+                    .map(|f| Bind::One(f.clone()))
+                    .collect();
+                binds.insert(v.to_string(), Bind::Seq(seq));
+                for (p, f) in after.iter().zip(&fitems[before.len() + n..]) {
+                    if !self.match_one(p, f, binds, lit_eq) {
+                        return false;
+                    }
+                }
+                return self.match_tail(ptail, &[], ftail, binds, lit_eq);
+            }
             let mut matches = Vec::new();
             for f in &fitems[before.len()..before.len() + n] {
                 let mut b = HashMap::new();
-                if !self.match_one(repeated, f, &mut b) {
+                if !self.match_one(repeated, f, &mut b, lit_eq) {
                     return false;
                 }
                 matches.push(b);
@@ -144,21 +180,21 @@ impl Macro {
                 binds.insert(var, Bind::Seq(seq));
             }
             for (p, f) in after.iter().zip(&fitems[before.len() + n..]) {
-                if !self.match_one(p, f, binds) {
+                if !self.match_one(p, f, binds, lit_eq) {
                     return false;
                 }
             }
-            return self.match_tail(ptail, &[], ftail, binds);
+            return self.match_tail(ptail, &[], ftail, binds, lit_eq);
         }
         if fitems.len() < pitems.len() {
             return false;
         }
         for (p, f) in pitems.iter().zip(fitems) {
-            if !self.match_one(p, f, binds) {
+            if !self.match_one(p, f, binds, lit_eq) {
                 return false;
             }
         }
-        self.match_tail(ptail, &fitems[pitems.len()..], ftail, binds)
+        self.match_tail(ptail, &fitems[pitems.len()..], ftail, binds, lit_eq)
     }
 
     fn match_tail(
@@ -167,6 +203,7 @@ impl Macro {
         rest: &[Datum],
         ftail: Option<&Datum>,
         binds: &mut HashMap<String, Bind>,
+        lit_eq: LiteralEq,
     ) -> bool {
         match ptail {
             None => rest.is_empty() && ftail.is_none(),
@@ -190,7 +227,7 @@ impl Macro {
                         span,
                     }
                 };
-                self.match_one(p, &remaining, binds)
+                self.match_one(p, &remaining, binds, lit_eq)
             }
         }
     }
@@ -203,7 +240,9 @@ impl Macro {
 
     fn collect_vars(&self, pat: &Datum, out: &mut Vec<String>) {
         match &pat.kind {
-            DatumKind::Sym(s) if s != "_" && *s != self.ellipsis && !self.literals.contains(s) => {
+            DatumKind::Sym(s)
+                if strip(s) != "_" && strip(s) != self.ellipsis && !self.literals.contains(s) =>
+            {
                 out.push(s.clone());
             }
             DatumKind::List(items, tail) => {
@@ -226,7 +265,7 @@ impl Macro {
     fn instantiate(
         &self,
         t: &Datum,
-        binds: &HashMap<String, Bind>,
+        binds: &mut HashMap<String, Bind>,
         mark: usize,
         span: Span,
     ) -> Result<Datum, String> {
@@ -253,6 +292,7 @@ impl Macro {
                         ellipsis: String::from("\u{0}no-ellipsis"),
                         rules: vec![],
                         env: self.env.clone(),
+                        privileged: self.privileged,
                     };
                     return plain.instantiate(&items[1], binds, mark, span);
                 }
@@ -283,7 +323,7 @@ impl Macro {
     fn instantiate_seq(
         &self,
         items: &[Datum],
-        binds: &HashMap<String, Bind>,
+        binds: &mut HashMap<String, Bind>,
         mark: usize,
         span: Span,
     ) -> Result<Vec<Datum>, String> {
@@ -310,7 +350,7 @@ impl Macro {
     fn instantiate_repeated(
         &self,
         sub: &Datum,
-        binds: &HashMap<String, Bind>,
+        binds: &mut HashMap<String, Bind>,
         mark: usize,
         span: Span,
         depth: usize,
@@ -332,28 +372,45 @@ impl Macro {
             })
             .max()
             .unwrap_or(0);
-        for j in 0..n {
-            let mut b = binds.clone();
-            for v in &vars {
-                if let Some(Bind::Seq(s)) = binds.get(v) {
-                    match s.get(j) {
-                        Some(x) => b.insert(v.clone(), x.clone()),
-                        None => {
-                            return Err(format!(
-                                "pattern variables under one ellipsis have different lengths (`{}`)",
-                                strip(v)
-                            ));
-                        }
-                    };
-                }
+        // Bind each variable to its j-th element in place (cloning the
+        // whole binding map per element made expansion quadratic), then
+        // put the sequences back.
+        let seqs: Vec<(String, Vec<Bind>)> = vars
+            .iter()
+            .filter_map(|v| match binds.remove(v) {
+                Some(Bind::Seq(s)) => Some((v.clone(), s)),
+                _ => None,
+            })
+            .collect();
+        let mut result = Ok(());
+        'elements: for j in 0..n {
+            for (v, s) in &seqs {
+                match s.get(j) {
+                    Some(x) => binds.insert(v.clone(), x.clone()),
+                    None => {
+                        result = Err(format!(
+                            "pattern variables under one ellipsis have different lengths (`{}`)",
+                            strip(v)
+                        ));
+                        break 'elements;
+                    }
+                };
             }
-            if depth > 1 {
-                self.instantiate_repeated(sub, &b, mark, span, depth - 1, out)?;
+            let r = if depth > 1 {
+                self.instantiate_repeated(sub, binds, mark, span, depth - 1, out)
             } else {
-                out.push(self.instantiate(sub, &b, mark, span)?);
+                self.instantiate(sub, binds, mark, span)
+                    .map(|d| out.push(d))
+            };
+            if r.is_err() {
+                result = r;
+                break;
             }
         }
-        Ok(())
+        for (v, s) in seqs {
+            binds.insert(v, Bind::Seq(s));
+        }
+        result
     }
 }
 

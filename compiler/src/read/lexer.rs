@@ -12,6 +12,7 @@ pub enum LexError {
     UnterminatedComment,
     BadChar(String),
     BadEscape(String),
+    TooDeep,
 }
 
 impl std::fmt::Display for LexError {
@@ -22,6 +23,11 @@ impl std::fmt::Display for LexError {
             LexError::UnterminatedComment => write!(f, "unterminated block comment `#|`"),
             LexError::BadChar(s) => write!(f, "unknown character name `#\\{s}`"),
             LexError::BadEscape(s) => write!(f, "unknown escape `{s}` in string"),
+            LexError::TooDeep => write!(
+                f,
+                "data nested too deeply (more than {} levels)",
+                crate::read::MAX_DEPTH
+            ),
         }
     }
 }

@@ -132,11 +132,77 @@ pub fn parse_number(text: &str, default_radix: u32) -> Option<DatumKind> {
     )
 }
 
+/// The deepest nesting of data the reader accepts (lists, vectors and
+/// quote-like prefixes): the passes after it walk data recursively.
+pub const MAX_DEPTH: usize = 10_000;
+
 /// Reads every datum of a source file.
 pub fn parse_program(file: u32, src: &str) -> Result<Vec<Datum>, Diagnostic> {
     grammar::ProgramParser::new()
-        .parse(file, lexer::tokens(src))
+        .parse(file, depth_limited(lexer::tokens(src)))
         .map_err(|e| parse_error(file, src, e))
+}
+
+type Spanned = Result<(usize, lexer::Tok, usize), (usize, lexer::LexError, usize)>;
+
+/// Passes tokens through until the data they build nest deeper than
+/// `MAX_DEPTH`, then ends with an error. A prefix (`'`, `` ` ``, `,`, `,@`,
+/// `#;`) wraps the next datum: it counts until that datum ends.
+fn depth_limited(tokens: impl Iterator<Item = Spanned>) -> impl Iterator<Item = Spanned> {
+    use lexer::Tok;
+    let mut depth = 0usize;
+    // Prefixes waiting for their datum, per open list (the last is current).
+    let mut pending: Vec<usize> = vec![0];
+    let mut failed = false;
+    tokens.map_while(move |t| {
+        if failed {
+            return None;
+        }
+        if let Ok((l, tok, _)) = &t {
+            match tok {
+                Tok::Quote
+                | Tok::Quasi
+                | Tok::Unquote
+                | Tok::UnquoteSplicing
+                | Tok::DatumComment => {
+                    depth += 1;
+                    if let Some(p) = pending.last_mut() {
+                        *p += 1;
+                    }
+                }
+                Tok::LParen | Tok::VecOpen | Tok::BvOpen => {
+                    depth += 1;
+                    pending.push(0);
+                }
+                Tok::RParen => {
+                    // The list's own prefixes were never completed (a syntax
+                    // error the parser reports); then the list ends, and
+                    // with it the prefixes that wrapped it.
+                    let inner = pending.pop().unwrap_or(0);
+                    depth = depth.saturating_sub(inner + 1);
+                    if pending.is_empty() {
+                        pending.push(0);
+                    }
+                    if let Some(p) = pending.last_mut() {
+                        depth = depth.saturating_sub(*p);
+                        *p = 0;
+                    }
+                }
+                Tok::Dot => {}
+                _ => {
+                    if let Some(p) = pending.last_mut() {
+                        depth = depth.saturating_sub(*p);
+                        *p = 0;
+                    }
+                }
+            }
+            if depth > MAX_DEPTH {
+                failed = true;
+                return Some(Err((*l, lexer::LexError::TooDeep, *l + 1)));
+            }
+        }
+        Some(t)
+    })
 }
 
 /// Whether `src` is an incomplete program (for the REPL: keep reading).
@@ -304,6 +370,28 @@ mod tests {
             read("; line\n#| a #| nested |# b |# x #;(ignored) (a . b #;c)"),
             vec!["x", "(a . b)"]
         );
+    }
+
+    #[test]
+    fn refuses_data_nested_too_deeply() {
+        for (open, close) in [("(", ")"), ("#(", ")"), ("'(", ")"), ("'", "")] {
+            let deep = format!(
+                "{}x{}",
+                open.repeat(MAX_DEPTH + 1),
+                close.repeat(MAX_DEPTH + 1)
+            );
+            let e = parse_program(0, &deep).unwrap_err();
+            assert!(e.message.contains("nested too deeply"), "{}", e.message);
+        }
+        let ok = format!(
+            "{}x{}",
+            "(".repeat(MAX_DEPTH - 1),
+            ")".repeat(MAX_DEPTH - 1)
+        );
+        assert!(parse_program(0, &ok).is_ok());
+        // Prefixes end with their datum: a long list of quoted items is flat.
+        let flat = format!("({})", "'x ".repeat(MAX_DEPTH * 2));
+        assert!(parse_program(0, &flat).is_ok());
     }
 
     #[test]

@@ -1,0 +1,23 @@
+#!/bin/sh
+# Seeds the fuzz corpora (fuzz/corpus/TARGET/, not committed) from the
+# programs of tests/. Run from the repository's top: sh fuzz/seed_corpora.sh
+set -eu
+cd "$(dirname "$0")/.."
+mkdir -p fuzz/corpus/reader fuzz/corpus/front_end fuzz/corpus/numbers
+for f in $(find tests -name '*.scm' | sort); do
+    name=$(echo "$f" | tr '/' '_')
+    cp "$f" "fuzz/corpus/reader/$name"
+    # front_end: the first byte picks the mode (odd: with the library).
+    { printf '\001'; cat "$f"; } > "fuzz/corpus/front_end/lib_$name"
+    { printf '\000'; cat "$f"; } > "fuzz/corpus/front_end/nolib_$name"
+done
+# numbers: the first byte picks the radix (0: 2, 1: 8, 2: 10, 3: 16).
+i=0
+for n in 0 -1 42 1.5 -0.0 +inf.0 -nan.0 1e300 1e-320 99999999999999999999 \
+         '#e1.5' '#i1/3' '#x-ff' '#b101' 1/2 -7/3 .5 1. '#e1e30' 6.02e23; do
+    printf '\002%s' "$n" > "fuzz/corpus/numbers/n$i"
+    i=$((i + 1))
+done
+printf '\003ff' > fuzz/corpus/numbers/hex
+printf '\000101' > fuzz/corpus/numbers/bin
+echo "seeded: $(ls fuzz/corpus/reader | wc -l) programs, $i numbers"
