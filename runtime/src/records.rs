@@ -33,6 +33,9 @@ pub fn is_rtd(v: Value) -> bool {
 }
 
 pub fn rtd_name(rtd: Value) -> String {
+    if !(rtd.has_type(T_RECORD) && rtd.len() >= 2 && rtd.field(2).is_symbol()) {
+        return "unknown".into();
+    }
     symbols::name(rtd.field(2).imm_payload() as u32).to_string()
 }
 

@@ -410,6 +410,10 @@ prim!(fn tm_record_ref(ctx, x, rtd, k) {
         let what = format!("a record of type {}", records::rtd_name(rtd));
         return ctx.type_error("record accessor", &what, x);
     }
+    // A record of `len` words holds its type, then `len - 1` fields.
+    if !(k.is_fixnum() && (0..x.len() as i64 - 1).contains(&k.as_fixnum())) {
+        return ctx.raise_error("record accessor: no such field", &[k]);
+    }
     x.field(2 + k.as_fixnum() as usize)
 });
 // Promises: a record whose one field, its state `(done . value)`, is the
