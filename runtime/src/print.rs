@@ -225,7 +225,8 @@ fn print_one(v: Value, write: bool, out: &mut String, stack: &mut Vec<Task>) {
         }
         T_BYTEVECTOR => {
             out.push_str("#u8(");
-            for (i, b) in v.bytes().iter().enumerate() {
+            // SAFETY: used within this runtime function, before any collection.
+            for (i, b) in unsafe { v.bytes() }.iter().enumerate() {
                 if i > 0 {
                     out.push(' ');
                 }

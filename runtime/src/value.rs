@@ -57,6 +57,8 @@ pub const T_FLONUM: u64 = 6;
 pub const T_BIGNUM: u64 = 7;
 pub const T_BYTEVECTOR: u64 = 8;
 /// Left by the collector in place of a moved object; word 1 is the new address.
+/// The type in the `header` of a word that is not a pointer: no object.
+pub const T_NONE: u64 = 0xfe;
 pub const T_FORWARD: u64 = 0xff;
 
 /// Header flag: the object is static (outside every process heap).
@@ -175,9 +177,20 @@ impl Value {
         Value(p as u64 + TAG_PTR)
     }
 
-    /// The header of a pointer's object.
+    /// The header of a pointer's object; for any other word, a header of
+    /// no type (so that `has_type` and friends answer false).
+    ///
+    /// A pointer-tagged word is trusted to point at a live object: the
+    /// runtime makes pointers only to objects it allocated, the collector
+    /// updates every root, and nothing from outside (source, network)
+    /// becomes a pointer without being built by the runtime. That one
+    /// invariant is what this safe function relies on; the collector's
+    /// stress mode (`heap::stress`) checks it.
     #[inline]
     pub fn header(self) -> u64 {
+        if !self.is_ptr() {
+            return header(T_NONE, 0, 0);
+        }
         // SAFETY: pointers are created only to live, header-prefixed objects.
         unsafe { *self.addr() }
     }
@@ -190,11 +203,23 @@ impl Value {
         !self.is_ptr() || header_flags(self.header()) & F_STATIC != 0
     }
 
-    /// Word `i` of the object (1 = first payload word).
+    /// Word `i` of the object (0 = the header, 1 = first payload word).
+    /// Panics (a runtime bug, never a program's) outside the object.
     #[inline]
     pub fn word(self, i: usize) -> u64 {
-        // SAFETY: callers index within the object's size.
+        self.check_word(i);
+        // SAFETY: within the object, checked above.
         unsafe { *self.addr().add(i) }
+    }
+
+    #[inline]
+    fn check_word(self, i: usize) {
+        let h = self.header();
+        assert!(
+            self.is_ptr() && i < object_words(h),
+            "word {i} of an object of {} words",
+            object_words(h)
+        );
     }
 
     #[inline]
@@ -202,10 +227,16 @@ impl Value {
         Value(self.word(i))
     }
 
+    /// Writes word `i` of an object the caller just allocated (or forwards
+    /// during a collection): writing the header first sets its size. Panics
+    /// outside the object.
     #[inline]
     pub fn set_word(self, i: usize, w: u64) {
-        // SAFETY: callers index within the object's size, and only initialise
-        // objects they just allocated (or forward during collection).
+        if i > 0 {
+            self.check_word(i);
+        }
+        // SAFETY: the header word of a pointer, or a word within the object
+        // (checked above); only objects nobody else sees yet are written.
         unsafe { *self.addr().add(i) = w }
     }
 
@@ -233,22 +264,38 @@ impl Value {
         f64::from_bits(self.word(1))
     }
 
-    /// The characters of a string object.
-    pub fn string_chars(self) -> &'static [u32] {
-        // SAFETY: a string's payload is `len` u32 code points; the slice is
-        // used before the next collection.
+    /// The characters of a string object (none for any other value).
+    ///
+    /// # Safety
+    /// The slice borrows the object's memory, which a collection moves: the
+    /// caller must not use it after the next collection (runtime functions
+    /// never collect, so within one runtime function is fine).
+    pub unsafe fn string_chars(self) -> &'static [u32] {
+        if !self.has_type(T_STRING) {
+            return &[];
+        }
+        // SAFETY: a string's payload is `len` u32 code points; the caller
+        // keeps the slice no longer than the object stays in place.
         unsafe { std::slice::from_raw_parts(self.addr().add(1) as *const u32, self.len()) }
     }
 
     pub fn string(self) -> String {
-        self.string_chars()
+        // SAFETY: the characters are copied at once.
+        unsafe { self.string_chars() }
             .iter()
             .map(|&c| char::from_u32(c).unwrap_or('\u{fffd}'))
             .collect()
     }
 
-    pub fn bytes(self) -> &'static [u8] {
-        // SAFETY: a bytevector's payload is `len` bytes.
+    /// The bytes of a bytevector (none for any other value).
+    ///
+    /// # Safety
+    /// As for `string_chars`.
+    pub unsafe fn bytes(self) -> &'static [u8] {
+        if !self.has_type(T_BYTEVECTOR) {
+            return &[];
+        }
+        // SAFETY: a bytevector's payload is `len` bytes; see above.
         unsafe { std::slice::from_raw_parts(self.addr().add(1) as *const u8, self.len()) }
     }
 

@@ -211,12 +211,14 @@ pub fn equal(a: Value, b: Value) -> bool {
                 }
             }
             T_STRING => {
-                if x.string_chars() != y.string_chars() {
+                // SAFETY: used within this runtime function, before any collection.
+                if unsafe { x.string_chars() } != unsafe { y.string_chars() } {
                     return false;
                 }
             }
             T_BYTEVECTOR => {
-                if x.bytes() != y.bytes() {
+                // SAFETY: used within this runtime function, before any collection.
+                if unsafe { x.bytes() } != unsafe { y.bytes() } {
                     return false;
                 }
             }
@@ -350,7 +352,8 @@ prim!(fn tm_vector_append(ctx, a, b) {
 });
 prim!(fn tm_bytevector_u8_ref(ctx, v, k) {
     match vector_index(ctx, "bytevector-u8-ref", v, k, T_BYTEVECTOR, "a bytevector") {
-        Ok(i) => Value::fixnum(v.bytes()[i] as i64),
+        // SAFETY: used within this runtime function, before any collection.
+        Ok(i) => Value::fixnum(unsafe { v.bytes() }[i] as i64),
         Err(e) => e,
     }
 });
@@ -380,19 +383,22 @@ prim!(fn tm_list_to_bytevector(ctx, l) {
 });
 prim!(fn tm_bytevector_to_list(ctx, v) {
     if !v.has_type(T_BYTEVECTOR) { return ctx.type_error("bytevector->list", "a bytevector", v); }
-    let items: Vec<Value> = v.bytes().iter().map(|b| Value::fixnum(*b as i64)).collect();
+    // SAFETY: used within this runtime function, before any collection.
+    let items: Vec<Value> = unsafe { v.bytes() }.iter().map(|b| Value::fixnum(*b as i64)).collect();
     ctx.list(&items)
 });
 prim!(fn tm_subbytevector(ctx, v, start, end) {
     if !v.has_type(T_BYTEVECTOR) { return ctx.type_error("bytevector-copy", "a bytevector", v); }
     let (s, e) = match range_args(ctx, "bytevector-copy", v.len(), start, end) { Ok(r) => r, Err(x) => return x };
-    let bytes = v.bytes()[s..e].to_vec();
+    // SAFETY: used within this runtime function, before any collection.
+    let bytes = unsafe { v.bytes() }[s..e].to_vec();
     ctx.bytevector(&bytes)
 });
 prim!(fn tm_bytevector_append(ctx, a, b) {
     if !a.has_type(T_BYTEVECTOR) { return ctx.type_error("bytevector-append", "a bytevector", a); }
     if !b.has_type(T_BYTEVECTOR) { return ctx.type_error("bytevector-append", "a bytevector", b); }
-    let bytes = [a.bytes(), b.bytes()].concat();
+    // SAFETY: used within this runtime function, before any collection.
+    let bytes = [unsafe { a.bytes() }, unsafe { b.bytes() }].concat();
     ctx.bytevector(&bytes)
 });
 

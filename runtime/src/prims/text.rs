@@ -103,7 +103,8 @@ prim!(fn tm_string_ref(ctx, s, k) {
     if !crate::num::is_exact_integer(k) { return ctx.type_error("string-ref", "an exact integer index", k); }
     let i = if k.is_fixnum() { k.as_fixnum() } else { -1 };
     if i < 0 || i as usize >= s.len() { return ctx.raise_error("string-ref: index out of range", &[k]); }
-    Value::char(char::from_u32(s.string_chars()[i as usize]).unwrap_or('\u{fffd}'))
+    // SAFETY: used within this runtime function, before any collection.
+    Value::char(char::from_u32(unsafe { s.string_chars() }[i as usize]).unwrap_or('\u{fffd}'))
 });
 prim!(fn tm_substring(ctx, s, start, end) {
     let s = match string_arg(ctx, "substring", s) { Ok(s) => s, Err(e) => return e };
@@ -111,13 +112,15 @@ prim!(fn tm_substring(ctx, s, start, end) {
     let a = if start == DEFAULT_OBJECT { 0 } else if start.is_fixnum() { start.as_fixnum() } else { -1 };
     let b = if end == DEFAULT_OBJECT { len } else if end.is_fixnum() { end.as_fixnum() } else { -1 };
     if a < 0 || b < a || b > len { return ctx.raise_error("substring: range out of bounds", &[start, end]); }
-    let chars = s.string_chars()[a as usize..b as usize].to_vec();
+    // SAFETY: used within this runtime function, before any collection.
+    let chars = unsafe { s.string_chars() }[a as usize..b as usize].to_vec();
     ctx.string_from_chars(&chars)
 });
 prim!(fn tm_string_append2(ctx, a, b) {
     let a = match string_arg(ctx, "string-append", a) { Ok(s) => s, Err(e) => return e };
     let b = match string_arg(ctx, "string-append", b) { Ok(s) => s, Err(e) => return e };
-    let chars = [a.string_chars(), b.string_chars()].concat();
+    // SAFETY: used within this runtime function, before any collection.
+    let chars = [unsafe { a.string_chars() }, unsafe { b.string_chars() }].concat();
     ctx.string_from_chars(&chars)
 });
 prim!(fn tm_string_to_symbol(ctx, s) {
@@ -140,7 +143,8 @@ prim!(fn tm_gensym(_ctx, prefix) {
 });
 prim!(fn tm_string_to_list(ctx, s) {
     let s = match string_arg(ctx, "string->list", s) { Ok(s) => s, Err(e) => return e };
-    let items: Vec<Value> = s.string_chars().iter().map(|&c| Value::char(char::from_u32(c).unwrap_or('?'))).collect();
+    // SAFETY: used within this runtime function, before any collection.
+    let items: Vec<Value> = unsafe { s.string_chars() }.iter().map(|&c| Value::char(char::from_u32(c).unwrap_or('?'))).collect();
     ctx.list(&items)
 });
 prim!(fn tm_list_to_string(ctx, l) {
@@ -154,7 +158,8 @@ prim!(fn tm_list_to_string(ctx, l) {
 prim!(fn tm_string_compare(ctx, a, b) {
     let a = match string_arg(ctx, "string comparison", a) { Ok(s) => s, Err(e) => return e };
     let b = match string_arg(ctx, "string comparison", b) { Ok(s) => s, Err(e) => return e };
-    Value::fixnum(a.string_chars().cmp(b.string_chars()) as i64)
+    // SAFETY: used within this runtime function, before any collection.
+    Value::fixnum(unsafe { a.string_chars() }.cmp(unsafe { b.string_chars() }) as i64)
 });
 prim!(fn tm_string_ci_compare(ctx, a, b) {
     let a = match string_arg(ctx, "string comparison", a) { Ok(s) => s, Err(e) => return e };
@@ -176,7 +181,8 @@ prim!(fn tm_make_string(ctx, k, fill) {
 prim!(fn tm_string_search(ctx, needle, hay) {
     let n = match string_arg(ctx, "string-search-forward", needle) { Ok(s) => s, Err(e) => return e };
     let h = match string_arg(ctx, "string-search-forward", hay) { Ok(s) => s, Err(e) => return e };
-    let (n, h) = (n.string_chars(), h.string_chars());
+    // SAFETY: used within this runtime function, before any collection.
+    let (n, h) = (unsafe { n.string_chars() }, unsafe { h.string_chars() });
     if n.is_empty() { return Value::fixnum(0); }
     match h.windows(n.len()).position(|w| w == n) { Some(i) => Value::fixnum(i as i64), None => FALSE }
 });
@@ -185,6 +191,7 @@ prim!(fn tm_string_to_utf8(ctx, s) {
 });
 prim!(fn tm_utf8_to_string(ctx, b) {
     if !b.has_type(T_BYTEVECTOR) { return ctx.type_error("utf8->string", "a bytevector", b); }
-    let s = String::from_utf8_lossy(b.bytes()).to_string();
+    // SAFETY: used within this runtime function, before any collection.
+    let s = String::from_utf8_lossy(unsafe { b.bytes() }).to_string();
     ctx.string(&s)
 });
