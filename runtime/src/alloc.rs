@@ -68,9 +68,7 @@ impl Ctx {
 
     pub fn vector(&mut self, items: &[Value]) -> Value {
         let v = self.alloc_object(T_VECTOR, items.len(), items.len());
-        for (i, x) in items.iter().enumerate() {
-            v.set_word(1 + i, x.0);
-        }
+        v.set_values(1, items);
         v
     }
 
@@ -113,9 +111,7 @@ impl Ctx {
         let (sign, words) = n.as_sign_words();
         let v = self.alloc_object(T_BIGNUM, 1 + words.len(), 1 + words.len());
         v.set_word(1, u64::from(sign == dashu::base::Sign::Negative));
-        for (i, w) in words.iter().enumerate() {
-            v.set_word(2 + i, *w);
-        }
+        v.set_words(2, words);
         v
     }
 
@@ -130,32 +126,31 @@ impl Ctx {
     pub fn record(&mut self, rtd: Value, fields: &[Value]) -> Value {
         let v = self.alloc_object(T_RECORD, 1 + fields.len(), 1 + fields.len());
         v.set_word(1, rtd.0);
-        for (i, x) in fields.iter().enumerate() {
-            v.set_word(2 + i, x.0);
-        }
+        v.set_values(2, fields);
         v
     }
 
     pub fn closure(&mut self, code: *const u8, free: &[Value]) -> Value {
         let v = self.alloc_object(T_CLOSURE, 1 + free.len(), 1 + free.len());
         v.set_word(1, code as u64);
-        for (i, x) in free.iter().enumerate() {
-            v.set_word(2 + i, x.0);
-        }
+        v.set_values(2, free);
         v
     }
 }
 
 /// The value of a bignum object.
 pub fn bignum_value(v: Value) -> IBig {
+    if !(v.has_type(T_BIGNUM) && v.len() >= 1) {
+        return IBig::ZERO;
+    }
     let n = v.len() - 1;
-    let words: Vec<dashu::integer::Word> = (0..n)
-        .map(|i| v.word(2 + i) as dashu::integer::Word)
-        .collect();
+    // SAFETY: a bignum object holds its sign word, then `len - 1` limbs
+    // (checked above); the limbs are copied at once.
+    let limbs: &[u64] = unsafe { std::slice::from_raw_parts(v.addr().add(2), n) };
     let sign = if v.word(1) == 1 {
         dashu::base::Sign::Negative
     } else {
         dashu::base::Sign::Positive
     };
-    IBig::from_sign_words(sign, &words)
+    IBig::from_sign_words(sign, limbs)
 }

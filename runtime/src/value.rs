@@ -227,6 +227,28 @@ impl Value {
         Value(self.word(i))
     }
 
+    /// Writes `words` from word `start` on of an object the caller just
+    /// allocated (one check for all of them). Panics outside the object.
+    pub fn set_words(self, start: usize, words: &[u64]) {
+        if words.is_empty() {
+            return;
+        }
+        self.check_word(start + words.len() - 1);
+        // SAFETY: `start..start + len` is within the object (checked above),
+        // which nobody else sees yet.
+        unsafe {
+            std::ptr::copy_nonoverlapping(words.as_ptr(), self.addr().add(start), words.len())
+        }
+    }
+
+    /// Writes `values` from word `start` on (see `set_words`).
+    pub fn set_values(self, start: usize, values: &[Value]) {
+        // SAFETY: `Value` is a transparent u64.
+        let words =
+            unsafe { std::slice::from_raw_parts(values.as_ptr() as *const u64, values.len()) };
+        self.set_words(start, words);
+    }
+
     /// Writes word `i` of an object the caller just allocated (or forwards
     /// during a collection): writing the header first sets its size. Panics
     /// outside the object.
