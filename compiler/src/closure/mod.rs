@@ -47,8 +47,10 @@ pub const SPLIT_DEPTH: usize = 1000;
 
 struct Conv<'a> {
     functions: Vec<Function>,
-    /// Terms on the path from the current function's entry.
-    path: usize,
+    /// Converted terms and their free variables, waiting to be combined.
+    results: Vec<(Term, Free)>,
+    /// Functions made, with their free variables, waiting to be used.
+    made: Vec<(FuncId, Vec<VarId>)>,
     /// The code id of each function of `functions`, in the same order.
     code_ids: Vec<u64>,
     vars: &'a mut VarNames,
@@ -59,7 +61,8 @@ struct Conv<'a> {
 pub fn closure_convert(mut p: crate::cps::Program) -> Program {
     let mut c = Conv {
         functions: Vec::new(),
-        path: 0,
+        results: Vec::new(),
+        made: Vec::new(),
         code_ids: Vec::new(),
         vars: &mut p.vars,
         globals: &p.globals,
@@ -122,30 +125,41 @@ impl Free {
     }
 }
 
+/// Work of the conversion, done from an explicit stack (a program nested a
+/// million deep must not overflow the native stack): `Visit` converts a
+/// term and leaves it with its free variables on the results stack; the
+/// others combine what their parts left.
+enum Work {
+    /// A term, `path` terms from its function's entry.
+    Visit(Term, usize),
+    /// Ends a lambda whose body was just converted: the function is made
+    /// and `(FuncId, free variables)` left on the functions stack.
+    Function {
+        kind: LambdaKind,
+        params: Vec<VarId>,
+        rest: Option<VarId>,
+        name: String,
+    },
+    /// `(let v (closure ...) body)` from the function and the body left.
+    LetClosure(VarId),
+    /// `(let v (closure split) (cont split))` from the function left.
+    Split(VarId),
+    Let(VarId, Value),
+    LetRec(Vec<VarId>),
+    /// The body of a `letcont` was converted: make the continuation a join
+    /// point or a closure.
+    LetCont(VarId, Box<Lambda>, usize),
+    Join(VarId, Vec<VarId>),
+    If(Atom),
+    LetJoin(VarId, Vec<VarId>),
+}
+
 impl Conv<'_> {
     fn lambda(&mut self, l: Lambda) -> (FuncId, Vec<VarId>) {
-        let outer = std::mem::replace(&mut self.path, 0);
-        let (body, mut fv) = self.term(l.body);
-        self.path = outer;
-        for p in l.params.iter().chain(l.rest.iter()) {
-            fv.bind(*p);
-        }
-        let free: Vec<VarId> = fv.all.into_iter().collect();
-        let id = self.functions.len() as FuncId;
-        let mut f = Function {
-            id,
-            name: l.name,
-            kind: l.kind,
-            params: l.params,
-            rest: l.rest,
-            free: free.clone(),
-            body,
-            code_id: 0,
-        };
-        f.code_id = self.code_id(&f);
-        self.code_ids.push(f.code_id);
-        self.functions.push(f);
-        (id, free)
+        let mut work = Vec::new();
+        push_lambda(&mut work, l);
+        self.run(work);
+        self.made.pop().unwrap_or((0, Vec::new()))
     }
 
     fn code_id(&self, f: &Function) -> u64 {
@@ -158,121 +172,216 @@ impl Conv<'_> {
         u64::from_le_bytes(id)
     }
 
-    fn term(&mut self, t: Term) -> (Term, Free) {
-        let here = self.path;
-        let nested = matches!(
-            t,
-            Term::Let(..) | Term::If(..) | Term::LetCont(..) | Term::LetRec(..)
-        );
-        if nested && here >= SPLIT_DEPTH {
-            return self.split(t);
-        }
-        self.path = here + 1;
-        let r = self.term_here(t);
-        self.path = here;
-        r
+    fn result(&mut self) -> (Term, Free) {
+        self.results.pop().unwrap_or((
+            Term::Cont {
+                k: crate::cps::convert::UNSPEC,
+                args: vec![],
+            },
+            Free::default(),
+        ))
     }
 
-    /// `t` as a continuation of no values of its own, called at once.
-    fn split(&mut self, t: Term) -> (Term, Free) {
-        let kv = self.vars.fresh("split");
-        let l = Lambda {
-            kind: LambdaKind::Cont,
-            params: vec![],
-            rest: None,
-            body: t,
-            name: "split".into(),
-        };
-        let (f, free) = self.lambda(l);
-        let mut fv = Free::default();
-        fv.vars(&free);
-        let call = Term::Cont {
-            k: Atom::Var(kv),
-            args: vec![],
-        };
-        let t = Term::Let(
-            kv,
-            Value::Closure(f, free.into_iter().map(Atom::Var).collect()),
-            Box::new(call),
-        );
-        (t, fv)
+    fn function(&mut self) -> (FuncId, Vec<VarId>) {
+        self.made.pop().unwrap_or((0, Vec::new()))
     }
 
-    fn term_here(&mut self, t: Term) -> (Term, Free) {
-        match t {
-            Term::Let(v, Value::Lambda(l), body) => {
-                let (f, free) = self.lambda(*l);
-                let (body, mut fv) = self.term(*body);
-                fv.bind(v);
-                fv.vars(&free);
-                let t = Term::Let(
-                    v,
-                    Value::Closure(f, free.into_iter().map(Atom::Var).collect()),
-                    Box::new(body),
-                );
-                (t, fv)
-            }
-            Term::Let(v, val, body) => {
-                let (body, mut fv) = self.term(*body);
-                fv.bind(v);
-                match &val {
-                    Value::Atom(a) => fv.atom(a),
-                    Value::Prim(_, args) | Value::Closure(_, args) => fv.atoms(args),
-                    Value::Global(_) | Value::Lambda(_) => {}
+    fn run(&mut self, mut work: Vec<Work>) {
+        while let Some(w) = work.pop() {
+            match w {
+                Work::Visit(t, path) => self.visit(t, path, &mut work),
+                Work::Function {
+                    kind,
+                    params,
+                    rest,
+                    name,
+                } => {
+                    let (body, mut fv) = self.result();
+                    for p in params.iter().chain(rest.iter()) {
+                        fv.bind(*p);
+                    }
+                    let free: Vec<VarId> = fv.all.into_iter().collect();
+                    let id = self.functions.len() as FuncId;
+                    let mut f = Function {
+                        id,
+                        name,
+                        kind,
+                        params,
+                        rest,
+                        free: free.clone(),
+                        body,
+                        code_id: 0,
+                    };
+                    f.code_id = self.code_id(&f);
+                    self.code_ids.push(f.code_id);
+                    self.functions.push(f);
+                    self.made.push((id, free));
                 }
-                (Term::Let(v, val, Box::new(body)), fv)
-            }
-            Term::LetRec(binds, body) => {
-                let mut out = Vec::new();
-                let mut frees = Vec::new();
-                for (v, l) in binds {
-                    let (f, free) = self.lambda(l);
-                    frees.push(free.clone());
-                    out.push((v, f, free.into_iter().map(Atom::Var).collect()));
+                Work::LetClosure(v) => {
+                    let (body, mut fv) = self.result();
+                    let (f, free) = self.function();
+                    fv.bind(v);
+                    fv.vars(&free);
+                    let t = Term::Let(
+                        v,
+                        Value::Closure(f, free.into_iter().map(Atom::Var).collect()),
+                        Box::new(body),
+                    );
+                    self.results.push((t, fv));
                 }
-                let (body, mut fv) = self.term(*body);
-                for free in &frees {
-                    fv.vars(free);
+                Work::Split(kv) => {
+                    let (f, free) = self.function();
+                    let mut fv = Free::default();
+                    fv.vars(&free);
+                    let call = Term::Cont {
+                        k: Atom::Var(kv),
+                        args: vec![],
+                    };
+                    let t = Term::Let(
+                        kv,
+                        Value::Closure(f, free.into_iter().map(Atom::Var).collect()),
+                        Box::new(call),
+                    );
+                    self.results.push((t, fv));
                 }
-                for (v, _, _) in &out {
-                    fv.bind(*v);
+                Work::Let(v, val) => {
+                    let (body, mut fv) = self.result();
+                    fv.bind(v);
+                    match &val {
+                        Value::Atom(a) => fv.atom(a),
+                        Value::Prim(_, args) | Value::Closure(_, args) => fv.atoms(args),
+                        Value::Global(_) | Value::Lambda(_) => {}
+                    }
+                    self.results.push((Term::Let(v, val, Box::new(body)), fv));
                 }
-                (Term::LetRecClosures(out, Box::new(body)), fv)
-            }
-            Term::LetCont(k, l, body) => {
-                let (body, mut fv) = self.term(*body);
-                if l.rest.is_none() && !fv.esc.contains(&k) {
-                    let (jbody, mut fj) = self.term(l.body);
-                    for p in &l.params {
+                Work::LetRec(vars) => {
+                    let (body, mut fv) = self.result();
+                    let made = self
+                        .made
+                        .split_off(self.made.len().saturating_sub(vars.len()));
+                    let mut out = Vec::new();
+                    for (v, (f, free)) in vars.into_iter().zip(made) {
+                        fv.vars(&free);
+                        out.push((v, f, free.into_iter().map(Atom::Var).collect::<Vec<_>>()));
+                    }
+                    for (v, _, _) in &out {
+                        fv.bind(*v);
+                    }
+                    self.results
+                        .push((Term::LetRecClosures(out, Box::new(body)), fv));
+                }
+                Work::LetCont(k, l, path) => {
+                    let join = l.rest.is_none()
+                        && self
+                            .results
+                            .last()
+                            .is_some_and(|(_, fv)| !fv.esc.contains(&k));
+                    if join {
+                        let l = *l;
+                        work.push(Work::Join(k, l.params));
+                        work.push(Work::Visit(l.body, path));
+                    } else {
+                        work.push(Work::LetClosure(k));
+                        push_lambda(&mut work, *l);
+                    }
+                }
+                Work::Join(k, params) => {
+                    let (jbody, mut fj) = self.result();
+                    let (body, mut fv) = self.result();
+                    for p in &params {
                         fj.bind(*p);
                     }
                     fv.bind(k);
                     fv.union(fj);
-                    let then = to_jumps(body, k, l.params.len());
+                    let mut then = body;
+                    to_jumps(&mut then, k, params.len());
                     let t = Term::LetJoin {
                         j: k,
-                        params: l.params,
+                        params,
                         body: Box::new(jbody),
                         then: Box::new(then),
                     };
-                    return (t, fv);
+                    self.results.push((t, fv));
                 }
-                let (f, free) = self.lambda(*l);
-                fv.bind(k);
-                fv.vars(&free);
-                let t = Term::Let(
-                    k,
-                    Value::Closure(f, free.into_iter().map(Atom::Var).collect()),
-                    Box::new(body),
-                );
-                (t, fv)
+                Work::If(c) => {
+                    let (b, fb) = self.result();
+                    let (a, mut fa) = self.result();
+                    fa.union(fb);
+                    fa.atom(&c);
+                    self.results
+                        .push((Term::If(c, Box::new(a), Box::new(b)), fa));
+                }
+                Work::LetJoin(j, params) => {
+                    let (then, mut ft) = self.result();
+                    let (body, mut fb) = self.result();
+                    for p in &params {
+                        fb.bind(*p);
+                    }
+                    ft.bind(j);
+                    ft.union(fb);
+                    let t = Term::LetJoin {
+                        j,
+                        params,
+                        body: Box::new(body),
+                        then: Box::new(then),
+                    };
+                    self.results.push((t, ft));
+                }
+            }
+        }
+    }
+
+    /// Converts `t`, `path` terms from its function's entry: a leaf at
+    /// once, else its parts are scheduled before the work that combines
+    /// them (in the order the functions they contain are numbered).
+    fn visit(&mut self, t: Term, path: usize, work: &mut Vec<Work>) {
+        let nested = matches!(
+            t,
+            Term::Let(..) | Term::If(..) | Term::LetCont(..) | Term::LetRec(..)
+        );
+        if nested && path >= SPLIT_DEPTH {
+            // The rest of the path: a continuation of no values of its
+            // own, called at once.
+            let kv = self.vars.fresh("split");
+            work.push(Work::Split(kv));
+            push_lambda(
+                work,
+                Lambda {
+                    kind: LambdaKind::Cont,
+                    params: vec![],
+                    rest: None,
+                    body: t,
+                    name: "split".into(),
+                },
+            );
+            return;
+        }
+        let next = path + 1;
+        match t {
+            Term::Let(v, Value::Lambda(l), body) => {
+                work.push(Work::LetClosure(v));
+                work.push(Work::Visit(*body, next));
+                push_lambda(work, *l);
+            }
+            Term::Let(v, val, body) => {
+                work.push(Work::Let(v, val));
+                work.push(Work::Visit(*body, next));
+            }
+            Term::LetRec(binds, body) => {
+                work.push(Work::LetRec(binds.iter().map(|(v, _)| *v).collect()));
+                work.push(Work::Visit(*body, next));
+                for (_, l) in binds.into_iter().rev() {
+                    push_lambda(work, l);
+                }
+            }
+            Term::LetCont(k, l, body) => {
+                work.push(Work::LetCont(k, l, next));
+                work.push(Work::Visit(*body, next));
             }
             Term::If(c, a, b) => {
-                let (a, mut fa) = self.term(*a);
-                let (b, fb) = self.term(*b);
-                fa.union(fb);
-                fa.atom(&c);
-                (Term::If(c, Box::new(a), Box::new(b)), fa)
+                work.push(Work::If(c));
+                work.push(Work::Visit(*b, next));
+                work.push(Work::Visit(*a, next));
             }
             Term::LetJoin {
                 j,
@@ -280,20 +389,9 @@ impl Conv<'_> {
                 body,
                 then,
             } => {
-                let (body, mut fb) = self.term(*body);
-                for p in &params {
-                    fb.bind(*p);
-                }
-                let (then, mut ft) = self.term(*then);
-                ft.bind(j);
-                ft.union(fb);
-                let t = Term::LetJoin {
-                    j,
-                    params,
-                    body: Box::new(body),
-                    then: Box::new(then),
-                };
-                (t, ft)
+                work.push(Work::LetJoin(j, params));
+                work.push(Work::Visit(*then, next));
+                work.push(Work::Visit(*body, next));
             }
             other => {
                 let mut fv = Free::default();
@@ -322,44 +420,48 @@ impl Conv<'_> {
                     Term::Jump(_, args) => fv.atoms(args),
                     _ => {}
                 }
-                (other, fv)
+                self.results.push((other, fv));
             }
         }
     }
 }
 
+/// Schedules the conversion of `l` into a function of its own.
+fn push_lambda(work: &mut Vec<Work>, l: Lambda) {
+    work.push(Work::Function {
+        kind: l.kind,
+        params: l.params,
+        rest: l.rest,
+        name: l.name,
+    });
+    work.push(Work::Visit(l.body, 0));
+}
+
 /// Rewrites `(cont k args)` into `(jump k args)`, padding or truncating the
 /// values to the join point's arity (a continuation takes any number).
-fn to_jumps(t: Term, k: VarId, arity: usize) -> Term {
-    match t {
-        Term::Cont {
-            k: Atom::Var(kk),
-            mut args,
-        } if kk == k => {
-            args.resize(arity, crate::cps::convert::UNSPEC);
-            Term::Jump(k, args)
+fn to_jumps(t: &mut Term, k: VarId, arity: usize) {
+    let mut todo = vec![t];
+    while let Some(t) = todo.pop() {
+        match t {
+            Term::Cont {
+                k: Atom::Var(kk),
+                args,
+            } if *kk == k => {
+                let mut args = std::mem::take(args);
+                args.resize(arity, crate::cps::convert::UNSPEC);
+                *t = Term::Jump(k, args);
+            }
+            Term::Let(_, _, body) | Term::LetRecClosures(_, body) => todo.push(body),
+            Term::LetJoin { body, then, .. } => {
+                todo.push(body);
+                todo.push(then);
+            }
+            Term::If(_, a, b) => {
+                todo.push(a);
+                todo.push(b);
+            }
+            _ => {}
         }
-        Term::Let(v, val, body) => Term::Let(v, val, Box::new(to_jumps(*body, k, arity))),
-        Term::LetRecClosures(b, body) => {
-            Term::LetRecClosures(b, Box::new(to_jumps(*body, k, arity)))
-        }
-        Term::LetJoin {
-            j,
-            params,
-            body,
-            then,
-        } => Term::LetJoin {
-            j,
-            params,
-            body: Box::new(to_jumps(*body, k, arity)),
-            then: Box::new(to_jumps(*then, k, arity)),
-        },
-        Term::If(c, a, b) => Term::If(
-            c,
-            Box::new(to_jumps(*a, k, arity)),
-            Box::new(to_jumps(*b, k, arity)),
-        ),
-        other => other,
     }
 }
 

@@ -1,21 +1,127 @@
-//! CPS conversion: Core to CPS, one pass, higher-order (the continuation of
-//! an expression is either a continuation variable or a meta-level Rust
-//! closure), so no administrative redexes are built: a continuation is
-//! reified as a `letcont` only where a call or an `if` needs one.
+//! CPS conversion: Core to CPS, one pass, so no administrative redexes
+//! are built: a continuation is reified as a `letcont` only where a call or
+//! an `if` needs one.
+//!
+//! The converter never recurses, so that neither deep nesting nor a long
+//! sequence (a body of a million expressions, a call of a million
+//! arguments, a chain of a million nested primitives) can overflow the
+//! native stack. The continuation of the expression being converted is a
+//! stack of `Frame`s (what the rest of the expression does with its value)
+//! above a continuation variable, the *base*; together with the term built
+//! so far, this is a *segment*. A segment's term is a chain of `Wrap`s (a
+//! `let`, a `letcont` whose body is the rest of the segment, ...) ending in
+//! a `Tail`. The parts converted with a continuation of their own (the
+//! branches of an `if`, the bodies of lambdas) are segments of their own,
+//! converted after, by an explicit work list, and assembled bottom-up.
 
 use super::{Atom, Lambda, LambdaKind, Program, Term, Value};
 use crate::expand::core::{self as core, Core, VarId, VarNames};
 use crate::prims::Prim;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use termite_runtime::program::Constant;
 use termite_runtime::value as rv;
 
-type MetaK = Box<dyn FnOnce(&mut Conv, Atom) -> Term>;
-type ListK = Box<dyn FnOnce(&mut Conv, Vec<Atom>) -> Term>;
+/// What the rest of the expression does with the value of the part being
+/// converted.
+enum Frame {
+    /// `(define-global i VALUE)`, then unspecified.
+    Define(u32),
+    /// The value is the test of an `if` with these branches.
+    If(Core, Core),
+    /// The value is the next of a list of operands.
+    List(Operands),
+    /// The value is dropped; these come next.
+    Seq(VecDeque<Core>),
+    /// The value is bound to `v`; then the other bindings and the body.
+    Let {
+        v: VarId,
+        binds: VecDeque<(VarId, Core)>,
+        body: Core,
+    },
+    /// The value is the procedure of `%call/cc`.
+    CallCC,
+    /// The value is the deadline of `%suspend`.
+    Suspend,
+    /// The value is the producer; the lambda consumes its values.
+    CallWithValues(Box<core::Lambda>),
+}
 
-enum K {
-    Var(VarId),
-    Meta(MetaK),
+/// Operands being converted left to right, and what they are for.
+struct Operands {
+    rest: VecDeque<Core>,
+    acc: Vec<Atom>,
+    /// Global references, read last, just before the use: a global read
+    /// early would be captured by the continuations of the calls after it.
+    globals: Vec<(VarId, u32)>,
+    then: Use,
+}
+
+enum Use {
+    Call,
+    Prim(Prim),
+    Apply,
+    Values,
+    CallWithValues,
+}
+
+/// A lambda whose body is the term of sub-segment `sub`.
+struct Shell {
+    kind: LambdaKind,
+    params: Vec<VarId>,
+    rest: Option<VarId>,
+    name: String,
+    sub: usize,
+}
+
+/// The end of a segment's term (or the `then` of a reified continuation),
+/// some of whose parts are sub-segments.
+enum Tail {
+    Term(Term),
+    If(Atom, usize, usize),
+    /// `(letcont kv CONT (app f kv))`.
+    Consume {
+        kv: VarId,
+        cont: Shell,
+        f: Atom,
+    },
+}
+
+/// An outer part of a segment's term; what follows in the segment fills
+/// its hole.
+enum Wrap {
+    Let(VarId, Value),
+    LetLambda(VarId, Shell),
+    LetRec(Vec<(VarId, Shell)>),
+    /// `(letcont j (cont (x) HOLE) THEN)`.
+    LetCont(VarId, VarId, Tail),
+}
+
+/// A converted segment, waiting for the terms of its `subs` sub-segments.
+struct Segment {
+    wraps: Vec<Wrap>,
+    tail: Tail,
+    subs: usize,
+}
+
+enum Mode {
+    Eval(Core),
+    Deliver(Atom),
+}
+
+/// The segment being converted.
+struct Open {
+    base: VarId,
+    frames: Vec<Frame>,
+    wraps: Vec<Wrap>,
+    subs: Vec<(Core, VarId)>,
+    tail: Option<Tail>,
+}
+
+impl Open {
+    fn sub(&mut self, e: Core, k: VarId) -> usize {
+        self.subs.push((e, k));
+        self.subs.len() - 1
+    }
 }
 
 pub struct Conv {
@@ -60,7 +166,7 @@ pub fn cps_convert(p: core::Program, well_known: &[&str]) -> Program {
         c.global(g);
     }
     let k = c.vars.fresh("halt");
-    let body = c.cps(Core::seq(p.body), K::Var(k));
+    let body = c.convert(Core::seq(p.body), k);
     let main = Lambda {
         kind: LambdaKind::Proc,
         params: vec![k],
@@ -105,370 +211,478 @@ impl Conv {
         Atom::Const(i)
     }
 
-    fn apply_k(&mut self, k: K, a: Atom) -> Term {
-        match k {
-            K::Var(kv) => Term::Cont {
-                k: Atom::Var(kv),
-                args: vec![a],
-            },
-            K::Meta(f) => f(self, a),
+    fn shell(&mut self, l: core::Lambda, s: &mut Open) -> Shell {
+        let k = self.fresh("k");
+        let mut params = vec![k];
+        params.extend(l.params);
+        let sub = s.sub(l.body, k);
+        Shell {
+            kind: LambdaKind::Proc,
+            params,
+            rest: l.rest,
+            name: l.name,
+            sub,
         }
     }
 
-    /// Binds `value` to a fresh variable and passes it on.
-    fn bind(&mut self, name: &str, value: Value, k: K) -> Term {
-        let t = self.fresh(name);
-        let rest = self.apply_k(k, Atom::Var(t));
-        Term::Let(t, value, Box::new(rest))
+    /// Converts `e` with continuation `k` into a term.
+    fn convert(&mut self, e: Core, k: VarId) -> Term {
+        enum Task {
+            Convert(Core, VarId),
+            Assemble(Segment),
+        }
+        let mut tasks = vec![Task::Convert(e, k)];
+        let mut done: Vec<Term> = Vec::new();
+        while let Some(task) = tasks.pop() {
+            match task {
+                Task::Convert(e, k) => {
+                    let (seg, mut subs) = self.segment(e, k);
+                    tasks.push(Task::Assemble(seg));
+                    // Sub-segments run in order, each leaving its term.
+                    while let Some((e, k)) = subs.pop() {
+                        tasks.push(Task::Convert(e, k));
+                    }
+                }
+                Task::Assemble(seg) => {
+                    let parts = done.split_off(done.len().saturating_sub(seg.subs));
+                    done.push(assemble(seg, parts));
+                }
+            }
+        }
+        done.pop().unwrap_or(Term::Cont {
+            k: Atom::Var(k),
+            args: vec![UNSPEC],
+        })
     }
 
-    /// A continuation variable for `k`, and the `letcont` that must wrap
-    /// the term using it (when `k` was a meta-continuation).
-    fn reify(&mut self, k: K) -> (VarId, Option<Box<Lambda>>) {
-        match k {
-            K::Var(v) => (v, None),
-            K::Meta(f) => {
-                let x = self.fresh("v");
-                let body = f(self, Atom::Var(x));
-                let j = self.fresh("k");
-                (
-                    j,
-                    Some(Box::new(Lambda {
-                        kind: LambdaKind::Cont,
-                        params: vec![x],
-                        rest: None,
-                        body,
-                        name: "cont".into(),
-                    })),
-                )
+    /// Converts `e` with continuation `base` as far as it goes without a
+    /// continuation of its own.
+    fn segment(&mut self, e: Core, base: VarId) -> (Segment, Vec<(Core, VarId)>) {
+        let mut s = Open {
+            base,
+            frames: Vec::new(),
+            wraps: Vec::new(),
+            subs: Vec::new(),
+            tail: None,
+        };
+        let mut mode = Mode::Eval(e);
+        loop {
+            let next = match mode {
+                Mode::Eval(e) => self.eval(e, &mut s),
+                Mode::Deliver(a) => self.deliver(a, &mut s),
+            };
+            match next {
+                Some(m) => mode = m,
+                None => break,
+            }
+        }
+        let tail = s.tail.take().unwrap_or(Tail::Term(Term::Cont {
+            k: Atom::Var(base),
+            args: vec![UNSPEC],
+        }));
+        let seg = Segment {
+            wraps: s.wraps,
+            tail,
+            subs: s.subs.len(),
+        };
+        (seg, s.subs)
+    }
+
+    /// The continuation of the value being converted, for a term that needs
+    /// a variable: the base when nothing of the segment remains (the term
+    /// ends the segment), else a fresh `letcont` whose body the rest of the
+    /// segment becomes.
+    fn reify(
+        &mut self,
+        s: &mut Open,
+        tail: impl FnOnce(&mut Conv, &mut Open, VarId) -> Tail,
+    ) -> Option<Mode> {
+        if s.frames.is_empty() {
+            let t = tail(self, s, s.base);
+            s.tail = Some(t);
+            None
+        } else {
+            let x = self.fresh("v");
+            let j = self.fresh("k");
+            let t = tail(self, s, j);
+            s.wraps.push(Wrap::LetCont(j, x, t));
+            Some(Mode::Deliver(Atom::Var(x)))
+        }
+    }
+
+    fn bind(&mut self, name: &str, value: Value, s: &mut Open) -> Mode {
+        let t = self.fresh(name);
+        s.wraps.push(Wrap::Let(t, value));
+        Mode::Deliver(Atom::Var(t))
+    }
+
+    fn eval(&mut self, e: Core, s: &mut Open) -> Option<Mode> {
+        Some(match e {
+            Core::Const(c) => Mode::Deliver(self.constant(c)),
+            Core::Local(v) => Mode::Deliver(Atom::Var(v)),
+            Core::Global(g, _) => {
+                let i = self.global(&g);
+                self.bind("g", Value::Global(i), s)
+            }
+            Core::Define(g, e) => {
+                let i = self.global(&g);
+                s.frames.push(Frame::Define(i));
+                Mode::Eval(*e)
+            }
+            Core::Lambda(l) => {
+                let name = l.name.clone();
+                let shell = self.shell(*l, s);
+                let t = self.fresh(&name);
+                s.wraps.push(Wrap::LetLambda(t, shell));
+                Mode::Deliver(Atom::Var(t))
+            }
+            // (if (not c) t e) is (if c e t).
+            Core::If(c, t, e) if matches!(&*c, Core::Prim(p, args, _) if p.name() == "%not" && args.len() == 1) =>
+            {
+                let Core::Prim(_, mut args, _) = *c else {
+                    return Some(Mode::Deliver(UNSPEC));
+                };
+                let inner = args.pop().unwrap_or_else(Core::unspecified);
+                Mode::Eval(Core::If(Box::new(inner), e, t))
+            }
+            Core::If(c, t, e) => {
+                s.frames.push(Frame::If(*t, *e));
+                Mode::Eval(*c)
+            }
+            Core::Call(f, args, _) => {
+                let mut es = VecDeque::from(args);
+                es.push_front(*f);
+                return self.operands(es, Vec::new(), Vec::new(), Use::Call, s);
+            }
+            Core::Prim(p, args, _) => {
+                return self.operands(args.into(), Vec::new(), Vec::new(), Use::Prim(p), s);
+            }
+            Core::Seq(es) => {
+                let mut es = VecDeque::from(es);
+                match es.pop_front() {
+                    None => Mode::Deliver(UNSPEC),
+                    Some(first) => {
+                        if !es.is_empty() {
+                            s.frames.push(Frame::Seq(es));
+                        }
+                        Mode::Eval(first)
+                    }
+                }
+            }
+            Core::Let(binds, body) => self.bindings(binds.into(), *body, s),
+            Core::Letrec(binds, body) => {
+                let shells = binds
+                    .into_iter()
+                    .map(|(v, l)| (v, self.shell(l, s)))
+                    .collect();
+                s.wraps.push(Wrap::LetRec(shells));
+                Mode::Eval(*body)
+            }
+            Core::CallCC(f) => {
+                s.frames.push(Frame::CallCC);
+                Mode::Eval(*f)
+            }
+            Core::Suspend(d) => {
+                s.frames.push(Frame::Suspend);
+                Mode::Eval(*d)
+            }
+            Core::Apply(f, l) => {
+                return self.operands(vec![*f, *l].into(), Vec::new(), Vec::new(), Use::Apply, s);
+            }
+            Core::Values(es) => {
+                return self.operands(es.into(), Vec::new(), Vec::new(), Use::Values, s);
+            }
+            Core::CallWithValues(p, consumer) => match *consumer {
+                // The consumer becomes the producer's continuation.
+                Core::Lambda(l) => {
+                    s.frames.push(Frame::CallWithValues(l));
+                    Mode::Eval(*p)
+                }
+                consumer => {
+                    return self.operands(
+                        vec![*p, consumer].into(),
+                        Vec::new(),
+                        Vec::new(),
+                        Use::CallWithValues,
+                        s,
+                    );
+                }
+            },
+        })
+    }
+
+    /// Goes on with the bindings of a `let` after those already bound.
+    fn bindings(&mut self, mut binds: VecDeque<(VarId, Core)>, body: Core, s: &mut Open) -> Mode {
+        loop {
+            match binds.pop_front() {
+                None => return Mode::Eval(body),
+                Some((v, Core::Lambda(l))) => {
+                    let shell = self.shell(*l, s);
+                    s.wraps.push(Wrap::LetLambda(v, shell));
+                }
+                Some((v, init)) => {
+                    s.frames.push(Frame::Let { v, binds, body });
+                    return Mode::Eval(init);
+                }
             }
         }
     }
 
-    fn wrap(j: VarId, lam: Option<Box<Lambda>>, t: Term) -> Term {
-        match lam {
-            Some(l) => Term::LetCont(j, l, Box::new(t)),
-            None => t,
-        }
-    }
-    /// Converts `es` left to right and passes their atoms to `k`. Global
-    /// references are read last, just before `k`'s term: a global read
-    /// early would be captured by the continuations of the calls after it.
-    fn cps_list(&mut self, es: std::collections::VecDeque<Core>, acc: Vec<Atom>, k: ListK) -> Term {
-        self.cps_list_deferred(es, acc, Vec::new(), k)
-    }
-
-    fn cps_list_deferred(
+    /// Goes on with operands `rest` after `acc`: atoms need no
+    /// continuation and are taken at once.
+    fn operands(
         &mut self,
-        mut es: std::collections::VecDeque<Core>,
+        mut rest: VecDeque<Core>,
         mut acc: Vec<Atom>,
         mut globals: Vec<(VarId, u32)>,
-        k: ListK,
-    ) -> Term {
-        // Atoms need no continuation: take them without nesting.
-        while let Some(e) = es.front() {
+        then: Use,
+        s: &mut Open,
+    ) -> Option<Mode> {
+        while let Some(e) = rest.front() {
             match e {
                 Core::Global(g, _) => {
                     let i = self.global(g);
                     let v = self.fresh("g");
                     globals.push((v, i));
                     acc.push(Atom::Var(v));
-                    es.pop_front();
                 }
                 Core::Const(c) => {
                     let a = self.constant(c.clone());
                     acc.push(a);
-                    es.pop_front();
                 }
-                Core::Local(v) => {
-                    acc.push(Atom::Var(*v));
-                    es.pop_front();
-                }
+                Core::Local(v) => acc.push(Atom::Var(*v)),
                 _ => break,
             }
+            rest.pop_front();
         }
-        match es.pop_front() {
+        match rest.pop_front() {
+            Some(e) => {
+                s.frames.push(Frame::List(Operands {
+                    rest,
+                    acc,
+                    globals,
+                    then,
+                }));
+                Some(Mode::Eval(e))
+            }
             None => {
-                let mut t = k(self, acc);
-                for (v, i) in globals.into_iter().rev() {
-                    t = Term::Let(v, Value::Global(i), Box::new(t));
+                for (v, i) in globals {
+                    s.wraps.push(Wrap::Let(v, Value::Global(i)));
                 }
-                t
+                self.use_operands(acc, then, s)
             }
-            Some(e) => self.cps(
-                e,
-                K::Meta(Box::new(move |c, a| {
-                    acc.push(a);
-                    c.cps_list_deferred(es, acc, globals, k)
-                })),
-            ),
         }
     }
 
-    pub fn cps_lambda(&mut self, l: core::Lambda) -> Lambda {
-        let k = self.fresh("k");
-        let mut params = vec![k];
-        params.extend(l.params);
-        let body = self.cps(l.body, K::Var(k));
+    fn use_operands(&mut self, mut atoms: Vec<Atom>, then: Use, s: &mut Open) -> Option<Mode> {
+        match then {
+            Use::Call => {
+                let f = if atoms.is_empty() {
+                    UNSPEC
+                } else {
+                    atoms.remove(0)
+                };
+                self.reify(s, |_, _, j| {
+                    Tail::Term(Term::App {
+                        f,
+                        k: Atom::Var(j),
+                        args: atoms,
+                    })
+                })
+            }
+            Use::Prim(p) => Some(self.bind("t", Value::Prim(p, atoms), s)),
+            Use::Apply => self.reify(s, |_, _, j| {
+                Tail::Term(Term::Apply {
+                    f: atoms.first().copied().unwrap_or(UNSPEC),
+                    k: Atom::Var(j),
+                    args: vec![],
+                    list: atoms.get(1).copied().unwrap_or(UNSPEC),
+                })
+            }),
+            Use::Values if atoms.len() == 1 => Some(Mode::Deliver(atoms[0])),
+            Use::Values => self.reify(s, |_, _, j| {
+                Tail::Term(Term::Cont {
+                    k: Atom::Var(j),
+                    args: atoms,
+                })
+            }),
+            Use::CallWithValues => self.reify(s, |c, _, j| {
+                let vals = c.fresh("vals");
+                let cont = Lambda {
+                    kind: LambdaKind::Cont,
+                    params: vec![],
+                    rest: Some(vals),
+                    body: Term::Apply {
+                        f: atoms.get(1).copied().unwrap_or(UNSPEC),
+                        k: Atom::Var(j),
+                        args: vec![],
+                        list: Atom::Var(vals),
+                    },
+                    name: "values".into(),
+                };
+                let kv = c.fresh("k");
+                let call = Term::App {
+                    f: atoms.first().copied().unwrap_or(UNSPEC),
+                    k: Atom::Var(kv),
+                    args: vec![],
+                };
+                Tail::Term(Term::LetCont(kv, Box::new(cont), Box::new(call)))
+            }),
+        }
+    }
+
+    /// Passes `a` to the innermost frame; `None` when the segment ended.
+    fn deliver(&mut self, a: Atom, s: &mut Open) -> Option<Mode> {
+        let Some(frame) = s.frames.pop() else {
+            s.tail = Some(Tail::Term(Term::Cont {
+                k: Atom::Var(s.base),
+                args: vec![a],
+            }));
+            return None;
+        };
+        match frame {
+            Frame::Define(i) => {
+                let t = self.fresh("_");
+                let index = Atom::Imm(rv::Value::fixnum(i as i64).0);
+                s.wraps.push(Wrap::Let(
+                    t,
+                    Value::Prim(self.define_global, vec![index, a]),
+                ));
+                Some(Mode::Deliver(UNSPEC))
+            }
+            Frame::If(t, e) => self.reify(s, |_, s, j| {
+                let then = s.sub(t, j);
+                let els = s.sub(e, j);
+                Tail::If(a, then, els)
+            }),
+            Frame::List(mut ops) => {
+                ops.acc.push(a);
+                self.operands(ops.rest, ops.acc, ops.globals, ops.then, s)
+            }
+            Frame::Seq(mut es) => {
+                let next = es.pop_front().unwrap_or_else(Core::unspecified);
+                if !es.is_empty() {
+                    s.frames.push(Frame::Seq(es));
+                }
+                Some(Mode::Eval(next))
+            }
+            Frame::Let { v, binds, body } => {
+                s.wraps.push(Wrap::Let(v, Value::Atom(a)));
+                Some(self.bindings(binds, body, s))
+            }
+            Frame::CallCC => self.reify(s, |c, _, j| {
+                // The continuation as a procedure: (lambda (k2 . vals) (k . vals)).
+                let k2 = c.fresh("k");
+                let vals = c.fresh("vals");
+                let proc_ = Lambda {
+                    kind: LambdaKind::Proc,
+                    params: vec![k2],
+                    rest: Some(vals),
+                    body: Term::ContApply {
+                        k: Atom::Var(j),
+                        list: Atom::Var(vals),
+                    },
+                    name: "continuation".into(),
+                };
+                let r = c.fresh("kproc");
+                let call = Term::App {
+                    f: a,
+                    k: Atom::Var(j),
+                    args: vec![Atom::Var(r)],
+                };
+                Tail::Term(Term::Let(r, Value::Lambda(Box::new(proc_)), Box::new(call)))
+            }),
+            Frame::Suspend => self.reify(s, |_, _, j| {
+                Tail::Term(Term::Suspend {
+                    k: Atom::Var(j),
+                    deadline: a,
+                })
+            }),
+            Frame::CallWithValues(l) => self.reify(s, |c, s, j| {
+                let l = *l;
+                let sub = s.sub(l.body, j);
+                let cont = Shell {
+                    kind: LambdaKind::Cont,
+                    params: l.params,
+                    rest: l.rest,
+                    name: "values".into(),
+                    sub,
+                };
+                let kv = c.fresh("k");
+                Tail::Consume { kv, cont, f: a }
+            }),
+        }
+    }
+}
+
+/// Builds a segment's term from the terms of its sub-segments, in order.
+fn assemble(seg: Segment, parts: Vec<Term>) -> Term {
+    let mut parts: Vec<Option<Term>> = parts.into_iter().map(Some).collect();
+    let mut take = |i: usize| {
+        parts
+            .get_mut(i)
+            .and_then(Option::take)
+            .unwrap_or(Term::Cont {
+                k: UNSPEC,
+                args: vec![],
+            })
+    };
+    fn lambda(sh: Shell, body: Term) -> Lambda {
         Lambda {
-            kind: LambdaKind::Proc,
-            params,
-            rest: l.rest,
+            kind: sh.kind,
+            params: sh.params,
+            rest: sh.rest,
             body,
-            name: l.name,
+            name: sh.name,
         }
     }
-
-    fn cps(&mut self, e: Core, k: K) -> Term {
-        match e {
-            Core::Const(c) => {
-                let a = self.constant(c);
-                self.apply_k(k, a)
+    let fill = |tail: Tail, take: &mut dyn FnMut(usize) -> Term| match tail {
+        Tail::Term(t) => t,
+        Tail::If(a, t, e) => {
+            let t = take(t);
+            let e = take(e);
+            Term::If(a, Box::new(t), Box::new(e))
+        }
+        Tail::Consume { kv, cont, f } => {
+            let body = take(cont.sub);
+            let call = Term::App {
+                f,
+                k: Atom::Var(kv),
+                args: vec![],
+            };
+            Term::LetCont(kv, Box::new(lambda(cont, body)), Box::new(call))
+        }
+    };
+    let mut t = fill(seg.tail, &mut take);
+    for w in seg.wraps.into_iter().rev() {
+        t = match w {
+            Wrap::Let(v, val) => Term::Let(v, val, Box::new(t)),
+            Wrap::LetLambda(v, sh) => {
+                let body = take(sh.sub);
+                Term::Let(v, Value::Lambda(Box::new(lambda(sh, body))), Box::new(t))
             }
-            Core::Local(v) => self.apply_k(k, Atom::Var(v)),
-            Core::Global(g, _) => {
-                let i = self.global(&g);
-                self.bind("g", Value::Global(i), k)
-            }
-            Core::Define(g, e) => {
-                let i = self.global(&g);
-                let dg = self.define_global;
-                self.cps(
-                    *e,
-                    K::Meta(Box::new(move |c, a| {
-                        let t = c.fresh("_");
-                        let index = Atom::Imm(rv::Value::fixnum(i as i64).0);
-                        let rest = c.apply_k(k, UNSPEC);
-                        Term::Let(t, Value::Prim(dg, vec![index, a]), Box::new(rest))
-                    })),
-                )
-            }
-            Core::Lambda(l) => {
-                let lam = self.cps_lambda(*l);
-                let name = lam.name.clone();
-                self.bind(&name, Value::Lambda(Box::new(lam)), k)
-            } // (if (not c) t e) is (if c e t).
-            Core::If(c, t, e) if matches!(&*c, Core::Prim(p, args, _) if p.name() == "%not" && args.len() == 1) =>
-            {
-                let Core::Prim(_, mut args, _) = *c else {
-                    return self.apply_k(k, UNSPEC);
-                };
-                let inner = args.pop().unwrap_or_else(Core::unspecified);
-                self.cps(Core::If(Box::new(inner), e, t), k)
-            }
-            Core::If(c, t, e) => self.cps(
-                *c,
-                K::Meta(Box::new(move |cv, a| {
-                    let (j, lam) = cv.reify(k);
-                    let then = cv.cps(*t, K::Var(j));
-                    let els = cv.cps(*e, K::Var(j));
-                    Conv::wrap(j, lam, Term::If(a, Box::new(then), Box::new(els)))
-                })),
-            ),
-            Core::Call(f, args, _) => {
-                let mut es = std::collections::VecDeque::from(args);
-                es.push_front(*f);
-                self.cps_list(
-                    es,
-                    Vec::new(),
-                    Box::new(move |c, mut atoms| {
-                        let f = atoms.remove(0);
-                        let (j, lam) = c.reify(k);
-                        Conv::wrap(
-                            j,
-                            lam,
-                            Term::App {
-                                f,
-                                k: Atom::Var(j),
-                                args: atoms,
-                            },
-                        )
-                    }),
-                )
-            }
-            Core::Prim(p, args, _) => self.cps_list(
-                args.into(),
-                Vec::new(),
-                Box::new(move |c, atoms| c.bind("t", Value::Prim(p, atoms), k)),
-            ),
-            Core::Seq(mut es) => {
-                let Some(last) = es.pop() else {
-                    return self.apply_k(k, UNSPEC);
-                };
-                if es.is_empty() {
-                    return self.cps(last, k);
-                }
-                let first = es.remove(0);
-                es.push(last);
-                self.cps(
-                    first,
-                    K::Meta(Box::new(move |c, _| c.cps(Core::seq(es), k))),
-                )
-            }
-            Core::Let(binds, body) => self.cps_let(binds.into(), *body, k),
-            Core::Letrec(binds, body) => {
+            Wrap::LetRec(binds) => {
                 let lams = binds
                     .into_iter()
-                    .map(|(v, l)| (v, self.cps_lambda(l)))
+                    .map(|(v, sh)| {
+                        let body = take(sh.sub);
+                        (v, lambda(sh, body))
+                    })
                     .collect();
-                let body = self.cps(*body, k);
-                Term::LetRec(lams, Box::new(body))
+                Term::LetRec(lams, Box::new(t))
             }
-            Core::CallCC(f) => self.cps(
-                *f,
-                K::Meta(Box::new(move |c, fa| {
-                    let (j, lam) = c.reify(k);
-                    // The continuation as a procedure: (lambda (k2 . vals) (k . vals)).
-                    let k2 = c.fresh("k");
-                    let vals = c.fresh("vals");
-                    let proc_ = Lambda {
-                        kind: LambdaKind::Proc,
-                        params: vec![k2],
-                        rest: Some(vals),
-                        body: Term::ContApply {
-                            k: Atom::Var(j),
-                            list: Atom::Var(vals),
-                        },
-                        name: "continuation".into(),
-                    };
-                    let r = c.fresh("kproc");
-                    let call = Term::App {
-                        f: fa,
-                        k: Atom::Var(j),
-                        args: vec![Atom::Var(r)],
-                    };
-                    Conv::wrap(
-                        j,
-                        lam,
-                        Term::Let(r, Value::Lambda(Box::new(proc_)), Box::new(call)),
-                    )
-                })),
-            ),
-            Core::Suspend(d) => self.cps(
-                *d,
-                K::Meta(Box::new(move |c, deadline| {
-                    let (j, lam) = c.reify(k);
-                    Conv::wrap(
-                        j,
-                        lam,
-                        Term::Suspend {
-                            k: Atom::Var(j),
-                            deadline,
-                        },
-                    )
-                })),
-            ),
-            Core::Apply(f, l) => self.cps_list(
-                vec![*f, *l].into(),
-                Vec::new(),
-                Box::new(move |c, atoms| {
-                    let (j, lam) = c.reify(k);
-                    Conv::wrap(
-                        j,
-                        lam,
-                        Term::Apply {
-                            f: atoms[0],
-                            k: Atom::Var(j),
-                            args: vec![],
-                            list: atoms[1],
-                        },
-                    )
-                }),
-            ),
-            Core::Values(es) => self.cps_list(
-                es.into(),
-                Vec::new(),
-                Box::new(move |c, atoms| match (atoms.len(), k) {
-                    (1, k) => c.apply_k(k, atoms[0]),
-                    (_, k) => {
-                        let (j, lam) = c.reify(k);
-                        Conv::wrap(
-                            j,
-                            lam,
-                            Term::Cont {
-                                k: Atom::Var(j),
-                                args: atoms,
-                            },
-                        )
-                    }
-                }),
-            ),
-            Core::CallWithValues(p, consumer) => {
-                if let Core::Lambda(l) = *consumer {
-                    // The consumer becomes the producer's continuation.
-                    return self.cps(
-                        *p,
-                        K::Meta(Box::new(move |c, pa| {
-                            let (j, lam) = c.reify(k);
-                            let body = c.cps(l.body, K::Var(j));
-                            let cont = Lambda {
-                                kind: LambdaKind::Cont,
-                                params: l.params,
-                                rest: l.rest,
-                                body,
-                                name: "values".into(),
-                            };
-                            let kv = c.fresh("k");
-                            let call = Term::App {
-                                f: pa,
-                                k: Atom::Var(kv),
-                                args: vec![],
-                            };
-                            Conv::wrap(j, lam, Term::LetCont(kv, Box::new(cont), Box::new(call)))
-                        })),
-                    );
-                }
-                self.cps_list(
-                    vec![*p, *consumer].into(),
-                    Vec::new(),
-                    Box::new(move |c, atoms| {
-                        let (j, lam) = c.reify(k);
-                        let vals = c.fresh("vals");
-                        let cont = Lambda {
-                            kind: LambdaKind::Cont,
-                            params: vec![],
-                            rest: Some(vals),
-                            body: Term::Apply {
-                                f: atoms[1],
-                                k: Atom::Var(j),
-                                args: vec![],
-                                list: Atom::Var(vals),
-                            },
-                            name: "values".into(),
-                        };
-                        let kv = c.fresh("k");
-                        let call = Term::App {
-                            f: atoms[0],
-                            k: Atom::Var(kv),
-                            args: vec![],
-                        };
-                        Conv::wrap(j, lam, Term::LetCont(kv, Box::new(cont), Box::new(call)))
-                    }),
-                )
+            Wrap::LetCont(j, x, then) => {
+                let cont = Lambda {
+                    kind: LambdaKind::Cont,
+                    params: vec![x],
+                    rest: None,
+                    body: t,
+                    name: "cont".into(),
+                };
+                let then = fill(then, &mut take);
+                Term::LetCont(j, Box::new(cont), Box::new(then))
             }
-        }
+        };
     }
-
-    fn cps_let(
-        &mut self,
-        mut binds: std::collections::VecDeque<(VarId, Core)>,
-        body: Core,
-        k: K,
-    ) -> Term {
-        match binds.pop_front() {
-            None => self.cps(body, k),
-            Some((v, Core::Lambda(l))) => {
-                let lam = self.cps_lambda(*l);
-                let rest = self.cps_let(binds, body, k);
-                Term::Let(v, Value::Lambda(Box::new(lam)), Box::new(rest))
-            }
-            Some((v, init)) => self.cps(
-                init,
-                K::Meta(Box::new(move |c, a| {
-                    let rest = c.cps_let(binds, body, k);
-                    Term::Let(v, Value::Atom(a), Box::new(rest))
-                })),
-            ),
-        }
-    }
+    t
 }

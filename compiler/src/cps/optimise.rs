@@ -14,9 +14,50 @@ use std::collections::HashMap;
 
 pub fn optimise(main: &mut Lambda) {
     let mut subst = HashMap::new();
-    propagate_copies(&mut main.body, &mut subst);
+    let mut todo = vec![&mut main.body];
+    while let Some(t) = todo.pop() {
+        propagate_copies(t, &mut subst, &mut todo);
+    }
     let mut subst = HashMap::new();
-    eliminate_common(&mut main.body, &mut Available::default(), &mut subst);
+    let mut avail = vec![Available::default()];
+    let mut todo = vec![Task::Chain(&mut main.body)];
+    while let Some(task) = todo.pop() {
+        match task {
+            Task::Chain(t) => {
+                if let Some(top) = avail.last_mut() {
+                    eliminate_common(t, top, &mut subst, &mut todo);
+                }
+            }
+            Task::Undo(mark) => {
+                if let Some(top) = avail.last_mut() {
+                    top.undo(mark);
+                }
+            }
+            Task::Enter => avail.push(Available::default()),
+            Task::Leave => {
+                avail.pop();
+            }
+        }
+    }
+}
+
+/// Work of `eliminate_common`, from an explicit stack (a term nested a
+/// million deep must not overflow the native stack).
+enum Task<'t> {
+    Chain(&'t mut Term),
+    /// Forgets what a branch added.
+    Undo(usize),
+    /// A lambda's body starts with nothing available, and ends.
+    Enter,
+    Leave,
+}
+
+/// Schedules the body of a lambda, which sees nothing of what is available
+/// around it.
+fn lambda_body<'t>(body: &'t mut Term, todo: &mut Vec<Task<'t>>) {
+    todo.push(Task::Leave);
+    todo.push(Task::Chain(body));
+    todo.push(Task::Enter);
 }
 
 /// Primitives whose repeated application to the same operands may share one
@@ -77,11 +118,9 @@ impl Available {
         }
     }
 
-    /// Processes a branch that sees what is available here, and forgets
-    /// what the branch added.
-    fn branch(&mut self, f: impl FnOnce(&mut Available)) {
-        let mark = self.log.len();
-        f(self);
+    /// Forgets what was added since `mark` (a branch that sees what is
+    /// available before it).
+    fn undo(&mut self, mark: usize) {
         for k in self.log.drain(mark..) {
             self.map.remove(&k);
         }
@@ -105,7 +144,13 @@ fn key(a: &Atom) -> AtomKey {
 
 /// Common subexpressions: a shareable primitive applied again to the same
 /// operands, where the first application dominates, reuses its result.
-fn eliminate_common(t: &mut Term, avail: &mut Available, subst: &mut HashMap<VarId, Atom>) {
+/// Processes a chain of terms; branches and lambda bodies are scheduled.
+fn eliminate_common<'t>(
+    t: &'t mut Term,
+    avail: &mut Available,
+    subst: &mut HashMap<VarId, Atom>,
+    todo: &mut Vec<Task<'t>>,
+) {
     let mut t = t;
     loop {
         if let Term::Let(v, Value::Prim(p, args), _) = t {
@@ -136,20 +181,18 @@ fn eliminate_common(t: &mut Term, avail: &mut Available, subst: &mut HashMap<Var
                     Value::Prim(_, args) | Value::Closure(_, args) => resolve_all(args, subst),
                     Value::Global(_) => {}
                     // A lambda is another function: nothing is available in it.
-                    Value::Lambda(l) => {
-                        eliminate_common(&mut l.body, &mut Available::default(), subst)
-                    }
+                    Value::Lambda(l) => lambda_body(&mut l.body, todo),
                 }
                 t = body;
             }
             Term::LetRec(binds, body) => {
                 for (_, l) in binds {
-                    eliminate_common(&mut l.body, &mut Available::default(), subst);
+                    lambda_body(&mut l.body, todo);
                 }
                 t = body;
             }
             Term::LetCont(_, l, body) => {
-                eliminate_common(&mut l.body, &mut Available::default(), subst);
+                lambda_body(&mut l.body, todo);
                 t = body;
             }
             Term::LetRecClosures(binds, body) => {
@@ -159,13 +202,17 @@ fn eliminate_common(t: &mut Term, avail: &mut Available, subst: &mut HashMap<Var
                 t = body;
             }
             Term::LetJoin { body, then, .. } => {
-                avail.branch(|avail| eliminate_common(body, avail, subst));
-                t = then;
+                todo.push(Task::Chain(then));
+                todo.push(Task::Undo(avail.log.len()));
+                todo.push(Task::Chain(body));
+                return;
             }
             Term::If(c, a, b) => {
                 resolve(c, subst);
-                avail.branch(|avail| eliminate_common(a, avail, subst));
-                t = b;
+                todo.push(Task::Chain(b));
+                todo.push(Task::Undo(avail.log.len()));
+                todo.push(Task::Chain(a));
+                return;
             }
             Term::App { .. }
             | Term::Apply { .. }
@@ -222,8 +269,13 @@ fn resolve_terminal(t: &mut Term, subst: &HashMap<VarId, Atom>) {
     }
 }
 
-fn propagate_copies(t: &mut Term, subst: &mut HashMap<VarId, Atom>) {
-    // Iterate down chains of lets; recurse into branches and lambdas.
+/// Processes a chain of terms; branches and lambda bodies are scheduled
+/// (each is in the scope of what precedes it here, already substituted).
+fn propagate_copies<'t>(
+    t: &'t mut Term,
+    subst: &mut HashMap<VarId, Atom>,
+    todo: &mut Vec<&'t mut Term>,
+) {
     let mut t = t;
     loop {
         // Splice out a copy: (let v a body) => body[v := a].
@@ -244,18 +296,18 @@ fn propagate_copies(t: &mut Term, subst: &mut HashMap<VarId, Atom>) {
                     Value::Atom(a) => resolve(a, subst),
                     Value::Prim(_, args) | Value::Closure(_, args) => resolve_all(args, subst),
                     Value::Global(_) => {}
-                    Value::Lambda(l) => propagate_copies(&mut l.body, subst),
+                    Value::Lambda(l) => todo.push(&mut l.body),
                 }
                 t = body;
             }
             Term::LetRec(binds, body) => {
                 for (_, l) in binds {
-                    propagate_copies(&mut l.body, subst);
+                    todo.push(&mut l.body);
                 }
                 t = body;
             }
             Term::LetCont(_, l, body) => {
-                propagate_copies(&mut l.body, subst);
+                todo.push(&mut l.body);
                 t = body;
             }
             Term::LetRecClosures(binds, body) => {
@@ -265,12 +317,12 @@ fn propagate_copies(t: &mut Term, subst: &mut HashMap<VarId, Atom>) {
                 t = body;
             }
             Term::LetJoin { body, then, .. } => {
-                propagate_copies(body, subst);
+                todo.push(body);
                 t = then;
             }
             Term::If(c, a, b) => {
                 resolve(c, subst);
-                propagate_copies(a, subst);
+                todo.push(a);
                 t = b;
             }
             Term::App { .. }

@@ -96,6 +96,34 @@ impl<'a> Printer<'a> {
     }
 
     pub fn lambda(&mut self, l: &Lambda) {
+        self.run(Item::Lambda(l));
+    }
+
+    pub fn term(&mut self, t: &Term) {
+        self.run(Item::Term(t));
+    }
+
+    /// Prints from an explicit stack: a term nested a million deep must
+    /// not overflow the native stack.
+    fn run(&mut self, first: Item<'_>) {
+        let mut todo = vec![first];
+        while let Some(item) = todo.pop() {
+            match item {
+                Item::Term(t) => self.term_head(t, &mut todo),
+                Item::Lambda(l) => self.lambda_head(l, &mut todo),
+                Item::Str(s) => self.out.push_str(s),
+                Item::Bind(v, l) => {
+                    let vn = self.var(v);
+                    let _ = write!(self.out, "({vn} ");
+                    then(&mut todo, [Item::Lambda(l), Item::Str(")")]);
+                }
+                Item::Nl => self.nl(),
+                Item::Indent(d) => self.indent = self.indent.saturating_add_signed(d),
+            }
+        }
+    }
+
+    fn lambda_head<'t>(&mut self, l: &'t Lambda, todo: &mut Vec<Item<'t>>) {
         let kw = match l.kind {
             LambdaKind::Proc => "lambda",
             LambdaKind::Cont => "cont",
@@ -110,9 +138,10 @@ impl<'a> Printer<'a> {
         self.out.push(')');
         self.indent += 2;
         self.nl();
-        self.term(&l.body);
-        self.indent -= 2;
-        self.out.push(')');
+        then(
+            todo,
+            [Item::Term(&l.body), Item::Indent(-2), Item::Str(")")],
+        );
     }
 
     fn value(&mut self, v: &Value) {
@@ -141,41 +170,55 @@ impl<'a> Printer<'a> {
         }
     }
 
-    pub fn term(&mut self, t: &Term) {
+    /// Prints the beginning of `t` and schedules the rest.
+    fn term_head<'t>(&mut self, t: &'t Term, todo: &mut Vec<Item<'t>>) {
         match t {
             Term::Let(v, val, body) => {
                 let vn = self.var(*v);
                 let _ = write!(self.out, "(let {} ", vn);
-                self.value(val);
-                self.nl();
-                self.term(body);
-                self.out.push(')');
+                match val {
+                    Value::Lambda(l) => then(
+                        todo,
+                        [Item::Lambda(l), Item::Nl, Item::Term(body), Item::Str(")")],
+                    ),
+                    _ => {
+                        self.value(val);
+                        self.nl();
+                        then(todo, [Item::Term(body), Item::Str(")")]);
+                    }
+                }
             }
             Term::LetRec(binds, body) => {
                 self.out.push_str("(letrec (");
                 self.indent += 2;
+                let mut items = Vec::new();
                 for (v, l) in binds {
-                    self.nl();
-                    let vn = self.var(*v);
-                    let _ = write!(self.out, "({} ", vn);
-                    self.lambda(l);
-                    self.out.push(')');
+                    items.push(Item::Nl);
+                    items.push(Item::Bind(*v, l));
                 }
-                self.indent -= 2;
-                self.out.push(')');
-                self.nl();
-                self.term(body);
-                self.out.push(')');
+                items.extend([
+                    Item::Indent(-2),
+                    Item::Str(")"),
+                    Item::Nl,
+                    Item::Term(body),
+                    Item::Str(")"),
+                ]);
+                then(todo, items);
             }
             Term::LetCont(k, l, body) => {
                 let vn = self.var(*k);
                 let _ = write!(self.out, "(letcont {} ", vn);
                 self.indent += 2;
-                self.lambda(l);
-                self.indent -= 2;
-                self.nl();
-                self.term(body);
-                self.out.push(')');
+                then(
+                    todo,
+                    [
+                        Item::Lambda(l),
+                        Item::Indent(-2),
+                        Item::Nl,
+                        Item::Term(body),
+                        Item::Str(")"),
+                    ],
+                );
             }
             Term::App { f, k, args } => {
                 self.out.push_str("(app ");
@@ -213,11 +256,16 @@ impl<'a> Printer<'a> {
                 self.atom(c);
                 self.indent += 4;
                 self.nl();
-                self.term(a);
-                self.nl();
-                self.term(b);
-                self.indent -= 4;
-                self.out.push(')');
+                then(
+                    todo,
+                    [
+                        Item::Term(a),
+                        Item::Nl,
+                        Item::Term(b),
+                        Item::Indent(-4),
+                        Item::Str(")"),
+                    ],
+                );
             }
             Term::LetRecClosures(binds, body) => {
                 self.out.push_str("(letrec-closures (");
@@ -232,8 +280,7 @@ impl<'a> Printer<'a> {
                 }
                 self.out.push(')');
                 self.nl();
-                self.term(body);
-                self.out.push(')');
+                then(todo, [Item::Term(body), Item::Str(")")]);
             }
             Term::LetJoin {
                 j,
@@ -246,11 +293,16 @@ impl<'a> Printer<'a> {
                 let _ = write!(self.out, "(letjoin {} ({})", vn, names.join(" "));
                 self.indent += 2;
                 self.nl();
-                self.term(body);
-                self.indent -= 2;
-                self.nl();
-                self.term(then);
-                self.out.push(')');
+                self::then(
+                    todo,
+                    [
+                        Item::Term(body),
+                        Item::Indent(-2),
+                        Item::Nl,
+                        Item::Term(then),
+                        Item::Str(")"),
+                    ],
+                );
             }
             Term::Suspend { k, deadline } => {
                 self.out.push_str("(suspend ");
@@ -267,4 +319,23 @@ impl<'a> Printer<'a> {
             }
         }
     }
+}
+
+/// What is left to print.
+enum Item<'t> {
+    Term(&'t Term),
+    Lambda(&'t Lambda),
+    Str(&'static str),
+    /// `(v LAMBDA)` of a `letrec`.
+    Bind(crate::expand::core::VarId, &'t Lambda),
+    Nl,
+    Indent(isize),
+}
+
+/// Schedules `items` to print in order, before what was scheduled.
+fn then<'t>(
+    todo: &mut Vec<Item<'t>>,
+    items: impl IntoIterator<Item = Item<'t>, IntoIter: DoubleEndedIterator>,
+) {
+    todo.extend(items.into_iter().rev());
 }
