@@ -140,7 +140,7 @@ impl Ctx {
 
 /// The value of a bignum object.
 pub fn bignum_value(v: Value) -> IBig {
-    if !(v.has_type(T_BIGNUM) && !v.is_empty()) {
+    if !v.has_type(T_BIGNUM) || v.is_empty() {
         return IBig::ZERO;
     }
     let n = v.len() - 1;
