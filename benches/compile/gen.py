@@ -54,6 +54,12 @@ def wide_call(n):
     return "(display (+ %s))\n(newline)\n" % " ".join(["1"] * n)
 
 
+def wide_let(n):
+    # (let ((x0 0) (x1 1) ...) xN-1): one let whose CPS is n lets deep.
+    binds = " ".join("(x%d %d)" % (i, i) for i in range(n))
+    return "(display (let (%s) x%d))\n(newline)\n" % (binds, n - 1)
+
+
 def macro(n):
     # A macro that recurses over its arguments, one at a time.
     return ("(define-syntax count\n"
@@ -71,6 +77,7 @@ KINDS = {
     "long-body": long_body,
     "toplevel": toplevel,
     "wide-call": wide_call,
+    "wide-let": wide_let,
     "macro": macro,
 }
 
