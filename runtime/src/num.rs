@@ -571,6 +571,13 @@ fn parse_integer_or_ratio(s: &str, radix: u32) -> Option<Option<Num>> {
     }
 }
 
+/// The largest exponent of an exact decimal (`#e1e100000` is accepted,
+/// `#e1e100001` is not a number): 10^100000 has
+/// 332,193 bits and takes a millisecond to build, where an exponent near
+/// what `MAX_BIGNUM_BITS` allows would take minutes to build and to print.
+/// `(expt 10 n)` builds larger powers on request.
+pub const MAX_EXACT_EXPONENT: i64 = 100_000;
+
 /// A number with the `#e` prefix: an exact integer, or `None`.
 fn parse_exact(s: &str, radix: u32) -> Option<Num> {
     if let Some(n) = parse_integer_or_ratio(s, radix) {
@@ -593,9 +600,13 @@ fn parse_exact(s: &str, radix: u32) -> Option<Num> {
     if scale < 0 {
         return None; // a fraction: termitec has no exact rationals
     }
-    // 10^scale has more than 3.32 * scale bits.
-    if (significant.len() as f64 + scale as f64) * std::f64::consts::LOG2_10
-        > MAX_BIGNUM_BITS as f64
+    // A dozen characters must not cost seconds of work (the text may come
+    // from outside: `string->number` of a message, the reader): the
+    // exponent is bounded far below what `MAX_BIGNUM_BITS` would allow, and
+    // the rest of the scale is at most the length of the text.
+    if exp > MAX_EXACT_EXPONENT
+        || (significant.len() as f64 + scale as f64) * std::f64::consts::LOG2_10
+            > MAX_BIGNUM_BITS as f64
     {
         return None;
     }
@@ -693,6 +704,25 @@ mod tests {
             }
         }
         assert!(parse_number("#e1e999999999999", 10).is_none());
+    }
+
+    #[test]
+    fn exact_exponents_are_bounded() {
+        assert_eq!(parse("#e1e100000").map(|s| s.len()), Some(100_001));
+        assert_eq!(parse("#e12.5e99999").map(|s| s.len()), Some(100_001));
+        for s in [
+            "#e1e100001",
+            "#e1e300000000",
+            "#e1.5e1000000",
+            "#e100e99999999",
+        ] {
+            let t = std::time::Instant::now();
+            assert!(parse(s).is_none(), "{s}");
+            assert!(t.elapsed().as_millis() < 100, "{s}");
+        }
+        // Digits written out are not bounded by the exponent's limit.
+        let zeros = format!("#e1{}.0e100000", "0".repeat(200_000));
+        assert_eq!(parse(&zeros).map(|s| s.len()), Some(300_001));
     }
 
     #[test]
