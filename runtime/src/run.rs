@@ -223,7 +223,8 @@ pub fn run_slice(ctx: &mut Ctx, node: &crate::sched::Node, f: Value, argc: usize
                 // so that entry checks fail; the real limit is the heap's.
                 ctx.limit = ctx.heap().nursery_end();
                 let free = (ctx.limit as usize).saturating_sub(ctx.hp as usize);
-                if ctx.heap().over_threshold() || stress::collect_now() {
+                if ctx.heap().over_threshold() || stress::collect_now(ctx.heap().live_words as u64)
+                {
                     collect(ctx, &mut callee, argc as usize);
                     if ctx.heap().live_words > limit::words() {
                         // The call cannot go on: its data is garbage if a
