@@ -12,6 +12,7 @@ pub enum LexError {
     UnterminatedComment,
     BadChar(String),
     BadEscape(String),
+    BadNumber(String),
     TooDeep,
 }
 
@@ -23,6 +24,7 @@ impl std::fmt::Display for LexError {
             LexError::UnterminatedComment => write!(f, "unterminated block comment `#|`"),
             LexError::BadChar(s) => write!(f, "unknown character name `#\\{s}`"),
             LexError::BadEscape(s) => write!(f, "unknown escape `{s}` in string"),
+            LexError::BadNumber(s) => write!(f, "bad number `{s}`"),
             LexError::TooDeep => write!(
                 f,
                 "data nested too deeply (more than {} levels)",
@@ -71,10 +73,21 @@ pub enum Tok {
     #[regex(r"#\\(.|[a-zA-Z][a-zA-Z0-9]*)", char_literal)]
     Char(char),
     #[regex(r"[^\s()\[\]\x22;'`,#|][^\s()\[\]\x22;'`,|]*", |lex| lex.slice().to_string())]
-    #[regex(r"#[xXbBoOdDeEiI][^\s()\[\]\x22;'`,|]*", |lex| lex.slice().to_string())]
+    #[regex(r"#[xXbBoOdDeEiI][^\s()\[\]\x22;'`,|]*", prefixed_number)]
     Atom(String),
     #[regex(r"\|[^|]*\|", |lex| { let s = lex.slice(); s[1..s.len() - 1].to_string() })]
     BarSymbol(String),
+}
+
+/// A token with a radix or exactness prefix is a number or an error, never
+/// a symbol (`#e1.5`, `#xZZ`, an exact exponent past the parser's bound).
+fn prefixed_number(lex: &mut logos::Lexer<Tok>) -> Result<String, LexError> {
+    let s = lex.slice();
+    if termite_runtime::num::parse_number(s, 10).is_some() {
+        Ok(s.to_string())
+    } else {
+        Err(LexError::BadNumber(s.to_string()))
+    }
 }
 
 fn block_comment(lex: &mut logos::Lexer<Tok>) -> FilterResult<(), LexError> {
