@@ -72,12 +72,47 @@ fn call_of_a_million_arguments() {
 }
 
 #[test]
-fn sum_of_fifty_thousand_arguments() {
-    // (+ 1 1 ... 1) is open-coded as a chain of additions nested as deep as
-    // the call is wide.
-    let n = 50_000;
+fn sum_of_a_million_arguments() {
+    // (+ 1 1 ... 1) was open-coded as a chain of a million additions
+    // nested as deep as the call is wide; a wide call now calls `+`.
+    let n = 1_000_000;
     let src = format!("(display (+{}))\n", " 1".repeat(n));
     run("sum_wide", &src, &format!("{n}"));
+}
+
+#[test]
+fn wide_calls_of_variadic_procedures() {
+    let n = 100_000;
+    let ones = " 1".repeat(n);
+    let src = format!(
+        "(display (max{ones} 2))\n\
+         (display (string-length (string{})))\n\
+         (display (length (list{ones})))\n\
+         (display (vector-length (vector{ones})))\n\
+         (display (length (append{})))\n\
+         (display (string-length (string-append{})))\n\
+         (display (call-with-values (lambda () (values{ones})) (lambda xs (length xs))))\n\
+         (display (apply +{ones} '(1)))\n\
+         (display (<{ones} 2))\n",
+        r" #\a".repeat(n),
+        " '(1)".repeat(n),
+        r#" "ab""#.repeat(n),
+    );
+    let expected = format!("2{n}{n}{n}{n}{}{n}{}#f", 2 * n, n + 1);
+    run("variadic_wide", &src, &expected);
+}
+
+#[test]
+fn call_of_ten_thousand_calls() {
+    // Each operand's continuation captured the values of the operands
+    // before it: n²/2 captured values, quadratic code.
+    let n = 10_000;
+    let args: Vec<String> = (0..n).map(|i| format!("(g {i})")).collect();
+    let src = format!(
+        "(define (g x) x)\n(define (f . xs) (apply + xs))\n(display (f {}))\n",
+        args.join(" ")
+    );
+    run("call_of_calls", &src, &format!("{}", n * (n - 1) / 2));
 }
 
 #[test]

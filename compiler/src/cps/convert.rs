@@ -53,8 +53,19 @@ struct Operands {
     /// Global references, read last, just before the use: a global read
     /// early would be captured by the continuations of the calls after it.
     globals: Vec<(VarId, u32)>,
+    /// The values of the operands before those of `acc` (after the
+    /// procedure of a call), as a list, the last first; see `SPILL`.
+    spilled: Option<Atom>,
     then: Use,
 }
+
+/// The most values of a call's operands held in variables while its other
+/// operands are evaluated. Each continuation of an operand's evaluation
+/// captures the values before it, so with no bound a call of n operands
+/// that are calls (`(f (g 1) ... (g n))`) made n continuations capturing n/2
+/// values each: quadratic code and compile time. Beyond the bound the
+/// values go to a list, and the call becomes an `apply`.
+const SPILL: usize = 32;
 
 enum Use {
     Call,
@@ -131,6 +142,8 @@ pub struct Conv {
     globals: Vec<String>,
     global_index: HashMap<String, u32>,
     define_global: Prim,
+    cons: Prim,
+    reverse: Prim,
 }
 
 /// The runtime word of a constant that is an immediate, if it is one.
@@ -161,6 +174,8 @@ pub fn cps_convert(p: core::Program, well_known: &[&str]) -> Program {
         globals: Vec::new(),
         global_index: HashMap::new(),
         define_global: Prim::by_name("%define-global").unwrap_or(Prim(0)),
+        cons: Prim::by_name("%cons").unwrap_or(Prim(0)),
+        reverse: Prim::by_name("%reverse").unwrap_or(Prim(0)),
     };
     for g in well_known {
         c.global(g);
@@ -352,10 +367,10 @@ impl Conv {
             Core::Call(f, args, _) => {
                 let mut es = VecDeque::from(args);
                 es.push_front(*f);
-                return self.operands(es, Vec::new(), Vec::new(), Use::Call, s);
+                return self.operands(es, Vec::new(), Vec::new(), None, Use::Call, s);
             }
             Core::Prim(p, args, _) => {
-                return self.operands(args.into(), Vec::new(), Vec::new(), Use::Prim(p), s);
+                return self.operands(args.into(), Vec::new(), Vec::new(), None, Use::Prim(p), s);
             }
             Core::Seq(es) => {
                 let mut es = VecDeque::from(es);
@@ -387,10 +402,17 @@ impl Conv {
                 Mode::Eval(*d)
             }
             Core::Apply(f, l) => {
-                return self.operands(vec![*f, *l].into(), Vec::new(), Vec::new(), Use::Apply, s);
+                return self.operands(
+                    vec![*f, *l].into(),
+                    Vec::new(),
+                    Vec::new(),
+                    None,
+                    Use::Apply,
+                    s,
+                );
             }
             Core::Values(es) => {
-                return self.operands(es.into(), Vec::new(), Vec::new(), Use::Values, s);
+                return self.operands(es.into(), Vec::new(), Vec::new(), None, Use::Values, s);
             }
             Core::CallWithValues(p, consumer) => match *consumer {
                 // The consumer becomes the producer's continuation.
@@ -403,6 +425,7 @@ impl Conv {
                         vec![*p, consumer].into(),
                         Vec::new(),
                         Vec::new(),
+                        None,
                         Use::CallWithValues,
                         s,
                     );
@@ -435,6 +458,7 @@ impl Conv {
         mut rest: VecDeque<Core>,
         mut acc: Vec<Atom>,
         mut globals: Vec<(VarId, u32)>,
+        mut spilled: Option<Atom>,
         then: Use,
         s: &mut Open,
     ) -> Option<Mode> {
@@ -455,12 +479,27 @@ impl Conv {
             }
             rest.pop_front();
         }
+        let keep = match then {
+            Use::Call => 1,
+            Use::Values => 0,
+            // A primitive's operands are few; `apply` and
+            // `call-with-values` have two.
+            _ => usize::MAX,
+        };
+        if rest.front().is_some() && acc.len() >= keep.saturating_add(SPILL) {
+            for (v, i) in globals.drain(..) {
+                s.wraps.push(Wrap::Let(v, Value::Global(i)));
+            }
+            let list = self.spill(acc.drain(keep..), spilled, s);
+            spilled = Some(list);
+        }
         match rest.pop_front() {
             Some(e) => {
                 s.frames.push(Frame::List(Operands {
                     rest,
                     acc,
                     globals,
+                    spilled,
                     then,
                 }));
                 Some(Mode::Eval(e))
@@ -469,8 +508,62 @@ impl Conv {
                 for (v, i) in globals {
                     s.wraps.push(Wrap::Let(v, Value::Global(i)));
                 }
-                self.use_operands(acc, then, s)
+                match spilled {
+                    None => self.use_operands(acc, then, s),
+                    Some(list) => {
+                        let rev = self.spill(acc.drain(keep.min(acc.len())..), Some(list), s);
+                        let t = self.fresh("args");
+                        s.wraps
+                            .push(Wrap::Let(t, Value::Prim(self.reverse, vec![rev])));
+                        self.use_spilled(acc, Atom::Var(t), then, s)
+                    }
+                }
             }
+        }
+    }
+
+    /// Conses `atoms` in order onto the list `onto` (`'()` if none), which
+    /// is thus the last first.
+    fn spill(
+        &mut self,
+        atoms: impl Iterator<Item = Atom>,
+        onto: Option<Atom>,
+        s: &mut Open,
+    ) -> Atom {
+        let mut list = onto.unwrap_or(Atom::Imm(rv::NULL.0));
+        for a in atoms {
+            let t = self.fresh("spill");
+            s.wraps
+                .push(Wrap::Let(t, Value::Prim(self.cons, vec![a, list])));
+            list = Atom::Var(t);
+        }
+        list
+    }
+
+    /// Uses operands whose values are `head` (the procedure of a call)
+    /// followed by the elements of `list`.
+    fn use_spilled(
+        &mut self,
+        head: Vec<Atom>,
+        list: Atom,
+        then: Use,
+        s: &mut Open,
+    ) -> Option<Mode> {
+        match then {
+            Use::Values => self.reify(s, |_, _, j| {
+                Tail::Term(Term::ContApply {
+                    k: Atom::Var(j),
+                    list,
+                })
+            }),
+            _ => self.reify(s, |_, _, j| {
+                Tail::Term(Term::Apply {
+                    f: head.first().copied().unwrap_or(UNSPEC),
+                    k: Atom::Var(j),
+                    args: vec![],
+                    list,
+                })
+            }),
         }
     }
 
@@ -557,7 +650,7 @@ impl Conv {
             }),
             Frame::List(mut ops) => {
                 ops.acc.push(a);
-                self.operands(ops.rest, ops.acc, ops.globals, ops.then, s)
+                self.operands(ops.rest, ops.acc, ops.globals, ops.spilled, ops.then, s)
             }
             Frame::Seq(mut es) => {
                 let next = es.pop_front().unwrap_or_else(Core::unspecified);

@@ -144,6 +144,10 @@ struct Arity {
     rest: bool,
 }
 
+/// The most arguments of a call to a variadic standard procedure (`+`,
+/// `list`, `append`, ...) that is open-coded (see `variadic_call`).
+pub const OPEN_CODE_MAX: usize = 16;
+
 /// Nesting of expressions the expander follows (its recursion depth).
 pub const MAX_NESTING: usize = 25_000;
 /// Nested macro expansions: a use whose keyword an expansion introduced is
@@ -1794,9 +1798,16 @@ impl Expander {
     }
 
     /// Calls to standard procedures that take any number of arguments,
-    /// open-coded as chains of primitives.
+    /// open-coded as chains of primitives. A call of more than
+    /// `OPEN_CODE_MAX` arguments stays a call of the library's procedure:
+    /// a chain as long as the call is wide (a million additions for
+    /// `(+ 1 ... 1)`) is code the later passes take long to compile, and
+    /// gains nothing.
     fn variadic_call(&mut self, g: &str, args: &[Datum], env: &Env, span: Span) -> R<Option<Core>> {
         let n = args.len();
+        if n > OPEN_CODE_MAX {
+            return Ok(None);
+        }
         let fold = |this: &mut Expander, prim: &str, unit: Option<Constant>| -> R<Option<Core>> {
             let mut xs = this.expand_all(args, env)?;
             if xs.is_empty() {
