@@ -2521,6 +2521,29 @@ mod tests {
         Ok(ex.finish(body))
     }
 
+    #[test]
+    fn name_lookup_keeps_its_index_in_order() {
+        // The library and every form that binds keep the order that lets
+        // `resolve` use its index (a binding made in a scope that already
+        // has children would switch it to walking the chain of scopes).
+        let mut ex = Expander::new();
+        for (id, (_, text)) in crate::driver::STDLIB.iter().enumerate() {
+            let forms = parse_program(id as u32, text).expect("parses");
+            ex.expand_toplevel(&forms, true).expect("library expands");
+        }
+        let src = "(define (f a . r)
+                     (define-syntax twice (syntax-rules () ((_ e) (begin e e))))
+                     (define b (let loop ((i 0)) (if (< i 3) (loop (+ i 1)) i)))
+                     (let* ((c 1) (d (+ c b))) (twice d))
+                     (let-values (((x y) (values 1 2)) ((z) (values 3))) (+ x y z))
+                     (match r ((p q) (+ p q)) (_ (do ((i 0 (+ i 1))) ((= i 2) i)))))
+                   (define g (case-lambda ((x) x) ((x y) (letrec ((h (lambda () y))) (h)))))
+                   (display (f 1 2 3))";
+        let forms = parse_program(9, src).expect("parses");
+        ex.expand_toplevel(&forms, false).expect("expands");
+        assert!(!ex.index.borrow().unordered);
+    }
+
     fn printed(src: &str) -> String {
         core::print_program(&expand_src(src).expect("expands"))
     }
