@@ -89,8 +89,9 @@ pub struct Compiled {
 
 /// The stack of the thread the front end runs on. Its passes recurse over
 /// the nesting of the program, which the reader (`read::MAX_DEPTH`) and the
-/// expander (`expand::MAX_NESTING`, `expand::MAX_EXPANSION_DEPTH`) bound;
-/// this stack holds that recursion. Only the pages touched are mapped.
+/// expander (`expand::MAX_NESTING`, `expand::MAX_EXPANSION_DEPTH`, and the
+/// stack left, `expand::STACK_RESERVE`) bound; this stack holds that
+/// recursion. Only the pages touched are mapped.
 pub const FRONT_END_STACK: usize = 1 << 30;
 
 /// Reads, expands, converts to CPS and closure-converts `src` with the
@@ -108,7 +109,11 @@ pub fn compile(
         let worker = std::thread::Builder::new()
             .name("termitec-front-end".into())
             .stack_size(FRONT_END_STACK)
-            .spawn_scoped(s, || compile_here(files, name, src, opts, timings))
+            .spawn_scoped(s, || {
+                // The thread's first frames use a little of it.
+                crate::expand::set_stack_size(FRONT_END_STACK - (64 << 10));
+                compile_here(files, name, src, opts, timings)
+            })
             .map_err(|e| format!("cannot start the compiler's thread: {e}"))?;
         match worker.join() {
             Ok(r) => r,

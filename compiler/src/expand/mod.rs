@@ -17,9 +17,9 @@ use crate::diag::Diagnostic;
 use crate::prims::Prim;
 use crate::read::{Datum, DatumKind, Span};
 use std::borrow::Cow;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use termite_runtime::program::Constant;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -112,15 +112,63 @@ pub enum Binding {
 pub struct Scope {
     vars: RefCell<HashMap<String, Binding>>,
     parent: Option<Env>,
+    /// Distance to the root.
+    depth: usize,
+    /// A level-ancestor pointer (Myers' skew-binary jumps): the ancestor
+    /// at a given depth is found in O(log depth) steps.
+    jump: Option<Env>,
+    /// Set when the scope gets its first child.
+    sealed: Cell<bool>,
 }
 
 pub type Env = Rc<Scope>;
 
 fn child(parent: &Env) -> Env {
+    parent.sealed.set(true);
+    let jump = match parent
+        .jump
+        .as_ref()
+        .and_then(|j| j.jump.as_ref().map(|jj| (j, jj)))
+    {
+        Some((j, jj)) if parent.depth - j.depth == j.depth - jj.depth => jj.clone(),
+        _ => parent.clone(),
+    };
     Rc::new(Scope {
         vars: RefCell::new(HashMap::new()),
         parent: Some(parent.clone()),
+        depth: parent.depth + 1,
+        jump: Some(jump),
+        sealed: Cell::new(false),
     })
+}
+
+/// The ancestor (or self) of `s` at `depth` (at most `s.depth`).
+fn ancestor_at(mut s: &Scope, depth: usize) -> &Scope {
+    while s.depth > depth {
+        s = match (&s.jump, &s.parent) {
+            (Some(j), _) if j.depth >= depth => j,
+            (_, Some(p)) => p,
+            _ => break,
+        };
+    }
+    s
+}
+
+/// Where each name is bound, for `Expander::resolve`: the scopes (other
+/// than the root) that bind it, in the order the bindings were made.
+/// Walking the chain of scopes instead made a lookup cost the depth of the
+/// program (a `let*` of n bindings was quadratic).
+///
+/// A scope gets its bindings before its first child scope exists, so along
+/// any chain of scopes the bindings of a name were made in order of depth:
+/// the last entry whose scope is an ancestor of the lookup's scope is the
+/// nearest binding. A binding made in a scope that already has children
+/// would break that order; it switches `resolve` to walking the chain.
+#[derive(Default)]
+struct BindingIndex {
+    by_name: HashMap<String, Vec<Weak<Scope>>>,
+    /// Whether the order above was broken.
+    unordered: bool,
 }
 
 type R<T> = Result<T, Diagnostic>;
@@ -148,13 +196,43 @@ struct Arity {
 /// `list`, `append`, ...) that is open-coded (see `variadic_call`).
 pub const OPEN_CODE_MAX: usize = 16;
 
-/// Nesting of expressions the expander follows (its recursion depth).
-pub const MAX_NESTING: usize = 25_000;
+/// Nesting of expressions the expander follows (its recursion depth). The
+/// stack can end it first (`STACK_RESERVE`).
+pub const MAX_NESTING: usize = 1_000_000;
+/// Stack the expander leaves free below its deepest call: it refuses to
+/// nest further (with the diagnostic of `MAX_NESTING`) when less is left,
+/// so a nesting that its frames cannot hold ends in a diagnostic, never a
+/// stack overflow, whatever the frames' sizes (a debug build's are several
+/// times a release build's).
+pub const STACK_RESERVE: usize = 16 << 20;
+
+thread_local! {
+    /// The lowest address the current thread's stack reaches (0: unknown).
+    static STACK_FLOOR: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Declares that the current thread has `size` bytes of stack below the
+/// caller's frame (the driver calls it at the start of its thread).
+pub fn set_stack_size(size: usize) {
+    STACK_FLOOR.with(|f| f.set(stack_address().saturating_sub(size)));
+}
+
+/// An address in the current frame.
+fn stack_address() -> usize {
+    let here = 0u8;
+    std::hint::black_box(&here) as *const u8 as usize
+}
+
+/// Whether less than `STACK_RESERVE` is left on a thread whose stack is known.
+fn stack_short() -> bool {
+    let floor = STACK_FLOOR.with(Cell::get);
+    floor != 0 && stack_address() < floor.saturating_add(STACK_RESERVE)
+}
 /// Nested macro expansions: a use whose keyword an expansion introduced is
 /// one level deeper than that expansion.
 pub const MAX_EXPANSION_DEPTH: usize = 10_000;
 /// Data made by all the macro expansions of a program, in datum nodes.
-pub const MAX_EXPANSION_WORK: usize = 4_000_000;
+pub const MAX_EXPANSION_WORK: usize = 16_000_000;
 /// Data made by one macro expansion, in datum nodes.
 pub const MAX_EXPANSION_SIZE: usize = 1_000_000;
 
@@ -176,6 +254,8 @@ const INTERNAL_MARK: usize = 0;
 pub struct Expander {
     pub vars: VarNames,
     root: Env,
+    /// Where each name is bound (the scopes other than the root).
+    index: RefCell<BindingIndex>,
     /// The definition environment of each expansion mark.
     marks: Vec<MarkInfo>,
     /// Current recursion depth of `expand`.
@@ -207,6 +287,9 @@ impl Expander {
         let root = Rc::new(Scope {
             vars: RefCell::new(HashMap::new()),
             parent: None,
+            depth: 0,
+            jump: None,
+            sealed: Cell::new(false),
         });
         for (name, s) in SPECIALS {
             root.vars
@@ -221,6 +304,7 @@ impl Expander {
                 depth: 0,
             }],
             root,
+            index: RefCell::default(),
             nesting: 0,
             expansion_work: 0,
             user_defined: HashSet::new(),
@@ -318,12 +402,11 @@ impl Expander {
     }
 
     fn resolve(&self, name: &str, env: &Env) -> Binding {
-        let mut scope = Some(env.clone());
-        while let Some(s) = scope {
-            if let Some(b) = s.vars.borrow().get(name) {
-                return b.clone();
-            }
-            scope = s.parent.clone();
+        if let Some(b) = self.resolve_local(name, env) {
+            return b;
+        }
+        if let Some(b) = self.root.vars.borrow().get(name) {
+            return b.clone();
         }
         if let Some((base, mark)) = split_mark(name)
             && let Some(info) = self.marks.get(mark)
@@ -331,6 +414,49 @@ impl Expander {
             return self.resolve(base, &info.env);
         }
         Binding::Global(strip(name).to_string())
+    }
+
+    /// The binding of `name` in the nearest scope around `env` other than
+    /// the root.
+    fn resolve_local(&self, name: &str, env: &Env) -> Option<Binding> {
+        let mut index = self.index.borrow_mut();
+        if index.unordered {
+            let mut scope = Some(env);
+            while let Some(s) = scope.filter(|s| s.parent.is_some()) {
+                if let Some(b) = s.vars.borrow().get(name) {
+                    return Some(b.clone());
+                }
+                scope = s.parent.as_ref();
+            }
+            return None;
+        }
+        let scopes = index.by_name.get_mut(name)?;
+        // The scopes of finished forms are gone: forget them.
+        while scopes.last().is_some_and(|w| w.strong_count() == 0) {
+            scopes.pop();
+        }
+        for w in scopes.iter().rev() {
+            let Some(s) = w.upgrade() else { continue };
+            if s.depth <= env.depth && std::ptr::eq(ancestor_at(env, s.depth), &*s) {
+                return s.vars.borrow().get(name).cloned();
+            }
+        }
+        None
+    }
+
+    /// Binds `name` in `scope` (not the root).
+    fn bind(&self, scope: &Env, name: String, b: Binding) {
+        let mut index = self.index.borrow_mut();
+        if scope.sealed.get() {
+            index.unordered = true;
+        }
+        if scope.vars.borrow_mut().insert(name.clone(), b).is_none() && !index.unordered {
+            index
+                .by_name
+                .entry(name)
+                .or_default()
+                .push(Rc::downgrade(scope));
+        }
     }
 
     fn special_of(&self, d: &Datum, env: &Env) -> Option<Special> {
@@ -409,9 +535,7 @@ impl Expander {
             return err(d.span, format!("expected a variable name, found `{d}`"));
         };
         let v = self.vars.fresh(strip(name));
-        env.vars
-            .borrow_mut()
-            .insert(name.to_string(), Binding::Local(v));
+        self.bind(env, name.to_string(), Binding::Local(v));
         Ok(v)
     }
 
@@ -651,6 +775,15 @@ impl Expander {
                 format!("expression nested too deeply (more than {MAX_NESTING} levels)"),
             );
         }
+        if stack_short() {
+            return err(
+                d.span,
+                format!(
+                    "expression nested too deeply ({} levels fill the compiler's stack)",
+                    self.nesting
+                ),
+            );
+        }
         self.nesting += 1;
         let out = self.expand_inner(d, env);
         self.nesting -= 1;
@@ -706,31 +839,7 @@ impl Expander {
             return err(span, "bad syntax: empty body");
         }
         let scope = child(env);
-        enum Item<'a> {
-            Def(VarId, Datum, String),
-            Expr(Cow<'a, Datum>),
-        }
-        let mut items = Vec::new();
-        let mut queue: Vec<Cow<Datum>> = forms.iter().rev().map(Cow::Borrowed).collect();
-        while let Some(form) = queue.pop() {
-            match self.classify(form, &scope)? {
-                Form::Begin(xs) => queue.extend(xs.into_iter().rev().map(Cow::Owned)),
-                Form::Define(name, init, span) => {
-                    let v = self.bind_var(
-                        &scope,
-                        &Datum {
-                            kind: DatumKind::Sym(name.clone()),
-                            span,
-                        },
-                    )?;
-                    items.push(Item::Def(v, init, strip(&name).to_string()));
-                }
-                Form::DefineSyntax(name, mac) => {
-                    scope.vars.borrow_mut().insert(name, Binding::Macro(mac));
-                }
-                Form::Expr(d) => items.push(Item::Expr(d)),
-            }
-        }
+        let items = self.body_items(forms, &scope)?;
         // Expand every definition and expression, then order them: a
         // definition comes after the definitions its value needs (procedures
         // may refer to anything), expressions and other values keep their
@@ -738,14 +847,44 @@ impl Expander {
         let mut nodes: Vec<(Option<VarId>, Core)> = Vec::new();
         for item in &items {
             match item {
-                Item::Def(v, init, name) => {
+                BodyItem::Def(v, init, name) => {
                     let c = self.expand_named(init, &scope, name)?;
                     nodes.push((Some(*v), c));
                 }
-                Item::Expr(d) => nodes.push((None, self.expand(d, &scope)?)),
+                BodyItem::Expr(d) => nodes.push((None, self.expand(d, &scope)?)),
             }
         }
         order_body(nodes, &self.vars, span)
+    }
+
+    /// The definitions (bound in `scope`) and expressions of a body, its
+    /// macro uses expanded until they are one or the other. Apart from
+    /// `expand_body` so that its frame is not on the stack of every level
+    /// of nesting.
+    #[inline(never)]
+    fn body_items<'a>(&mut self, forms: &'a [Datum], scope: &Env) -> R<Vec<BodyItem<'a>>> {
+        let mut items = Vec::new();
+        let mut queue: Vec<Cow<Datum>> = forms.iter().rev().map(Cow::Borrowed).collect();
+        while let Some(form) = queue.pop() {
+            match self.classify(form, scope)? {
+                Form::Begin(xs) => queue.extend(xs.into_iter().rev().map(Cow::Owned)),
+                Form::Define(name, init, span) => {
+                    let v = self.bind_var(
+                        scope,
+                        &Datum {
+                            kind: DatumKind::Sym(name.clone()),
+                            span,
+                        },
+                    )?;
+                    items.push(BodyItem::Def(v, init, strip(&name).to_string()));
+                }
+                Form::DefineSyntax(name, mac) => {
+                    self.bind(scope, name, Binding::Macro(mac));
+                }
+                Form::Expr(d) => items.push(BodyItem::Expr(d)),
+            }
+        }
+        Ok(items)
     }
 
     fn expand_form(&mut self, d: &Datum, items: &[Datum], env: &Env) -> R<Core> {
@@ -922,13 +1061,6 @@ impl Expander {
                 }
                 Ok(Core::Const(self.constant(&items[1])))
             }
-            Special::Quasiquote => {
-                if n != 2 {
-                    return err(span, "bad syntax: (quasiquote template)");
-                }
-                let out = self.quasi(&items[1], 1, env)?;
-                Ok(out)
-            }
             Special::Lambda => {
                 if n < 3 {
                     return err(span, "bad syntax: expected (lambda (param ...) body ...)");
@@ -940,6 +1072,52 @@ impl Expander {
                     "lambda",
                     span,
                 )?)))
+            }
+            Special::If => match n {
+                3 | 4 => {
+                    let c = self.expand(&items[1], env)?;
+                    let t = self.expand(&items[2], env)?;
+                    let e = if n == 4 {
+                        self.expand(&items[3], env)?
+                    } else {
+                        Core::unspecified()
+                    };
+                    Ok(Core::if_(c, t, e))
+                }
+                _ => err(span, "bad syntax: expected (if test then [else])"),
+            },
+            Special::Let => self.expand_let(d, items, env),
+            Special::LetStar => self.expand_let_star(d, items, env),
+            Special::Begin => {
+                if n == 1 {
+                    return err(span, "bad syntax: `(begin)` is not an expression");
+                }
+                Ok(Core::seq(self.expand_all(&items[1..], env)?))
+            }
+            other => self.expand_special_other(other, d, items, env),
+        }
+    }
+
+    /// The special forms other than the most common ones, apart so that
+    /// the frame of `expand_special`, on the path of every level of nesting,
+    /// stays small.
+    #[inline(never)]
+    fn expand_special_other(
+        &mut self,
+        s: Special,
+        d: &Datum,
+        items: &[Datum],
+        env: &Env,
+    ) -> R<Core> {
+        let span = d.span;
+        let n = items.len();
+        match s {
+            Special::Quasiquote => {
+                if n != 2 {
+                    return err(span, "bad syntax: (quasiquote template)");
+                }
+                let out = self.quasi(&items[1], 1, env)?;
+                Ok(out)
             }
             Special::NamedLambda => {
                 // (named-lambda (name . params) body ...)
@@ -969,56 +1147,6 @@ impl Expander {
                 span,
                 "bad syntax: a definition is only allowed at the top level or at the start of a body",
             ),
-            Special::If => match n {
-                3 | 4 => {
-                    let c = self.expand(&items[1], env)?;
-                    let t = self.expand(&items[2], env)?;
-                    let e = if n == 4 {
-                        self.expand(&items[3], env)?
-                    } else {
-                        Core::unspecified()
-                    };
-                    Ok(Core::if_(c, t, e))
-                }
-                _ => err(span, "bad syntax: expected (if test then [else])"),
-            },
-            Special::Let => self.expand_let(d, items, env),
-            Special::LetStar => {
-                if n < 3 {
-                    return err(
-                        span,
-                        "bad syntax: expected (let* ((var init) ...) body ...)",
-                    );
-                }
-                let Some(binds) = items[1].list() else {
-                    return err(items[1].span, "bad syntax: let* bindings must be a list");
-                };
-                if binds.len() <= 1 {
-                    let mut f = items.to_vec();
-                    f[0] = sym("let", items[0].span);
-                    return self.expand_let(d, &f, env);
-                }
-                let inner = Datum {
-                    kind: DatumKind::List(
-                        [
-                            vec![
-                                sym("let*", items[0].span),
-                                list(binds[1..].to_vec(), items[1].span),
-                            ],
-                            items[2..].to_vec(),
-                        ]
-                        .concat(),
-                        None,
-                    ),
-                    span,
-                };
-                let outer = vec![
-                    sym("let", items[0].span),
-                    list(vec![binds[0].clone()], items[1].span),
-                    inner,
-                ];
-                self.expand_let(d, &outer, env)
-            }
             Special::Letrec => {
                 if n < 3 {
                     return err(
@@ -1043,12 +1171,6 @@ impl Expander {
                 body.extend(items[2..].iter().cloned());
                 let scope = child(env);
                 self.expand_body(&body, &scope, span)
-            }
-            Special::Begin => {
-                if n == 1 {
-                    return err(span, "bad syntax: `(begin)` is not an expression");
-                }
-                Ok(Core::seq(self.expand_all(&items[1..], env)?))
             }
             Special::Cond => self.expand_cond(&items[1..], env),
             Special::Case => self.expand_case(d, items, env),
@@ -1104,10 +1226,7 @@ impl Expander {
                         env.clone()
                     };
                     let m = self.parse_transformer(spec, &menv, nm)?;
-                    scope
-                        .vars
-                        .borrow_mut()
-                        .insert(nm.to_string(), Binding::Macro(m));
+                    self.bind(&scope, nm.to_string(), Binding::Macro(m));
                 }
                 self.expand_body(&items[2..], &scope, span)
             }
@@ -1129,6 +1248,7 @@ impl Expander {
             Special::Match => self.expand_match(items, env, span),
             Special::Recv => self.expand_recv(items, env, span),
             Special::Mutation => Err(mutation_error(items[0].span, "set!")),
+            _ => err(span, "internal: special form dispatched twice"),
         }
     }
 
@@ -1148,29 +1268,7 @@ impl Expander {
             return err(span, "bad syntax: expected (let ((var init) ...) body ...)");
         }
         if let Some(name) = items[1].sym() {
-            // Named let.
-            if items.len() < 4 {
-                return err(
-                    span,
-                    "bad syntax: expected (let name ((var init) ...) body ...)",
-                );
-            }
-            let Some(binds) = items[2].list() else {
-                return err(
-                    items[2].span,
-                    "bad syntax: named let bindings must be a list",
-                );
-            };
-            let (names, inits) = self.split_bindings(binds)?;
-            let args = self.expand_all(&inits, env)?;
-            let scope = child(env);
-            let lv = self.bind_var(&scope, &items[1])?;
-            let params = list(names, items[2].span);
-            let lam = self.lambda(&params, &items[3..], &scope, strip(name), span)?;
-            return Ok(Core::Letrec(
-                vec![(lv, lam)],
-                Box::new(Core::Call(Box::new(Core::Local(lv)), args, span)),
-            ));
+            return self.expand_named_let(name, items, env, span);
         }
         let Some(binds) = items[1].list() else {
             return err(items[1].span, "bad syntax: let bindings must be a list");
@@ -1194,14 +1292,85 @@ impl Expander {
         Ok(Core::Let(bs, Box::new(body)))
     }
 
-    fn split_bindings(&self, binds: &[Datum]) -> R<(Vec<Datum>, Vec<Datum>)> {
+    /// `(let name ((var init) ...) body ...)`.
+    #[inline(never)]
+    fn expand_named_let(&mut self, name: &str, items: &[Datum], env: &Env, span: Span) -> R<Core> {
+        // Named let.
+        if items.len() < 4 {
+            return err(
+                span,
+                "bad syntax: expected (let name ((var init) ...) body ...)",
+            );
+        }
+        let Some(binds) = items[2].list() else {
+            return err(
+                items[2].span,
+                "bad syntax: named let bindings must be a list",
+            );
+        };
+        let (names, inits) = self.split_bindings(binds)?;
+        let args = inits
+            .iter()
+            .map(|x| self.expand(x, env))
+            .collect::<R<Vec<_>>>()?;
+        let scope = child(env);
+        let lv = self.bind_var(&scope, &items[1])?;
+        let params = list(names, items[2].span);
+        let lam = self.lambda(&params, &items[3..], &scope, strip(name), span)?;
+        Ok(Core::Letrec(
+            vec![(lv, lam)],
+            Box::new(Core::Call(Box::new(Core::Local(lv)), args, span)),
+        ))
+    }
+
+    /// `(let* (b ...) body ...)` is nested `let`s; they are made here in one
+    /// loop (rewriting it one binding at a time copied the remaining
+    /// bindings at every step, and nested as deep as the bindings are many).
+    fn expand_let_star(&mut self, d: &Datum, items: &[Datum], env: &Env) -> R<Core> {
+        let span = d.span;
+        if items.len() < 3 {
+            return err(
+                span,
+                "bad syntax: expected (let* ((var init) ...) body ...)",
+            );
+        }
+        let Some(binds) = items[1].list() else {
+            return err(items[1].span, "bad syntax: let* bindings must be a list");
+        };
+        if binds.len() <= 1 {
+            // `items[1]` is a list: the rest of `expand_let` reads it as a `let`.
+            return self.expand_let(d, items, env);
+        }
+        let mut scope = env.clone();
+        let mut lets = Vec::with_capacity(binds.len());
+        for b in binds {
+            let (name, init) = match b.list() {
+                Some([name, init]) if name.sym().is_some() => (name, init),
+                _ => return err(b.span, "bad syntax: a binding is (variable init)"),
+            };
+            let c = self.expand_named(init, &scope, name.sym().map(strip).unwrap_or("lambda"))?;
+            let inner = child(&scope);
+            let v = self.bind_var(&inner, name)?;
+            lets.push((v, c));
+            scope = inner;
+        }
+        let mut body = self.expand_body(&items[2..], &scope, span)?;
+        for (v, c) in lets.into_iter().rev() {
+            body = Core::Let(vec![(v, c)], Box::new(body));
+        }
+        Ok(body)
+    }
+
+    /// The names (copied: they are symbols) and inits (borrowed: copying
+    /// them made inits nested in inits quadratic) of `((var init) ...)`.
+    fn split_bindings<'a>(&self, binds: &'a [Datum]) -> R<(Vec<Datum>, Vec<&'a Datum>)> {
         let mut names = Vec::new();
         let mut inits = Vec::new();
         for b in binds {
             match b.list() {
                 Some([name, init]) if name.sym().is_some() => {
                     names.push(name.clone());
-                    inits.push(init.clone());
+                    inits.push(init);
                 }
                 _ => return err(b.span, "bad syntax: a binding is (variable init)"),
             }
@@ -2085,6 +2254,12 @@ fn locals_of(c: &Core, out: &mut HashSet<VarId>) {
     }
 }
 
+/// A definition or an expression of a body.
+enum BodyItem<'a> {
+    Def(VarId, Datum, String),
+    Expr(Cow<'a, Datum>),
+}
+
 enum Form<'a> {
     Begin(Vec<Datum>),
     Define(String, Datum, Span),
@@ -2355,6 +2530,29 @@ mod tests {
         ex.declare_user_globals(&forms);
         let body = ex.expand_toplevel(&forms, false)?;
         Ok(ex.finish(body))
+    }
+
+    #[test]
+    fn name_lookup_keeps_its_index_in_order() {
+        // The library and every form that binds keep the order that lets
+        // `resolve` use its index (a binding made in a scope that already
+        // has children would switch it to walking the chain of scopes).
+        let mut ex = Expander::new();
+        for (id, (_, text)) in crate::driver::STDLIB.iter().enumerate() {
+            let forms = parse_program(id as u32, text).expect("parses");
+            ex.expand_toplevel(&forms, true).expect("library expands");
+        }
+        let src = "(define (f a . r)
+                     (define-syntax twice (syntax-rules () ((_ e) (begin e e))))
+                     (define b (let loop ((i 0)) (if (< i 3) (loop (+ i 1)) i)))
+                     (let* ((c 1) (d (+ c b))) (twice d))
+                     (let-values (((x y) (values 1 2)) ((z) (values 3))) (+ x y z))
+                     (match r ((p q) (+ p q)) (_ (do ((i 0 (+ i 1))) ((= i 2) i)))))
+                   (define g (case-lambda ((x) x) ((x y) (letrec ((h (lambda () y))) (h)))))
+                   (display (f 1 2 3))";
+        let forms = parse_program(9, src).expect("parses");
+        ex.expand_toplevel(&forms, false).expect("expands");
+        assert!(!ex.index.borrow().unordered);
     }
 
     fn printed(src: &str) -> String {

@@ -48,7 +48,7 @@ impl Expander {
                         )?));
                     }
                     _ => {
-                        scope.vars.borrow_mut().insert(s.clone(), Binding::Local(v));
+                        self.bind(scope, s.clone(), Binding::Local(v));
                     }
                 }
                 Ok(())

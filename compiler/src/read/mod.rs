@@ -133,8 +133,10 @@ pub fn parse_number(text: &str, default_radix: u32) -> Option<DatumKind> {
 }
 
 /// The deepest nesting of data the reader accepts (lists, vectors and
-/// quote-like prefixes): the passes after it walk data recursively.
-pub const MAX_DEPTH: usize = 10_000;
+/// quote-like prefixes). The reader itself keeps its stack on the heap (an
+/// LR parser); the passes after it walk data recursively, with small frames,
+/// on the front end's stack (`driver::FRONT_END_STACK`).
+pub const MAX_DEPTH: usize = 1_000_000;
 
 /// Reads every datum of a source file.
 pub fn parse_program(file: u32, src: &str) -> Result<Vec<Datum>, Diagnostic> {
@@ -374,6 +376,17 @@ mod tests {
 
     #[test]
     fn refuses_data_nested_too_deeply() {
+        // Dropping data nested a million deep recurses: on a stack like the
+        // front end's.
+        std::thread::Builder::new()
+            .stack_size(crate::driver::FRONT_END_STACK)
+            .spawn(refuses_data_nested_too_deeply_here)
+            .expect("thread")
+            .join()
+            .expect("no panic");
+    }
+
+    fn refuses_data_nested_too_deeply_here() {
         for (open, close) in [("(", ")"), ("#(", ")"), ("'(", ")"), ("'", "")] {
             let deep = format!(
                 "{}x{}",
