@@ -388,6 +388,8 @@ struct FnLower<'a, 'b, M: Module> {
     hp: Variable,
     tail_sig: ir::SigRef,
     raise_exit: Option<ir::Block>,
+    /// The block that returns `STATUS_RAISE_TO` (a failed call).
+    raise_to_exit: Option<ir::Block>,
 }
 
 fn flags() -> MemFlagsData {
@@ -419,6 +421,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
             hp,
             tail_sig,
             raise_exit: None,
+            raise_to_exit: None,
         }
     }
 
@@ -488,6 +491,35 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
             self.sync_hp();
             let s = self.load(self.ctx, OFFSET_STATUS);
             self.b.ins().return_(&[s]);
+        }
+    }
+
+    /// The block that returns `STATUS_RAISE_TO` (or the status a runtime
+    /// function set other than a raise) after a failed call whose
+    /// continuation is in `ctx.saved_self`.
+    fn raise_to_exit(&mut self) -> ir::Block {
+        if let Some(b) = self.raise_to_exit {
+            return b;
+        }
+        let blk = self.b.create_block();
+        self.b.set_cold_block(blk);
+        self.raise_to_exit = Some(blk);
+        blk
+    }
+
+    fn finish_raise_to_exit(&mut self) {
+        if let Some(blk) = self.raise_to_exit {
+            self.b.switch_to_block(blk);
+            self.b.seal_block(blk);
+            self.sync_hp();
+            let s = self.load(self.ctx, OFFSET_STATUS);
+            let raised = self
+                .b
+                .ins()
+                .icmp_imm_s(IntCC::Equal, s, STATUS_RAISE as i64);
+            let to = self.iconst(STATUS_RAISE_TO as i64);
+            let r = self.b.ins().select(raised, to, s);
+            self.b.ins().return_(&[r]);
         }
     }
 
@@ -598,7 +630,9 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
             let req = self.iconst(nparams - 1);
             let rest = self.iconst(i64::from(f.rest.is_some()));
             self.call_rt("tm_arity_error", &[selfv, argc, req, rest])?;
-            let exit = self.raise_exit();
+            // The caller's continuation gets a `handle` handler's value.
+            self.store(a0, ctx, OFFSET_SAVED_SELF);
+            let exit = self.raise_to_exit();
             self.b.ins().jump(exit, &[]);
             self.b.switch_to_block(ok);
             self.b.seal_block(ok);
@@ -652,6 +686,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         }
         self.term(&f.body)?;
         self.finish_raise_exit();
+        self.finish_raise_to_exit();
         Ok(())
     }
 
@@ -802,7 +837,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                 match known {
                     Some(func) => self.direct_call(func, fv, &vals),
                     None => {
-                        self.check_procedure(fv)?;
+                        self.check_procedure(fv, vals[0])?;
                         self.tail_call(fv, &vals)
                     }
                 }
@@ -822,7 +857,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                     vals.push(self.atom(a)?);
                 }
                 let lv = self.atom(list)?;
-                self.check_procedure(fv)?;
+                self.check_procedure(fv, vals[0])?;
                 self.spread_call(fv, &vals, lv)
             }
             Term::ContApply { k, list } => {
@@ -850,8 +885,9 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         }
     }
 
-    /// Raises unless `f` is a procedure.
-    fn check_procedure(&mut self, f: ir::Value) -> Result<(), String> {
+    /// Raises unless `f` is a procedure; the call's continuation `k` gets
+    /// the value of a `handle` handler.
+    fn check_procedure(&mut self, f: ir::Value, k: ir::Value) -> Result<(), String> {
         let ok = self.has_type(f, rv::T_CLOSURE);
         let good = self.b.create_block();
         let bad = self.b.create_block();
@@ -859,7 +895,8 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         self.b.switch_to_block(bad);
         self.b.seal_block(bad);
         self.call_rt("tm_not_procedure", &[f])?;
-        let exit = self.raise_exit();
+        self.store(k, self.ctx, OFFSET_SAVED_SELF);
+        let exit = self.raise_to_exit();
         self.b.ins().jump(exit, &[]);
         self.b.switch_to_block(good);
         self.b.seal_block(good);
@@ -1006,9 +1043,25 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         let offset = self.iconst(vals.len() as i64);
         let argc = self.call_rt("tm_apply_list", &[list, offset])?;
         let failed = self.b.ins().icmp_imm_s(IntCC::Equal, argc, -1);
-        let exit = self.raise_exit();
         let go = self.b.create_block();
-        self.b.ins().brif(failed, exit, &[], go, &[]);
+        // `apply`'s continuation gets a handler's value; a continuation
+        // applied to a bad list has none to give it to.
+        match vals.first() {
+            Some(k) => {
+                let bad = self.b.create_block();
+                self.b.set_cold_block(bad);
+                self.b.ins().brif(failed, bad, &[], go, &[]);
+                self.b.switch_to_block(bad);
+                self.b.seal_block(bad);
+                self.store(*k, self.ctx, OFFSET_SAVED_SELF);
+                let exit = self.raise_to_exit();
+                self.b.ins().jump(exit, &[]);
+            }
+            None => {
+                let exit = self.raise_exit();
+                self.b.ins().brif(failed, exit, &[], go, &[]);
+            }
+        }
         self.b.switch_to_block(go);
         self.b.seal_block(go);
         // The buffer may have moved while growing.
