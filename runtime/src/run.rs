@@ -279,6 +279,18 @@ pub fn run_slice(ctx: &mut Ctx, node: &crate::sched::Node, f: Value, argc: usize
                     None => return Slice::Died(obj),
                 }
             }
+            STATUS_RAISE_AT => {
+                let obj = ctx.pending;
+                let n = ctx.saved_argc as usize;
+                let free: Vec<Value> = (0..n).map(|i| ctx.arg(i)).collect();
+                // Made before anything can collect: the live values are
+                // roots from here on, inside the continuation.
+                let k = ctx.closure(ctx.saved_self.word(1) as *const u8, &free);
+                match raise_call_to(ctx, node, obj, Some(k)) {
+                    Some(c) => (callee, argc) = c,
+                    None => return Slice::Died(obj),
+                }
+            }
             STATUS_DIED => return Slice::Died(ctx.pending),
             STATUS_EXIT => {
                 let code = ctx.pending;
