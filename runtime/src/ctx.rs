@@ -19,6 +19,17 @@ pub const STATUS_EXIT: u64 = 4;
 /// A receive found no message: the continuation to resume is saved
 /// (`saved_self`), `pending` is the deadline (microseconds) or #f.
 pub const STATUS_SUSPEND: u64 = 5;
+/// A failed call (a non-procedure applied, a wrong argument count, `apply`
+/// with a bad list): `pending` holds the error object, `saved_self` the
+/// call's continuation, to which `raise` returns a `handle` handler's value.
+pub const STATUS_RAISE_TO: u64 = 6;
+/// A primitive failed at a resumable site of a compiled function:
+/// `pending` holds the error object, `saved_self` the static closure of the
+/// function's resume function, and the buffer's first `saved_argc` slots
+/// the site's number and the values live after it. The trampoline makes
+/// from them the continuation given to `raise` (ARCHITECTURE.md,
+/// "Continuations, exceptions, dynamic state").
+pub const STATUS_RAISE_AT: u64 = 7;
 
 /// Arguments a call can pass; `apply` with more is an error.
 pub const MAX_ARGS: usize = 1 << 24;

@@ -269,6 +269,29 @@ pub fn run_slice(ctx: &mut Ctx, node: &crate::sched::Node, f: Value, argc: usize
                     None => return Slice::Died(obj),
                 }
             }
+            STATUS_RAISE_TO => {
+                let obj = ctx.pending;
+                let k = ctx.saved_self;
+                // A call without a continuation (not one compiled code
+                // makes) cannot be returned to.
+                let k = k.has_type(T_CLOSURE).then_some(k);
+                match raise_call_to(ctx, node, obj, k) {
+                    Some(c) => (callee, argc) = c,
+                    None => return Slice::Died(obj),
+                }
+            }
+            STATUS_RAISE_AT => {
+                let obj = ctx.pending;
+                let n = ctx.saved_argc as usize;
+                let free: Vec<Value> = (0..n).map(|i| ctx.arg(i)).collect();
+                // Made before anything can collect: the live values are
+                // roots from here on, inside the continuation.
+                let k = ctx.closure(ctx.saved_self.word(1) as *const u8, &free);
+                match raise_call_to(ctx, node, obj, Some(k)) {
+                    Some(c) => (callee, argc) = c,
+                    None => return Slice::Died(obj),
+                }
+            }
             STATUS_DIED => return Slice::Died(ctx.pending),
             STATUS_EXIT => {
                 let code = ctx.pending;
@@ -292,6 +315,18 @@ pub fn run_slice(ctx: &mut Ctx, node: &crate::sched::Node, f: Value, argc: usize
 /// primitive or the runtime signalled): answers the callee and argument
 /// count, or None when the program has no `raise`.
 fn raise_call(ctx: &mut Ctx, node: &crate::sched::Node, obj: Value) -> Option<(Value, u64)> {
+    raise_call_to(ctx, node, obj, None)
+}
+
+/// Sets up the call of `raise` with `obj` and the continuation `k` (the
+/// failed operation's, to which a `handle` handler's value returns); with
+/// None, a continuation that ends the process if a handler returns.
+fn raise_call_to(
+    ctx: &mut Ctx,
+    node: &crate::sched::Node,
+    obj: Value,
+    k: Option<Value>,
+) -> Option<(Value, u64)> {
     let i = node.loaded.data.well_known.raise?;
     let raise = node.loaded.globals_value(i as usize);
     if raise == UNBOUND {
@@ -299,7 +334,10 @@ fn raise_call(ctx: &mut Ctx, node: &crate::sched::Node, obj: Value) -> Option<(V
     }
     // The continuation holds the error: it is a root while the handlers
     // run (they may collect).
-    let k = ctx.closure(node.raise_return.word(1) as *const u8, &[obj]);
+    let k = match k {
+        Some(k) => k,
+        None => ctx.closure(node.raise_return.word(1) as *const u8, &[obj]),
+    };
     ctx.set_args(&[k, obj]);
     Some((raise, 2))
 }

@@ -9,7 +9,7 @@ use cranelift_codegen::ir::{self, AbiParam, BlockArg, InstBuilder, MemFlagsData,
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_module::{DataDescription, DataId, FuncId, Linkage, Module};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use termite_runtime::ctx::*;
 use termite_runtime::prims::FAILS;
 use termite_runtime::prims::process::NO_MESSAGE;
@@ -62,26 +62,49 @@ pub fn lower_program<M: Module>(
     let mut cctx = module.make_context();
     let frontend = module.target_config();
     for (f, id) in p.functions.iter().zip(&functions) {
-        cctx.func.signature = tsig.clone();
-        cctx.func.name = ir::UserFuncName::user(0, f.id);
+        let res = Resumable::of(&f.body, &known);
+        // A function with resumable sites gets a resume function, whose
+        // static closure its sites name as their continuation's code.
+        let resume = if res.sites.is_empty() {
+            None
+        } else {
+            let name = format!("tm_resume_{:016x}_{}", f.code_id, f.id);
+            let rid = module
+                .declare_function(&name, Linkage::Local, &tsig)
+                .map_err(|e| e.to_string())?;
+            let data = static_closure_data(module, &format!("{name}_closure"), rid)?;
+            Some((rid, data))
+        };
+        for (resuming, fid) in [(false, *id)]
+            .into_iter()
+            .chain(resume.map(|(rid, _)| (true, rid)))
         {
-            let b = FunctionBuilder::new(&mut cctx.func, &mut fctx);
-            let mut l = FnLower::new(b, module, &shared, &mut rt, f);
-            l.function(f)?;
-            l.b.finalize(frontend);
+            cctx.func.signature = tsig.clone();
+            cctx.func.name = ir::UserFuncName::user(u32::from(resuming), f.id);
+            {
+                let b = FunctionBuilder::new(&mut cctx.func, &mut fctx);
+                let mut l = FnLower::new(b, module, &shared, &mut rt, &res, resume.map(|r| r.1));
+                if resuming {
+                    l.resume_function(f)?;
+                } else {
+                    l.function(f)?;
+                }
+                l.b.finalize(frontend);
+            }
+            if let Some(out) = clif.as_deref_mut() {
+                out.push_str(&format!(
+                    ";; {}{} (code id {:016x})\n{}\n",
+                    f.name,
+                    if resuming { " (resume)" } else { "" },
+                    f.code_id,
+                    cctx.func.display()
+                ));
+            }
+            module
+                .define_function(fid, &mut cctx)
+                .map_err(|e| format!("{} in {}: {e:?}", f.name, f.name))?;
+            module.clear_context(&mut cctx);
         }
-        if let Some(out) = clif.as_deref_mut() {
-            out.push_str(&format!(
-                ";; {} (code id {:016x})\n{}\n",
-                f.name,
-                f.code_id,
-                cctx.func.display()
-            ));
-        }
-        module
-            .define_function(*id, &mut cctx)
-            .map_err(|e| format!("{} in {}: {e:?}", f.name, f.name))?;
-        module.clear_context(&mut cctx);
     }
     let halt = status_function(module, &tsig, "tm_halt", STATUS_DONE, &mut fctx)?;
     let raise_return = status_function(module, &tsig, "tm_raise_return", STATUS_DIED, &mut fctx)?;
@@ -188,20 +211,26 @@ fn static_closures<M: Module>(
     let mut out = HashMap::new();
     for f in p.functions.iter().filter(|f| f.free.is_empty()) {
         let name = format!("tm_closure_{:016x}_{}", f.code_id, f.id);
-        let id = m
-            .declare_data(&name, Linkage::Local, false, false)
-            .map_err(|e| e.to_string())?;
-        let mut d = DataDescription::new();
-        let mut bytes = vec![0u8; 16];
-        bytes[..8].copy_from_slice(&rv::header(rv::T_CLOSURE, 1, rv::F_STATIC).to_le_bytes());
-        d.define(bytes.into_boxed_slice());
-        d.set_align(8);
-        let fref = m.declare_func_in_data(functions[f.id as usize], &mut d);
-        d.write_function_addr(8, fref);
-        m.define_data(id, &d).map_err(|e| e.to_string())?;
+        let id = static_closure_data(m, &name, functions[f.id as usize])?;
         out.insert(f.id, id);
     }
     Ok(out)
+}
+
+/// A static closure (header and code pointer) of the function `func`.
+fn static_closure_data<M: Module>(m: &mut M, name: &str, func: FuncId) -> Result<DataId, String> {
+    let id = m
+        .declare_data(name, Linkage::Local, false, false)
+        .map_err(|e| e.to_string())?;
+    let mut d = DataDescription::new();
+    let mut bytes = vec![0u8; 16];
+    bytes[..8].copy_from_slice(&rv::header(rv::T_CLOSURE, 1, rv::F_STATIC).to_le_bytes());
+    d.define(bytes.into_boxed_slice());
+    d.set_align(8);
+    let fref = m.declare_func_in_data(func, &mut d);
+    d.write_function_addr(8, fref);
+    m.define_data(id, &d).map_err(|e| e.to_string())?;
+    Ok(id)
 }
 
 /// Globals whose only definition stores a closure without free variables.
@@ -369,6 +398,247 @@ fn calls_runtime(t: &Term) -> bool {
     false
 }
 
+/// Whether evaluating `v` may raise at a resumable site: a primitive that
+/// can fail, or a global that may be unbound.
+fn may_raise(v: &Value, known: &HashMap<u32, u32>) -> bool {
+    match v {
+        Value::Prim(p, _) => p.def().flags & FAILS != 0,
+        Value::Global(g) => !known.contains_key(g),
+        _ => false,
+    }
+}
+
+/// A join point, for the resume function: its parameters, its body and
+/// the variables its body uses besides them (with those of the join
+/// points it jumps to).
+struct JoinDef<'t> {
+    params: &'t [VarId],
+    body: &'t Term,
+    live: Vec<VarId>,
+}
+
+/// The resumable sites of a function (ARCHITECTURE.md, "Continuations,
+/// exceptions, dynamic state"): every `let` whose value may raise, with
+/// the variables live after it (those the rest of the body uses, with
+/// those of the join points it may jump to).
+struct Resumable<'t> {
+    /// Site number by the address of its `let`.
+    site_of: HashMap<*const Term, u32>,
+    /// Per site: the `let` and its live variables (sorted).
+    sites: Vec<(&'t Term, Vec<VarId>)>,
+    joins: HashMap<VarId, JoinDef<'t>>,
+    /// Variables bound to the static closure of a known global's function:
+    /// made again where needed, never saved.
+    known: HashMap<VarId, u32>,
+}
+
+/// Live values a function may save over all of its sites and pass between
+/// its resume regions, per term of its body (plus a constant): above it
+/// (thousands of variables live across failable primitives), the
+/// function's sites are not resumable, so that code size stays linear in
+/// the program.
+const RESUME_BUDGET_PER_TERM: usize = 16;
+const RESUME_BUDGET_BASE: usize = 4096;
+
+impl<'t> Resumable<'t> {
+    fn none() -> Self {
+        Resumable {
+            site_of: HashMap::new(),
+            sites: Vec::new(),
+            joins: HashMap::new(),
+            known: HashMap::new(),
+        }
+    }
+
+    /// One bottom-up pass, without recursion; sets merge smaller into
+    /// larger. Answers `none()` when the function has no site or is over
+    /// the budget.
+    fn of(body: &'t Term, known_globals: &HashMap<u32, u32>) -> Self {
+        enum Step<'t> {
+            Enter(&'t Term),
+            /// A join's body is done: record it before its `then`.
+            Join(&'t Term),
+            Exit(&'t Term),
+        }
+        fn atoms(s: &mut BTreeSet<VarId>, xs: &[Atom]) {
+            s.extend(xs.iter().filter_map(|a| match a {
+                Atom::Var(v) => Some(*v),
+                _ => None,
+            }));
+        }
+        let mut r = Resumable::none();
+        let mut terms = 0usize;
+        let mut cost = 0usize;
+        let mut steps = vec![Step::Enter(body)];
+        let mut sets: Vec<BTreeSet<VarId>> = Vec::new();
+        // Terms are counted as they are entered: the budget grows with the
+        // part of the body seen so far, which is enough to stop early on a
+        // quadratic body.
+        let over =
+            |terms: usize, cost: usize| cost > RESUME_BUDGET_BASE + RESUME_BUDGET_PER_TERM * terms;
+        while let Some(step) = steps.pop() {
+            match step {
+                Step::Enter(t) => {
+                    terms += 1;
+                    steps.push(Step::Exit(t));
+                    match t {
+                        Term::Let(_, _, body) | Term::LetRecClosures(_, body) => {
+                            steps.push(Step::Enter(body))
+                        }
+                        Term::LetJoin { body, then, .. } => {
+                            steps.push(Step::Enter(then));
+                            steps.push(Step::Join(t));
+                            steps.push(Step::Enter(body));
+                        }
+                        Term::If(_, a, b) => {
+                            steps.push(Step::Enter(b));
+                            steps.push(Step::Enter(a));
+                        }
+                        _ => {}
+                    }
+                }
+                Step::Join(t) => {
+                    let Term::LetJoin {
+                        j, params, body, ..
+                    } = t
+                    else {
+                        continue;
+                    };
+                    let mut s = sets.pop().unwrap_or_default();
+                    for p in params {
+                        s.remove(p);
+                    }
+                    r.joins.insert(
+                        *j,
+                        JoinDef {
+                            params,
+                            body,
+                            live: s.into_iter().collect(),
+                        },
+                    );
+                }
+                Step::Exit(t) => {
+                    let s = match t {
+                        Term::Let(v, val, _) => {
+                            let mut s = sets.pop().unwrap_or_default();
+                            s.remove(v);
+                            if let Value::Global(g) = val
+                                && let Some(f) = known_globals.get(g)
+                            {
+                                r.known.insert(*v, *f);
+                            }
+                            if may_raise(val, known_globals) {
+                                cost += s.len();
+                                if over(terms, cost) {
+                                    return Resumable::none();
+                                }
+                                r.site_of.insert(t as *const Term, r.sites.len() as u32);
+                                r.sites.push((t, s.iter().copied().collect()));
+                            }
+                            match val {
+                                Value::Atom(a) => atoms(&mut s, std::slice::from_ref(a)),
+                                Value::Closure(_, free) => atoms(&mut s, free),
+                                Value::Prim(_, args) => atoms(&mut s, args),
+                                Value::Global(_) | Value::Lambda(_) => {}
+                            }
+                            s
+                        }
+                        Term::LetRecClosures(binds, _) => {
+                            let mut s = sets.pop().unwrap_or_default();
+                            for (_, _, free) in binds {
+                                atoms(&mut s, free);
+                            }
+                            for (v, _, _) in binds {
+                                s.remove(v);
+                            }
+                            s
+                        }
+                        // The join's set was taken at `Join`; `then`'s is
+                        // the whole term's.
+                        Term::LetJoin { .. } => sets.pop().unwrap_or_default(),
+                        Term::Jump(j, args) => {
+                            let mut s: BTreeSet<VarId> = r
+                                .joins
+                                .get(j)
+                                .map(|d| d.live.iter().copied().collect())
+                                .unwrap_or_default();
+                            cost += s.len();
+                            if over(terms, cost) {
+                                return Resumable::none();
+                            }
+                            atoms(&mut s, args);
+                            s
+                        }
+                        Term::If(c, _, _) => {
+                            let mut b = sets.pop().unwrap_or_default();
+                            let mut a = sets.pop().unwrap_or_default();
+                            if a.len() < b.len() {
+                                std::mem::swap(&mut a, &mut b);
+                            }
+                            a.extend(b);
+                            atoms(&mut a, std::slice::from_ref(c));
+                            a
+                        }
+                        Term::App { f, k, args } => {
+                            let mut s = BTreeSet::new();
+                            atoms(&mut s, args);
+                            atoms(&mut s, &[*f, *k]);
+                            s
+                        }
+                        Term::Apply { f, k, args, list } => {
+                            let mut s = BTreeSet::new();
+                            atoms(&mut s, args);
+                            atoms(&mut s, &[*f, *k, *list]);
+                            s
+                        }
+                        Term::Cont { k, args } => {
+                            let mut s = BTreeSet::new();
+                            atoms(&mut s, args);
+                            atoms(&mut s, std::slice::from_ref(k));
+                            s
+                        }
+                        Term::ContApply { k, list } | Term::Suspend { k, deadline: list } => {
+                            let mut s = BTreeSet::new();
+                            atoms(&mut s, &[*k, *list]);
+                            s
+                        }
+                        Term::LetRec(..) | Term::LetCont(..) => BTreeSet::new(),
+                    };
+                    sets.push(s);
+                }
+            }
+        }
+        if r.sites.is_empty() {
+            return Resumable::none();
+        }
+        r
+    }
+
+    /// The variables of `live` that a region gets as values (the others
+    /// are known closures, made again).
+    fn saved(&self, live: &[VarId]) -> Vec<VarId> {
+        live.iter()
+            .copied()
+            .filter(|v| !self.known.contains_key(v))
+            .collect()
+    }
+}
+
+/// Lowering the resume function: the entry block of each site's region
+/// (the rest of the body after the site) and of each join point's that a
+/// region jumps to, and the regions still to lower.
+struct Cold {
+    sites: Vec<ir::Block>,
+    joins: HashMap<VarId, ir::Block>,
+    todo: Vec<Region>,
+}
+
+#[derive(Clone, Copy)]
+enum Region {
+    Site(u32),
+    Join(VarId),
+}
+
 const TRUE: i64 = rv::TRUE.0 as i64;
 const FALSE: i64 = rv::FALSE.0 as i64;
 const UNSPEC: i64 = rv::UNSPECIFIED.0 as i64;
@@ -388,6 +658,18 @@ struct FnLower<'a, 'b, M: Module> {
     hp: Variable,
     tail_sig: ir::SigRef,
     raise_exit: Option<ir::Block>,
+    /// The block that returns `STATUS_RAISE_TO` (a failed call).
+    raise_to_exit: Option<ir::Block>,
+    /// The function's resumable sites (none when it has no resume function).
+    res: &'a Resumable<'a>,
+    /// The static closure of the function's resume function.
+    resume_closure: Option<DataId>,
+    /// The resumable site whose value is being lowered.
+    cur_site: Option<u32>,
+    /// The block that returns `STATUS_RAISE_AT` (`raise_at`).
+    raise_at_exit: Option<ir::Block>,
+    /// Lowering the resume function.
+    cold: Option<Cold>,
 }
 
 fn flags() -> MemFlagsData {
@@ -400,7 +682,8 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         module: &'a mut M,
         shared: &'a Shared<'a>,
         rt: &'a mut RuntimeImports,
-        _f: &Function,
+        res: &'a Resumable<'a>,
+        resume_closure: Option<DataId>,
     ) -> Self {
         let tail_sig = b.import_signature(tail_sig(module));
         let hp = b.declare_var(I64);
@@ -419,6 +702,12 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
             hp,
             tail_sig,
             raise_exit: None,
+            raise_to_exit: None,
+            res,
+            resume_closure,
+            cur_site: None,
+            raise_at_exit: None,
+            cold: None,
         }
     }
 
@@ -491,22 +780,228 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         }
     }
 
+    /// The block that returns `STATUS_RAISE_TO` (or the status a runtime
+    /// function set other than a raise) after a failed call whose
+    /// continuation is in `ctx.saved_self`.
+    fn raise_to_exit(&mut self) -> ir::Block {
+        if let Some(b) = self.raise_to_exit {
+            return b;
+        }
+        let blk = self.b.create_block();
+        self.b.set_cold_block(blk);
+        self.raise_to_exit = Some(blk);
+        blk
+    }
+
+    fn finish_raise_to_exit(&mut self) {
+        if let Some(blk) = self.raise_to_exit {
+            self.b.switch_to_block(blk);
+            self.b.seal_block(blk);
+            self.sync_hp();
+            let s = self.load(self.ctx, OFFSET_STATUS);
+            let raised = self
+                .b
+                .ins()
+                .icmp_imm_s(IntCC::Equal, s, STATUS_RAISE as i64);
+            let to = self.iconst(STATUS_RAISE_TO as i64);
+            let r = self.b.ins().select(raised, to, s);
+            self.b.ins().return_(&[r]);
+        }
+    }
+
     fn sync_hp(&mut self) {
         let hp = self.b.use_var(self.hp);
         self.store(hp, self.ctx, OFFSET_HP);
     }
 
-    /// Branches to the raise exit when `v` is the EXCEPTION marker.
-    fn check_exception(&mut self, v: ir::Value) {
-        let exit = self.raise_exit();
+    /// Raises when `v` is the EXCEPTION marker: at a resumable site, with
+    /// the site's continuation.
+    fn check_exception(&mut self, v: ir::Value) -> Result<(), String> {
         let is_exc = self
             .b
             .ins()
             .icmp_imm_s(IntCC::Equal, v, rv::EXCEPTION.0 as i64);
         let cont = self.b.create_block();
-        self.b.ins().brif(is_exc, exit, &[], cont, &[]);
+        match self.cur_site {
+            None => {
+                let exit = self.raise_exit();
+                self.b.ins().brif(is_exc, exit, &[], cont, &[]);
+            }
+            Some(site) => {
+                let raise = self.b.create_block();
+                self.b.set_cold_block(raise);
+                self.b.ins().brif(is_exc, raise, &[], cont, &[]);
+                self.b.switch_to_block(raise);
+                self.b.seal_block(raise);
+                self.raise_at(site)?;
+            }
+        }
         self.b.switch_to_block(cont);
         self.b.seal_block(cont);
+        Ok(())
+    }
+
+    /// Ends the current block after a runtime function raised at resumable
+    /// site `site`: saves the site number and the values live after it in
+    /// the argument buffer, the resume function's static closure in
+    /// `ctx.saved_self`, and returns `STATUS_RAISE_AT` (or the status the
+    /// runtime function set, when it is not a raise).
+    fn raise_at(&mut self, site: u32) -> Result<(), String> {
+        let res = self.res;
+        let live = res.saved(&res.sites[site as usize].1);
+        let vals = live
+            .iter()
+            .map(|v| self.atom(&Atom::Var(*v)))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.ensure_args(vals.len() + 1)?;
+        let args = self.load(self.ctx, OFFSET_ARGS);
+        let n = self.iconst(rv::Value::fixnum(i64::from(site)).0 as i64);
+        self.store(n, args, 0);
+        for (i, x) in vals.iter().enumerate() {
+            self.store(*x, args, 8 * (1 + i as i32));
+        }
+        let argc = self.iconst(vals.len() as i64 + 1);
+        let exit = match self.raise_at_exit {
+            Some(b) => b,
+            None => {
+                let b = self.b.create_block();
+                self.b.set_cold_block(b);
+                self.b.append_block_param(b, I64);
+                self.raise_at_exit = Some(b);
+                b
+            }
+        };
+        self.b.ins().jump(exit, &[BlockArg::Value(argc)]);
+        Ok(())
+    }
+
+    /// The block every site's failure path ends in (argument: the count
+    /// of saved words): returns `STATUS_RAISE_AT`.
+    fn finish_raise_at_exit(&mut self) -> Result<(), String> {
+        let Some(blk) = self.raise_at_exit else {
+            return Ok(());
+        };
+        self.b.switch_to_block(blk);
+        self.b.seal_block(blk);
+        let argc = self.b.block_params(blk)[0];
+        self.store(argc, self.ctx, OFFSET_SAVED_ARGC);
+        let data = self
+            .resume_closure
+            .ok_or("internal: a resumable site without a resume function")?;
+        let k = self.static_data_closure(data);
+        self.store(k, self.ctx, OFFSET_SAVED_SELF);
+        self.sync_hp();
+        let s = self.load(self.ctx, OFFSET_STATUS);
+        let raised = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::Equal, s, STATUS_RAISE as i64);
+        let at = self.iconst(STATUS_RAISE_AT as i64);
+        let r = self.b.ins().select(raised, at, s);
+        self.b.ins().return_(&[r]);
+        Ok(())
+    }
+
+    /// The resumable site of the `let` `t`, if it is one.
+    fn site(&self, t: &Term) -> Option<u32> {
+        self.res.site_of.get(&(t as *const Term)).copied()
+    }
+
+    /// In the resume function, after a site's value `x`: on to the site's
+    /// region, with the values live there.
+    fn jump_to_site(&mut self, site: u32, x: ir::Value) -> Result<(), String> {
+        let res = self.res;
+        let blk = self
+            .cold
+            .as_ref()
+            .ok_or("internal: a region outside the resume function")?
+            .sites[site as usize];
+        let mut vals = res
+            .saved(&res.sites[site as usize].1)
+            .iter()
+            .map(|v| self.atom(&Atom::Var(*v)).map(BlockArg::Value))
+            .collect::<Result<Vec<_>, _>>()?;
+        vals.push(BlockArg::Value(x));
+        self.b.ins().jump(blk, &vals);
+        Ok(())
+    }
+
+    /// In the resume function, a jump to join point `j`: to the region of
+    /// its body (made on the first jump), with the values live there.
+    fn jump_to_join(&mut self, j: VarId, args: &[Atom]) -> Result<(), String> {
+        let res = self.res;
+        let d = res
+            .joins
+            .get(&j)
+            .ok_or("internal: jump to an unknown join point")?;
+        let live = res.saved(&d.live);
+        let existing = self.cold.as_ref().and_then(|c| c.joins.get(&j).copied());
+        let blk = match existing {
+            Some(b) => b,
+            None => {
+                let b = self.b.create_block();
+                for _ in 0..args.len() + live.len() {
+                    self.b.append_block_param(b, I64);
+                }
+                let c = self
+                    .cold
+                    .as_mut()
+                    .ok_or("internal: a region outside the resume function")?;
+                c.joins.insert(j, b);
+                c.todo.push(Region::Join(j));
+                b
+            }
+        };
+        let vals = args
+            .iter()
+            .copied()
+            .chain(live.iter().map(|v| Atom::Var(*v)))
+            .map(|a| self.atom(&a).map(BlockArg::Value))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.b.ins().jump(blk, &vals);
+        Ok(())
+    }
+
+    /// Lowers a region of the resume function from its entry block, whose
+    /// parameters are the values live there.
+    fn region(&mut self, r: Region) -> Result<(), String> {
+        let res = self.res;
+        let cold = self
+            .cold
+            .as_ref()
+            .ok_or("internal: a region outside the resume function")?;
+        let (blk, names, live, body) = match r {
+            Region::Site(s) => {
+                let (t, live) = &res.sites[s as usize];
+                let Term::Let(v, _, body) = t else {
+                    return Err("internal: a site that is not a let".into());
+                };
+                let mut names = res.saved(live);
+                names.push(*v);
+                (cold.sites[s as usize], names, live, &**body)
+            }
+            Region::Join(j) => {
+                let d = &res.joins[&j];
+                let mut names = d.params.to_vec();
+                names.extend(res.saved(&d.live));
+                (cold.joins[&j], names, &d.live, d.body)
+            }
+        };
+        self.b.switch_to_block(blk);
+        self.vars.clear();
+        self.known_vars.clear();
+        let ps = self.b.block_params(blk).to_vec();
+        for (v, x) in names.iter().zip(ps) {
+            self.vars.insert(*v, x);
+        }
+        for v in live {
+            if let Some(f) = res.known.get(v) {
+                let x = self.static_closure(*f);
+                self.vars.insert(*v, x);
+                self.known_vars.insert(*v, *f);
+            }
+        }
+        self.term(body)
     }
 
     fn atom(&mut self, a: &Atom) -> Result<ir::Value, String> {
@@ -523,20 +1018,25 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         })
     }
 
-    fn function(&mut self, f: &Function) -> Result<(), String> {
+    /// The entry block; answers its parameters (ctx, self, argc, a0, a1, a2).
+    fn entry(&mut self) -> Vec<ir::Value> {
         let entry = self.b.create_block();
         self.b.append_block_params_for_function_params(entry);
         self.b.switch_to_block(entry);
         self.b.seal_block(entry);
         let ps = self.b.block_params(entry).to_vec();
-        let (ctx, selfv, argc, a0, a1, a2) = (ps[0], ps[1], ps[2], ps[3], ps[4], ps[5]);
-        self.ctx = ctx;
+        self.ctx = ps[0];
+        ps
+    }
 
-        // Reductions and heap: one check for the whole body.
-        let need = alloc_bytes(&f.body); // Reductions are counted on procedure entry only: every loop goes
+    /// Reductions and heap: one check for the whole of `body` (the
+    /// function's), which yields when it fails.
+    fn entry_check(&mut self, kind: LambdaKind, body: &Term, ps: &[ir::Value]) {
+        let (ctx, selfv, argc, a0, a1, a2) = (ps[0], ps[1], ps[2], ps[3], ps[4], ps[5]);
+        let need = alloc_bytes(body); // Reductions are counted on procedure entry only: every loop goes
         // through a procedure call, and a return always follows a call.
         let mut fail = None;
-        if f.kind == LambdaKind::Proc {
+        if kind == LambdaKind::Proc {
             let red = self.load(ctx, OFFSET_REDUCTIONS);
             let red = self.b.ins().iadd_imm_s(red, -1);
             self.store(red, ctx, OFFSET_REDUCTIONS);
@@ -547,7 +1047,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         // allocates nothing inline: runtime allocation lowers `ctx.limit`
         // when the heap is due for a collection, and this check is where
         // the collection happens (ARCHITECTURE.md, "Heap and collection").
-        if need > 0 || calls_runtime(&f.body) {
+        if need > 0 || calls_runtime(body) {
             let limit = self.load(ctx, OFFSET_LIMIT);
             let end = self.b.ins().iadd_imm_s(hp0, need);
             let short = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, limit);
@@ -580,6 +1080,12 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         self.b.switch_to_block(body);
         self.b.seal_block(body);
         self.b.def_var(self.hp, hp0);
+    }
+
+    fn function(&mut self, f: &Function) -> Result<(), String> {
+        let ps = self.entry();
+        let (ctx, selfv, argc, a0, a1, a2) = (ps[0], ps[1], ps[2], ps[3], ps[4], ps[5]);
+        self.entry_check(f.kind, &f.body, &ps);
 
         let nparams = f.params.len() as i64;
         if f.kind == LambdaKind::Proc {
@@ -595,10 +1101,14 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
             self.b.ins().brif(bad, err, &[], ok, &[]);
             self.b.switch_to_block(err);
             self.b.seal_block(err);
+            // The caller's continuation `a0` gets a `handle` handler's
+            // value; the runtime function stores it (passed where it
+            // arrived: any other use of it here costs the hot path a
+            // callee-saved register).
             let req = self.iconst(nparams - 1);
             let rest = self.iconst(i64::from(f.rest.is_some()));
-            self.call_rt("tm_arity_error", &[selfv, argc, req, rest])?;
-            let exit = self.raise_exit();
+            self.call_rt("tm_arity_error", &[selfv, argc, a0, req, rest])?;
+            let exit = self.raise_to_exit();
             self.b.ins().jump(exit, &[]);
             self.b.switch_to_block(ok);
             self.b.seal_block(ok);
@@ -652,6 +1162,67 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         }
         self.term(&f.body)?;
         self.finish_raise_exit();
+        self.finish_raise_to_exit();
+        self.finish_raise_at_exit()?;
+        Ok(())
+    }
+
+    /// The resume function of `f`: the code of the continuations
+    /// `[code, site, live values...]` the runtime makes when a primitive
+    /// fails at a resumable site of `f` (`STATUS_RAISE_AT`). Called with a
+    /// value, it goes on with the rest of `f` after the site, that value
+    /// being the site's: a copy of the rest of the body, in regions that
+    /// start after each site and at each join point and take the values
+    /// live there as block parameters (so `f` itself is lowered as if it
+    /// had no resume path).
+    fn resume_function(&mut self, f: &Function) -> Result<(), String> {
+        let res = self.res;
+        let ps = self.entry();
+        let (selfv, argc, a0) = (ps[1], ps[2], ps[3]);
+        // The whole body's reservation covers any rest of it.
+        self.entry_check(LambdaKind::Cont, &f.body, &ps);
+        let unspec = self.iconst(UNSPEC);
+        let present = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThan, argc, 0);
+        let v = self.b.ins().select(present, a0, unspec);
+        let site = self.load(selfv, 8 * 2 - 1);
+        let site = self.b.ins().sshr_imm_s(site, 1);
+        let n = res.sites.len();
+        let mut entries = Vec::with_capacity(n);
+        for (_, live) in &res.sites {
+            let b = self.b.create_block();
+            for _ in 0..res.saved(live).len() + 1 {
+                self.b.append_block_param(b, I64);
+            }
+            entries.push(b);
+        }
+        let loads: Vec<ir::Block> = (0..n).map(|_| self.b.create_block()).collect();
+        // No other site number comes from this function's sites.
+        let mut sw = cranelift_frontend::Switch::new();
+        for (i, blk) in loads.iter().enumerate().skip(1) {
+            sw.set_entry(i as u128, *blk);
+        }
+        sw.emit(&mut self.b, site, loads[0]);
+        for ((blk, entry), (_, live)) in loads.iter().zip(&entries).zip(&res.sites) {
+            self.b.switch_to_block(*blk);
+            self.b.seal_block(*blk);
+            let mut vals = (0..res.saved(live).len())
+                .map(|i| BlockArg::Value(self.load(selfv, 8 * (3 + i as i32) - 1)))
+                .collect::<Vec<_>>();
+            vals.push(BlockArg::Value(v));
+            self.b.ins().jump(*entry, &vals);
+        }
+        self.cold = Some(Cold {
+            sites: entries,
+            joins: HashMap::new(),
+            todo: (0..n as u32).rev().map(Region::Site).collect(),
+        });
+        while let Some(r) = self.cold.as_mut().and_then(|c| c.todo.pop()) {
+            self.region(r)?;
+        }
+        self.finish_raise_exit();
+        self.finish_raise_to_exit();
+        self.finish_raise_at_exit()?;
+        self.b.seal_all_blocks();
         Ok(())
     }
 
@@ -674,7 +1245,11 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
     }
     /// The static closure of function `f` (which has no free variables).
     fn static_closure(&mut self, f: u32) -> ir::Value {
-        let data = self.shared.statics[&f];
+        self.static_data_closure(self.shared.statics[&f])
+    }
+
+    /// The value of the static closure `data`.
+    fn static_data_closure(&mut self, data: DataId) -> ir::Value {
         let gv = self.module.declare_data_in_func(data, self.b.func);
         let addr = self.b.ins().symbol_value(I64, gv);
         self.b.ins().iadd_imm_s(addr, 1)
@@ -701,8 +1276,11 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                 self.known_vars.insert(*v, f);
                 self.term(body)
             }
+            // In the resume function, a site's value goes to its region.
             Term::Let(v, Value::Prim(p, args), body)
-                if is_predicate(*p) && matches!(&**body, Term::If(Atom::Var(c), ..) if c == v) =>
+                if is_predicate(*p)
+                    && matches!(&**body, Term::If(Atom::Var(c), ..) if c == v)
+                    && (self.cold.is_none() || self.site(t).is_none()) =>
             {
                 let Term::If(_, a, b) = &**body else {
                     return Err("internal: predicate pattern".into());
@@ -712,7 +1290,10 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                     .map(|x| self.atom(x))
                     .collect::<Result<Vec<_>, _>>()?;
                 let (tb, eb) = (self.b.create_block(), self.b.create_block());
-                self.branch_on_predicate(*p, &vals, tb, eb)?;
+                self.cur_site = self.site(t);
+                let r = self.branch_on_predicate(*p, &vals, tb, eb);
+                self.cur_site = None;
+                r?;
                 self.b.switch_to_block(tb);
                 self.b.seal_block(tb);
                 let t = self.iconst(TRUE);
@@ -725,7 +1306,16 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                 self.term(b)
             }
             Term::Let(v, val, body) => {
-                let x = self.value(val)?;
+                let site = self.site(t);
+                self.cur_site = site;
+                let x = self.value(val);
+                self.cur_site = None;
+                let x = x?;
+                if let Some(s) = site
+                    && self.cold.is_some()
+                {
+                    return self.jump_to_site(s, x);
+                }
                 self.vars.insert(*v, x);
                 self.term(body)
             }
@@ -757,6 +1347,9 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                 self.b.seal_block(eb);
                 self.term(b)
             }
+            // In the resume function, the body is a region of its own,
+            // lowered if a jump reaches it.
+            Term::LetJoin { then, .. } if self.cold.is_some() => self.term(then),
             Term::LetJoin {
                 j,
                 params,
@@ -777,6 +1370,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                 }
                 self.term(body)
             }
+            Term::Jump(j, args) if self.cold.is_some() => self.jump_to_join(*j, args),
             Term::Jump(j, args) => {
                 let jb = *self
                     .joins
@@ -802,7 +1396,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                 match known {
                     Some(func) => self.direct_call(func, fv, &vals),
                     None => {
-                        self.check_procedure(fv)?;
+                        self.check_procedure(fv, vals[0])?;
                         self.tail_call(fv, &vals)
                     }
                 }
@@ -822,7 +1416,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                     vals.push(self.atom(a)?);
                 }
                 let lv = self.atom(list)?;
-                self.check_procedure(fv)?;
+                self.check_procedure(fv, vals[0])?;
                 self.spread_call(fv, &vals, lv)
             }
             Term::ContApply { k, list } => {
@@ -850,16 +1444,19 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         }
     }
 
-    /// Raises unless `f` is a procedure.
-    fn check_procedure(&mut self, f: ir::Value) -> Result<(), String> {
+    /// Raises unless `f` is a procedure; the call's continuation `k` gets
+    /// the value of a `handle` handler.
+    fn check_procedure(&mut self, f: ir::Value, k: ir::Value) -> Result<(), String> {
         let ok = self.has_type(f, rv::T_CLOSURE);
         let good = self.b.create_block();
         let bad = self.b.create_block();
         self.b.ins().brif(ok, good, &[], bad, &[]);
         self.b.switch_to_block(bad);
         self.b.seal_block(bad);
+        // Stored before the call, so that `k` is not live across it.
+        self.store(k, self.ctx, OFFSET_SAVED_SELF);
         self.call_rt("tm_not_procedure", &[f])?;
-        let exit = self.raise_exit();
+        let exit = self.raise_to_exit();
         self.b.ins().jump(exit, &[]);
         self.b.switch_to_block(good);
         self.b.seal_block(good);
@@ -1006,9 +1603,29 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         let offset = self.iconst(vals.len() as i64);
         let argc = self.call_rt("tm_apply_list", &[list, offset])?;
         let failed = self.b.ins().icmp_imm_s(IntCC::Equal, argc, -1);
-        let exit = self.raise_exit();
         let go = self.b.create_block();
-        self.b.ins().brif(failed, exit, &[], go, &[]);
+        // `apply`'s continuation gets a handler's value; a continuation
+        // applied to a bad list has none to give it to.
+        match vals.first() {
+            Some(_) => {
+                let bad = self.b.create_block();
+                self.b.set_cold_block(bad);
+                self.b.ins().brif(failed, bad, &[], go, &[]);
+                self.b.switch_to_block(bad);
+                self.b.seal_block(bad);
+                // The continuation is still the buffer's first argument
+                // (read there, it is not live across the call).
+                let args = self.load(self.ctx, OFFSET_ARGS);
+                let k = self.load(args, 0);
+                self.store(k, self.ctx, OFFSET_SAVED_SELF);
+                let exit = self.raise_to_exit();
+                self.b.ins().jump(exit, &[]);
+            }
+            None => {
+                let exit = self.raise_exit();
+                self.b.ins().brif(failed, exit, &[], go, &[]);
+            }
+        }
         self.b.switch_to_block(go);
         self.b.seal_block(go);
         // The buffer may have moved while growing.
@@ -1049,8 +1666,13 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                 self.b.seal_block(bad);
                 let idx = self.iconst(*i as i64);
                 self.call_rt("tm_unbound_global", &[idx])?;
-                let exit = self.raise_exit();
-                self.b.ins().jump(exit, &[]);
+                match self.cur_site {
+                    Some(site) => self.raise_at(site)?,
+                    None => {
+                        let exit = self.raise_exit();
+                        self.b.ins().jump(exit, &[]);
+                    }
+                }
                 self.b.switch_to_block(ok);
                 self.b.seal_block(ok);
                 Ok(x)
@@ -1099,7 +1721,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
     fn slow_call(&mut self, p: Prim, vals: &[ir::Value]) -> Result<ir::Value, String> {
         let r = self.call_rt(p.def().symbol, vals)?;
         if p.def().flags & FAILS != 0 {
-            self.check_exception(r);
+            self.check_exception(r)?;
         }
         Ok(r)
     }

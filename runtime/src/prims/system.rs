@@ -282,15 +282,18 @@ pub extern "C" fn tm_apply_list(ctx: &mut Ctx, list: Value, offset: u64) -> u64 
 }
 
 /// A procedure was called with the wrong number of arguments. `argc`
-/// counts the continuation.
+/// counts the continuation `k`, which becomes `ctx.saved_self`: a `handle`
+/// handler's value returns to it (`STATUS_RAISE_TO`).
 #[unsafe(no_mangle)]
 pub extern "C" fn tm_arity_error(
     ctx: &mut Ctx,
     callee: Value,
     argc: u64,
+    k: Value,
     required: u64,
     rest: u64,
 ) -> Value {
+    ctx.saved_self = k;
     let name = program_state::code_name(callee.word(1) as *const u8);
     let expected = if rest != 0 {
         format!("at least {required}")
