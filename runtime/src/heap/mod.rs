@@ -510,21 +510,30 @@ impl ToSpace {
         if !v.is_ptr() {
             return v;
         }
-        let h = v.header();
+        // The collector's inner loop: raw accesses, not the checked
+        // `word`/`set_word` (each check reads the header again; they made
+        // collection 50 % slower).
+        let src = v.addr();
+        // SAFETY: a pointer value points at a live object's header.
+        let h = unsafe { *src };
         if header_type(h) == T_FORWARD {
-            return Value(v.word(1));
+            // SAFETY: a forwarded object keeps its new address in word 1.
+            return Value(unsafe { *src.add(1) });
         }
         if header_flags(h) & F_STATIC != 0 {
             return v;
         }
         let words = object_words(h);
         let dst = self.alloc(words);
-        // SAFETY: `dst` has room for `words`, the source object is `words` long.
-        unsafe { std::ptr::copy_nonoverlapping(v.addr() as *const u64, dst, words) };
-        let new = Value::from_addr(dst);
-        v.set_word(0, T_FORWARD);
-        v.set_word(1, new.0);
-        new
+        // SAFETY: `dst` has room for `words`, the source object is `words`
+        // long (at least two: the header and a padding word if empty), so
+        // words 0 and 1 can hold the forwarding header and address.
+        unsafe {
+            std::ptr::copy_nonoverlapping(src as *const u64, dst, words);
+            *src = T_FORWARD;
+            *src.add(1) = Value::from_addr(dst).0;
+        }
+        Value::from_addr(dst)
     }
 
     /// Cheney's scan: trace every object copied so far, block by block.
