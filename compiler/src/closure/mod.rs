@@ -451,16 +451,7 @@ fn to_jumps(t: &mut Term, k: VarId, arity: usize) {
                 args.resize(arity, crate::cps::convert::UNSPEC);
                 *t = Term::Jump(k, args);
             }
-            Term::Let(_, _, body) | Term::LetRecClosures(_, body) => todo.push(body),
-            Term::LetJoin { body, then, .. } => {
-                todo.push(body);
-                todo.push(then);
-            }
-            Term::If(_, a, b) => {
-                todo.push(a);
-                todo.push(b);
-            }
-            _ => {}
+            t => todo.extend(t.inner_terms_mut().into_iter().flatten()),
         }
     }
 }

@@ -381,18 +381,10 @@ fn calls_runtime(t: &Term) -> bool {
     let mut todo = vec![t];
     while let Some(t) = todo.pop() {
         match t {
-            Term::Let(_, Value::Prim(..), _) => return true,
-            Term::Let(_, _, body) | Term::LetRecClosures(_, body) => todo.push(body),
-            Term::LetJoin { body, then, .. } => {
-                todo.push(body);
-                todo.push(then);
+            Term::Let(_, Value::Prim(..), _) | Term::Apply { .. } | Term::ContApply { .. } => {
+                return true;
             }
-            Term::If(_, a, b) => {
-                todo.push(a);
-                todo.push(b);
-            }
-            Term::Apply { .. } | Term::ContApply { .. } => return true,
-            _ => {}
+            t => todo.extend(t.inner_terms().into_iter().flatten()),
         }
     }
     false

@@ -112,6 +112,29 @@ pub enum Term {
     },
 }
 
+impl Term {
+    /// The terms a closure-converted body goes on with inside the same
+    /// function (never the bodies of lambdas), for walks without recursion.
+    pub fn inner_terms(&self) -> [Option<&Term>; 2] {
+        match self {
+            Term::Let(_, _, body) | Term::LetRecClosures(_, body) => [Some(body), None],
+            Term::LetJoin { body, then, .. } => [Some(body), Some(then)],
+            Term::If(_, a, b) => [Some(a), Some(b)],
+            _ => [None, None],
+        }
+    }
+
+    /// `inner_terms`, mutable.
+    pub fn inner_terms_mut(&mut self) -> [Option<&mut Term>; 2] {
+        match self {
+            Term::Let(_, _, body) | Term::LetRecClosures(_, body) => [Some(body), None],
+            Term::LetJoin { body, then, .. } => [Some(body), Some(then)],
+            Term::If(_, a, b) => [Some(a), Some(b)],
+            _ => [None, None],
+        }
+    }
+}
+
 /// A whole program in CPS: the top-level body as a procedure of no
 /// arguments, its constants and its globals.
 #[derive(Clone, Debug)]
