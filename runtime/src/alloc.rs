@@ -26,16 +26,28 @@ impl Ctx {
         self.raise_error(crate::num::HEAP_LIMIT_MESSAGE, &[name, need, limit])
     }
 
+    /// Allocation by the runtime counts like inline allocation: the next
+    /// entry check of compiled code fails, and the trampoline collects
+    /// there. An allocating entry fails on the lowered `limit` (compiled
+    /// code keeps bumping only within the reservation it already checked,
+    /// below the real limit); a procedure entry fails on its reductions,
+    /// which are put aside until the trampoline gives them back — so a
+    /// procedure that allocates nothing inline needs no heap check.
+    pub fn request_collection(&mut self) {
+        self.limit = std::ptr::null_mut();
+        if !self.collection_due {
+            self.collection_due = true;
+            self.reductions_kept = self.reductions;
+            self.reductions = 0;
+        }
+    }
+
     /// Allocates an object of `ty` with `len` in its header and room for
     /// `payload_words` words after the header.
     pub fn alloc_object(&mut self, ty: u64, len: usize, payload_words: usize) -> Value {
         let p = self.heap().alloc(1 + payload_words.max(1));
         if self.heap().over_threshold() || crate::heap::stress::enabled() {
-            // Allocation by the runtime counts like inline allocation: the
-            // next entry check of compiled code fails, and the trampoline
-            // collects (compiled code keeps bumping only within the
-            // reservation it already checked, below the real limit).
-            self.limit = std::ptr::null_mut();
+            self.request_collection();
         }
         let v = Value::from_addr(p);
         v.set_word(0, header(ty, len as u64, 0));
@@ -65,11 +77,41 @@ impl Ctx {
     }
 
     pub fn list_with_tail(&mut self, items: &[Value], tail: Value) -> Value {
-        let mut acc = tail;
-        for &x in items.iter().rev() {
-            acc = self.cons(x, acc);
+        let mut list = self.fresh_list(items.len(), tail);
+        for (i, &x) in items.iter().enumerate() {
+            list.set_car(i, x);
         }
-        acc
+        list.value()
+    }
+
+    /// A fresh list of `n` pairs made in one allocation (the runtime's list
+    /// builders — `reverse`, `append`, `list-copy`... — paid a threshold
+    /// check and a call per pair): pair `i`'s cdr is pair `i + 1`, the last
+    /// one's is `tail`, every car `#f` until the caller sets it.
+    pub fn fresh_list(&mut self, n: usize, tail: Value) -> FreshList {
+        if n == 0 {
+            return FreshList { first: tail, n: 0 };
+        }
+        let first = self.alloc_object(T_PAIR, 2, 3 * n - 1);
+        let base = first.addr();
+        let pair_header = header(T_PAIR, 2, 0);
+        for i in 0..n {
+            let next = if i + 1 < n {
+                // SAFETY: pair `i + 1` starts within the 3n words allocated.
+                Value::from_addr(unsafe { base.add(3 * (i + 1)) })
+            } else {
+                tail
+            };
+            // SAFETY: pair `i`'s three words are within the 3n words just
+            // allocated, which nobody else sees yet.
+            unsafe {
+                let p = base.add(3 * i);
+                *p = pair_header;
+                *p.add(1) = FALSE.0;
+                *p.add(2) = next.0;
+            }
+        }
+        FreshList { first, n }
     }
 
     pub fn vector(&mut self, items: &[Value]) -> Value {
@@ -159,4 +201,23 @@ pub fn bignum_value(v: Value) -> IBig {
         dashu::base::Sign::Positive
     };
     IBig::from_sign_words(sign, limbs)
+}
+
+/// A list just made by `Ctx::fresh_list`, whose cars the caller sets
+/// before anything else sees the list.
+pub struct FreshList {
+    first: Value,
+    n: usize,
+}
+
+impl FreshList {
+    pub fn set_car(&mut self, i: usize, v: Value) {
+        assert!(i < self.n, "car {i} of a fresh list of {}", self.n);
+        // SAFETY: pair `i` of the `n` contiguous pairs made by `fresh_list`.
+        unsafe { *self.first.addr().add(3 * i + 1) = v.0 }
+    }
+
+    pub fn value(&self) -> Value {
+        self.first
+    }
 }

@@ -77,6 +77,11 @@ pub struct Ctx {
     /// Pids this scheduler thread freed, for its next spawns
     /// (`process::Table::fresh_pid`).
     pub free_pids: Vec<u64>,
+    /// A runtime allocation passed the heap's threshold: `reductions` was
+    /// set to 0 (the next procedure entry fails its check) and its value
+    /// kept in `reductions_kept` for the trampoline to give back.
+    pub collection_due: bool,
+    pub reductions_kept: i64,
 }
 
 pub const OFFSET_HP: i32 = 0;
@@ -117,6 +122,8 @@ impl Ctx {
             self_pid: crate::process::pid_value(0),
             heap: std::ptr::null_mut(),
             own_heap: Box::new(Heap::new(64 * 1024)),
+            collection_due: false,
+            reductions_kept: 0,
             args_buf,
             globals_len,
             current: None,

@@ -220,8 +220,13 @@ pub fn run_slice(ctx: &mut Ctx, node: &crate::sched::Node, f: Value, argc: usize
                 callee = ctx.saved_self;
                 argc = ctx.saved_argc;
                 // Runtime allocation and the stress mode lower `ctx.limit`
-                // so that entry checks fail; the real limit is the heap's.
+                // and put the reductions aside so that entry checks fail
+                // (`Ctx::request_collection`); the real limit is the heap's.
                 ctx.limit = ctx.heap().nursery_end();
+                if ctx.collection_due {
+                    ctx.collection_due = false;
+                    ctx.reductions += ctx.reductions_kept;
+                }
                 let free = (ctx.limit as usize).saturating_sub(ctx.hp as usize);
                 if ctx.heap().over_threshold() || stress::collect_now(ctx.heap().live_words as u64)
                 {

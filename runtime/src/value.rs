@@ -274,6 +274,20 @@ impl Value {
         self.field(1)
     }
 
+    /// The car and cdr of a pair, or `None` if this is not one: one type
+    /// check for both fields (list walks in the runtime's loops).
+    #[inline]
+    pub fn as_pair(self) -> Option<(Value, Value)> {
+        if !self.is_pair() {
+            return None;
+        }
+        // SAFETY: a pair has a car and a cdr after its header.
+        unsafe {
+            let p = self.addr();
+            Some((Value(*p.add(1)), Value(*p.add(2))))
+        }
+    }
+
     pub fn cdr(self) -> Value {
         self.field(2)
     }
@@ -333,12 +347,8 @@ pub struct ListIter(Value);
 impl Iterator for ListIter {
     type Item = Value;
     fn next(&mut self) -> Option<Value> {
-        if self.0.is_pair() {
-            let x = self.0.car();
-            self.0 = self.0.cdr();
-            Some(x)
-        } else {
-            None
-        }
+        let (x, rest) = self.0.as_pair()?;
+        self.0 = rest;
+        Some(x)
     }
 }

@@ -1035,11 +1035,13 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
             fail = Some(self.b.ins().icmp_imm_s(IntCC::SignedLessThan, red, 0));
         }
         let hp0 = self.load(ctx, OFFSET_HP);
-        // A body that calls the runtime checks the limit even when it
-        // allocates nothing inline: runtime allocation lowers `ctx.limit`
-        // when the heap is due for a collection, and this check is where
-        // the collection happens (ARCHITECTURE.md, "Heap and collection").
-        if need > 0 || calls_runtime(body) {
+        // A continuation that calls the runtime checks the limit even when
+        // it allocates nothing inline: runtime allocation lowers
+        // `ctx.limit` when the heap is due for a collection, and this check
+        // is where the collection happens (ARCHITECTURE.md, "Heap and
+        // collection"). A procedure needs no such check: runtime
+        // allocation also zeroes the reductions it counts.
+        if need > 0 || (kind != LambdaKind::Proc && calls_runtime(body)) {
             let limit = self.load(ctx, OFFSET_LIMIT);
             let end = self.b.ins().iadd_imm_s(hp0, need);
             let short = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, limit);

@@ -59,9 +59,9 @@ prim!(fn tm_list_p(_ctx, x) {
 pub fn list_length(ctx: &mut Ctx, who: &str, l: Value) -> Result<usize, Value> {
     let mut n = 0;
     let mut cur = l;
-    while cur.is_pair() {
+    while let Some((_, rest)) = cur.as_pair() {
         n += 1;
-        cur = cur.cdr();
+        cur = rest;
     }
     if cur != NULL {
         return Err(ctx.type_error(who, "a proper list", l));
@@ -78,13 +78,16 @@ prim!(fn tm_length(ctx, l) {
     match list_length(ctx, "length", l) { Ok(n) => Value::fixnum(n as i64), Err(e) => e }
 });
 prim!(fn tm_append(ctx, a, b) {
-    match list_to_vec(ctx, "append", a) { Ok(items) => ctx.list_with_tail(&items, b), Err(e) => e }
+    let n = match list_length(ctx, "append", a) { Ok(n) => n, Err(e) => return e };
+    let mut copy = ctx.fresh_list(n, b);
+    for (i, x) in a.list_iter().enumerate() { copy.set_car(i, x); }
+    copy.value()
 });
 prim!(fn tm_reverse(ctx, l) {
-    if let Err(e) = list_length(ctx, "reverse", l) { return e; }
-    let mut acc = NULL;
-    for x in l.list_iter() { acc = ctx.cons(x, acc); }
-    acc
+    let n = match list_length(ctx, "reverse", l) { Ok(n) => n, Err(e) => return e };
+    let mut rev = ctx.fresh_list(n, NULL);
+    for (i, x) in l.list_iter().enumerate() { rev.set_car(n - 1 - i, x); }
+    rev.value()
 });
 fn index_arg(ctx: &mut Ctx, who: &str, k: Value) -> Result<usize, Value> {
     position_arg(ctx, who, k)

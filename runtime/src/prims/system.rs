@@ -240,12 +240,13 @@ prim!(fn tm_uncaught(ctx, v) {
 /// Builds the rest-argument list of a call from `ctx.args[start..argc]`.
 #[unsafe(no_mangle)]
 pub extern "C" fn tm_rest_list(ctx: &mut Ctx, start: u64, argc: u64) -> Value {
-    let mut acc = NULL;
-    for i in (start..argc).rev() {
-        let x = ctx.arg(i as usize);
-        acc = ctx.cons(x, acc);
+    let n = argc.saturating_sub(start) as usize;
+    let mut rest = ctx.fresh_list(n, NULL);
+    for i in 0..n {
+        let x = ctx.arg(start as usize + i);
+        rest.set_car(i, x);
     }
-    acc
+    rest.value()
 }
 
 /// Grows the argument buffer to hold `n` arguments: compiled code calls it

@@ -436,6 +436,10 @@ fn run_process(node: &'static Node, ctx: &mut Ctx, sched: &mut Scheduler, p: Arc
     ctx.use_heap(&mut inner.heap);
     ctx.registers = inner.registers;
     ctx.reductions = REDUCTIONS;
+    ctx.collection_due = false;
+    if ctx.heap().over_threshold() {
+        ctx.request_collection();
+    }
     if timed_out {
         // A wait that ended by its deadline resumes with #f.
         inner.args.clear();
