@@ -33,6 +33,7 @@ impl Ctx {
     /// below the real limit); a procedure entry fails on its reductions,
     /// which are put aside until the trampoline gives them back — so a
     /// procedure that allocates nothing inline needs no heap check.
+    #[cold]
     pub fn request_collection(&mut self) {
         self.limit = std::ptr::null_mut();
         if !self.collection_due {
@@ -44,6 +45,7 @@ impl Ctx {
 
     /// Allocates an object of `ty` with `len` in its header and room for
     /// `payload_words` words after the header.
+    #[inline]
     pub fn alloc_object(&mut self, ty: u64, len: usize, payload_words: usize) -> Value {
         let p = self.heap().alloc(1 + payload_words.max(1));
         if self.heap().over_threshold() || crate::heap::stress::enabled() {

@@ -240,13 +240,15 @@ prim!(fn tm_uncaught(ctx, v) {
 /// Builds the rest-argument list of a call from `ctx.args[start..argc]`.
 #[unsafe(no_mangle)]
 pub extern "C" fn tm_rest_list(ctx: &mut Ctx, start: u64, argc: u64) -> Value {
-    let n = argc.saturating_sub(start) as usize;
-    let mut rest = ctx.fresh_list(n, NULL);
-    for i in 0..n {
-        let x = ctx.arg(start as usize + i);
-        rest.set_car(i, x);
+    // Rest lists are short (one to three arguments, most of the time):
+    // a pair at a time beats `fresh_list`'s setup (callcc: 9 % of all
+    // instructions).
+    let mut acc = NULL;
+    for i in (start..argc).rev() {
+        let x = ctx.arg(i as usize);
+        acc = ctx.cons(x, acc);
     }
-    rest.value()
+    acc
 }
 
 /// Grows the argument buffer to hold `n` arguments: compiled code calls it
@@ -264,15 +266,15 @@ pub extern "C" fn tm_ensure_args(ctx: &mut Ctx, n: u64) -> Value {
 pub extern "C" fn tm_apply_list(ctx: &mut Ctx, list: Value, offset: u64) -> u64 {
     let mut n = offset as usize;
     let mut cur = list;
-    while cur.is_pair() {
+    while let Some((x, rest)) = cur.as_pair() {
         if n >= MAX_ARGS {
             ctx.raise_error("apply: too many arguments", &[]);
             return u64::MAX;
         }
         ctx.ensure_args(n + 1);
-        ctx.set_arg(n, cur.car());
+        ctx.set_arg(n, x);
         n += 1;
-        cur = cur.cdr();
+        cur = rest;
     }
     if cur != NULL {
         ctx.type_error("apply", "a proper list", list);
