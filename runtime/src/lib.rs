@@ -8,6 +8,7 @@ pub mod alloc;
 pub mod ctx;
 pub mod hash;
 pub mod heap;
+pub mod ident;
 pub mod num;
 pub mod prims;
 pub mod print;
