@@ -20,6 +20,7 @@ pub mod run;
 pub mod sched;
 pub mod symbols;
 pub mod value;
+pub mod wire;
 
 /// Processes are created and freed on different scheduler threads by the
 /// million: mimalloc's thread-local free lists avoid the allocator lock

@@ -142,7 +142,7 @@ prim_table! {
     "%subbytevector" "" 3 tm_subbytevector, PURE | FAILS;
     "%bytevector-append" "" 2 tm_bytevector_append, PURE | FAILS;
     // records and errors
-    "%make-record-type" "" 2 tm_make_record_type, FAILS;
+    "%make-record-type" "" 3 tm_make_record_type, FAILS;
     "%make-record" "" 2 tm_make_record, PURE | FAILS;
     "%record-of?" "" 2 tm_record_of_p, PURE;
     "%record-ref" "" 3 tm_record_ref, PURE | FAILS;
