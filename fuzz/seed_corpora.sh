@@ -3,7 +3,7 @@
 # programs of tests/. Run from the repository's top: sh fuzz/seed_corpora.sh
 set -eu
 cd "$(dirname "$0")/.."
-mkdir -p fuzz/corpus/reader fuzz/corpus/front_end fuzz/corpus/numbers
+mkdir -p fuzz/corpus/reader fuzz/corpus/front_end fuzz/corpus/numbers fuzz/corpus/wire_decode
 for f in $(find tests -name '*.scm' | sort); do
     name=$(echo "$f" | tr '/' '_')
     cp "$f" "fuzz/corpus/reader/$name"
@@ -20,4 +20,10 @@ for n in 0 -1 42 1.5 -0.0 +inf.0 -nan.0 1e300 1e-320 99999999999999999999 \
 done
 printf '\003ff' > fuzz/corpus/numbers/hex
 printf '\000101' > fuzz/corpus/numbers/bin
+# wire_decode: small valid messages (docs/wire-format.md): a pair (1 . 2),
+# a symbol, a record of a record type, a closure of code id 1.
+printf '\001\000\001\001\001\002\004' > fuzz/corpus/wire_decode/pair
+printf '\001\001\000\007\001\003abc' > fuzz/corpus/wire_decode/symbol
+printf '\001\003\001\001\001\001t\001\001f\005\000\001\001\000\007\027\001\003' > fuzz/corpus/wire_decode/record
+printf '\001\000\001\001\010\001\000\000\000\000\000\000\000\001\043' > fuzz/corpus/wire_decode/closure
 echo "seeded: $(ls fuzz/corpus/reader | wc -l) programs, $i numbers"

@@ -166,7 +166,7 @@
 ;; changes from the one force saw to the next one, atomically: a promise
 ;; forced by two processes at once (a static promise bound to a global) is
 ;; computed by both, and the first to finish gives its value to all.
-(define %promise-type (%make-record-type 'promise '(state)))
+(define %promise-type (%make-record-type 'promise '(state) -1))
 (define (%make-promise done value) (%make-record %promise-type (list (cons done value))))
 (define (promise? x) (%record-of? x %promise-type))
 (define (make-promise x) (if (promise? x) x (%make-promise #t x)))
@@ -760,7 +760,7 @@
 
 ;;;; Dictionaries: functional association maps (dict-set returns a new one)
 
-(define %dict-type (%make-record-type 'dict '(entries)))
+(define %dict-type (%make-record-type 'dict '(entries) -1))
 (define (make-dict) (%make-record %dict-type (list '())))
 (define (dict? x) (%record-of? x %dict-type))
 (define (%dict-entries d) (%record-ref d %dict-type 0))

@@ -10,6 +10,14 @@
 (define (make-tag) (%make-tag))
 (define (tag? x) (%tag? x))
 
+;; Nodes (ARCHITECTURE.md, "Nodes — Identity").
+(define (current-node) (%current-node))
+(define (make-node host port) (%make-node host port))
+(define (node? x) (%node? x))
+(define (node-host n) (%node-host n))
+(define (node-port n) (%node-port n))
+(define (pid-node pid) (%pid-node pid))
+
 ;; Links are directed: an exception that kills `from` is raised in `to`.
 (define (outbound-link pid) (%link (self) pid))
 (define (inbound-link pid) (%link pid (self)))

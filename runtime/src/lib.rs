@@ -8,6 +8,7 @@ pub mod alloc;
 pub mod ctx;
 pub mod hash;
 pub mod heap;
+pub mod ident;
 pub mod num;
 pub mod prims;
 pub mod print;
@@ -19,6 +20,7 @@ pub mod run;
 pub mod sched;
 pub mod symbols;
 pub mod value;
+pub mod wire;
 
 /// Processes are created and freed on different scheduler threads by the
 /// million: mimalloc's thread-local free lists avoid the allocator lock

@@ -234,6 +234,31 @@ fn print_one(v: Value, write: bool, out: &mut String, stack: &mut Vec<Task>) {
             }
             out.push(')');
         }
+        T_NODE => {
+            let _ = write!(
+                out,
+                "#<node {}>",
+                crate::ident::address_text(v.word(1) as u32)
+            );
+        }
+        T_RPID | T_RTAG => {
+            let (what, word) = (if v.has_type(T_RPID) { "pid" } else { "tag" }, v.word(3));
+            let node = crate::ident::address_text(v.word(1) as u32);
+            let _ = if v.has_type(T_RPID) && word >> crate::process::INDEX_BITS != 0 {
+                let (index, generation) = (word & 0xffff_ffff, word >> crate::process::INDEX_BITS);
+                write!(out, "#<pid {index}.{generation}@{node}>")
+            } else {
+                write!(
+                    out,
+                    "#<{what} {}@{node}>",
+                    word & if v.has_type(T_RPID) {
+                        0xffff_ffff
+                    } else {
+                        u64::MAX
+                    }
+                )
+            };
+        }
         T_CLOSURE => {
             let _ = write!(
                 out,

@@ -16,6 +16,12 @@ pub struct CodeTable {
     by_id: HashMap<u64, usize>,
 }
 
+/// Reserved code ids of the runtime's own continuations (docs/wire-format.md):
+/// the one that ends a process normally, and the one `raise` gets for an
+/// error with no continuation to return to.
+pub const HALT_CODE_ID: u64 = 0xffff_ffff_ffff_ff01;
+pub const RAISE_RETURN_CODE_ID: u64 = 0xffff_ffff_ffff_ff02;
+
 static CODE: RwLock<Option<CodeTable>> = RwLock::new(None);
 static GLOBAL_NAMES: RwLock<Vec<String>> = RwLock::new(Vec::new());
 

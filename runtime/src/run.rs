@@ -131,6 +131,16 @@ pub fn load(desc: &ProgramDesc) -> Result<Loaded, String> {
         .zip(&data.code_names)
         .zip(addrs)
         .map(|((id, name), addr)| (*id, name.clone(), *addr))
+        .chain([
+            // The runtime's own continuations, under reserved code ids, so
+            // that a continuation ending in them travels (crate::wire).
+            (program_state::HALT_CODE_ID, "halt".into(), desc.halt_code),
+            (
+                program_state::RAISE_RETURN_CODE_ID,
+                "raise-return".into(),
+                desc.raise_return_code,
+            ),
+        ])
         .collect();
     program_state::register_code(&entries);
     program_state::set_global_names(&data.globals);

@@ -56,6 +56,15 @@ pub const T_STRING: u64 = 5;
 pub const T_FLONUM: u64 = 6;
 pub const T_BIGNUM: u64 = 7;
 pub const T_BYTEVECTOR: u64 = 8;
+/// A node (static, interned by address: `ident`): its node-table entry,
+/// host (a static string) and port (a fixnum).
+pub const T_NODE: u64 = 9;
+/// A pid of another node (static, interned: `ident`): raw words node-table
+/// entry, incarnation, the pid's word on its node, location (issue 9).
+pub const T_RPID: u64 = 10;
+/// A tag made on another node (static, interned): raw words node-table
+/// entry, incarnation, the tag's word on its node.
+pub const T_RTAG: u64 = 11;
 /// Left by the collector in place of a moved object; word 1 is the new address.
 /// The type in the `header` of a word that is not a pointer: no object.
 pub const T_NONE: u64 = 0xfe;

@@ -274,6 +274,10 @@ pub struct Expander {
     /// Every global the program defines, and where it is first referenced.
     pub defined: HashSet<String>,
     pub referenced: Vec<(String, Span)>,
+    /// How many `define-record-type` forms of each name and field names
+    /// were expanded so far: the ordinal is part of the type's identity
+    /// (the same on every node running the program, see runtime/src/records.rs).
+    record_sites: HashMap<String, i64>,
 }
 
 impl Default for Expander {
@@ -308,6 +312,7 @@ impl Expander {
             nesting: 0,
             expansion_work: 0,
             user_defined: HashSet::new(),
+            record_sites: HashMap::new(),
             stdlib_arity: HashMap::new(),
             in_stdlib: false,
             program_privileged: false,
@@ -1820,6 +1825,18 @@ impl Expander {
             .map(|f| sym(strip(f.sym().unwrap_or("?")), f.span))
             .collect();
         let define = |a: Datum, b: Datum| list(vec![sym("define", span), a, b], span);
+        let site = {
+            let names: Vec<String> = field_names.iter().map(|f| f.to_string()).collect();
+            let n = self
+                .record_sites
+                .entry(format!("{plain_name} {}", names.join(" ")))
+                .or_insert(0);
+            *n += 1;
+            Datum {
+                kind: DatumKind::Int(*n - 1),
+                span,
+            }
+        };
         let mut out = vec![define(
             tname.clone(),
             list(
@@ -1827,6 +1844,7 @@ impl Expander {
                     isym("%make-record-type", span),
                     quote(plain_name),
                     quote(list(field_names, span)),
+                    site,
                 ],
                 span,
             ),

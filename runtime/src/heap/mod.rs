@@ -494,6 +494,28 @@ pub fn copy_message(v: Value) -> (MessageMem, Value) {
     (mem, copy)
 }
 
+/// Memory for a message of exactly `words` words that the caller builds
+/// itself (the wire decoder), at the returned address: the same kinds of
+/// memory a local send makes, so the receiver takes it the same way. The
+/// memory is not initialised: the caller writes all `words` words before
+/// the message is delivered.
+pub fn message_memory(words: usize) -> (MessageMem, *mut u64) {
+    if words == 0 {
+        return (MessageMem::None, std::ptr::NonNull::dangling().as_ptr());
+    }
+    let small = words <= COPIED_MESSAGE_WORDS;
+    let mut b = Block::new(if small { COPIED_MESSAGE_WORDS } else { words });
+    let p = match b.try_bump(words) {
+        Some(p) => p,
+        None => unreachable!("a fresh block is large enough"),
+    };
+    if small {
+        (MessageMem::Small(SmallCopy::new(b)), p)
+    } else {
+        (MessageMem::Large(Box::new(vec![b])), p)
+    }
+}
+
 struct ToSpace {
     blocks: Vec<Block>,
     block_words: usize,

@@ -405,9 +405,15 @@ prim!(fn tm_bytevector_append(ctx, a, b) {
     ctx.bytevector(&bytes)
 });
 
-prim!(fn tm_make_record_type(ctx, name, fields) {
+prim!(fn tm_make_record_type(ctx, name, fields, site) {
     if !name.is_symbol() { return ctx.type_error("make-record-type", "a symbol", name); }
-    records::make_rtd(ctx, name, fields)
+    let fields = match list_to_vec(ctx, "make-record-type", fields) { Ok(f) => f, Err(e) => return e };
+    if let Some(f) = fields.iter().find(|f| !f.is_symbol()) {
+        return ctx.type_error("make-record-type", "a field name (a symbol)", *f);
+    }
+    if !site.is_fixnum() { return ctx.type_error("make-record-type", "a fixnum", site); }
+    let names: Vec<u32> = fields.iter().map(|f| f.imm_payload() as u32).collect();
+    records::record_type(name.imm_payload() as u32, &names, site.as_fixnum())
 });
 prim!(fn tm_make_record(ctx, rtd, fields) {
     let items = match list_to_vec(ctx, "make-record", fields) { Ok(i) => i, Err(e) => return e };

@@ -15,6 +15,7 @@ macro_rules! prim {
 }
 
 pub mod data;
+mod nodes;
 mod numbers;
 pub mod ports;
 pub mod process;
@@ -76,6 +77,7 @@ macro_rules! prim_table {
 }
 
 use data::*;
+use nodes::*;
 use numbers::*;
 use ports::*;
 use process::*;
@@ -140,7 +142,7 @@ prim_table! {
     "%subbytevector" "" 3 tm_subbytevector, PURE | FAILS;
     "%bytevector-append" "" 2 tm_bytevector_append, PURE | FAILS;
     // records and errors
-    "%make-record-type" "" 2 tm_make_record_type, FAILS;
+    "%make-record-type" "" 3 tm_make_record_type, FAILS;
     "%make-record" "" 2 tm_make_record, PURE | FAILS;
     "%record-of?" "" 2 tm_record_of_p, PURE;
     "%record-ref" "" 3 tm_record_ref, PURE | FAILS;
@@ -260,6 +262,13 @@ prim_table! {
     "%resolve" "" 1 tm_resolve, FAILS;
         "%loadavg" "" 0 tm_loadavg, 0;
         "%process-count" "process-count" 0 tm_process_count, 0;
+    // nodes
+    "%current-node" "current-node" 0 tm_current_node, PURE;
+    "%make-node" "make-node" 2 tm_make_node, FAILS;
+    "%node?" "node?" 1 tm_node_p, PURE;
+    "%node-host" "node-host" 1 tm_node_host, PURE | FAILS;
+    "%node-port" "node-port" 1 tm_node_port, PURE | FAILS;
+    "%pid-node" "pid-node" 1 tm_pid_node, PURE | FAILS;
     "%output-port" "" 0 tm_output_port, PURE;
     "%error-port" "" 0 tm_error_port, PURE;
     "%display-to" "" 2 tm_display_to, FAILS;

@@ -14,7 +14,7 @@ static NEXT_TAG: AtomicU64 = AtomicU64::new(1);
 
 // Compiled code reads `ctx.self_pid` inline; this serves `apply` and the like.
 prim!(fn tm_self(ctx) { ctx.self_pid });
-prim!(fn tm_pid_p(_ctx, x) { Value::bool(is_pid(x)) });
+prim!(fn tm_pid_p(_ctx, x) { Value::bool(crate::ident::is_pid(x)) });
 
 prim!(fn tm_spawn(ctx, thunk) {
     if !thunk.has_type(T_CLOSURE) { return ctx.type_error("spawn", "a procedure", thunk); }
@@ -46,7 +46,13 @@ pub const OUTPUT_PID: u64 = 1;
 prim!(fn tm_output_port(_ctx) { pid_value(OUTPUT_PID) });
 
 prim!(fn tm_send(ctx, to, msg) {
-    if !is_pid(to) { return ctx.type_error("!", "a pid", to); }
+    if !is_pid(to) {
+        if crate::ident::is_remote_pid(to) {
+            crate::ident::remote_send(ctx, to, msg);
+            return UNSPECIFIED;
+        }
+        return ctx.type_error("!", "a pid", to);
+    }
     if crate::prims::ports::is_port(to) {
         crate::prims::ports::write_port(to, &crate::print::display_string(msg));
         return UNSPECIFIED;
@@ -258,7 +264,7 @@ prim!(fn tm_deadline(ctx, timeout) {
 });
 
 prim!(fn tm_make_tag(_ctx) { imm(IMM_TAG, NEXT_TAG.fetch_add(1, Ordering::Relaxed)) });
-prim!(fn tm_tag_p(_ctx, x) { Value::bool(x.is_imm() && x.imm_kind() == IMM_TAG) });
+prim!(fn tm_tag_p(_ctx, x) { Value::bool(crate::ident::is_tag(x)) });
 
 // Ends a process: a kill signal, handled after the signals sent to it
 // before; it runs nothing more (its links learn `killed`).

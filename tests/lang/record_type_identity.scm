@@ -1,0 +1,25 @@
+; AOT
+;; A record type's identity is its definition: a definition that runs
+;; twice makes one type; two definitions of the same name are two types.
+(define (make-point-type)
+  (define-record-type point (make-point x y) point? (x point-x) (y point-y))
+  (list make-point point? point-x))
+(define a (make-point-type))
+(define b (make-point-type))
+(define p ((car a) 1 2))
+(write (list ((cadr b) p) ((caddr b) p) (equal? p ((car b) 1 2))))
+(newline)
+;; Two definitions of the same name and fields, in two places.
+(define (thing-type-1)
+  (define-record-type thing (make-thing v) thing? (v thing-v))
+  (cons make-thing thing?))
+(define (thing-type-2)
+  (define-record-type thing (make-thing v) thing? (v thing-v))
+  (cons make-thing thing?))
+(define t1 (thing-type-1))
+(define t2 (thing-type-2))
+(write (list ((cdr t1) ((car t1) 1)) ((cdr t2) ((car t1) 1)) ((cdr t1) ((car t2) 1))
+             (equal? ((car t1) 1) ((car t2) 1))))
+(newline)
+(write ((car t2) 5))
+(newline)
