@@ -8,6 +8,7 @@ pub mod alloc;
 pub mod ctx;
 pub mod hash;
 pub mod heap;
+pub mod node;
 pub mod num;
 pub mod prims;
 pub mod print;
