@@ -116,7 +116,7 @@ impl Sink for Rec {
 }
 
 fn random_u64() -> u64 {
-    u64::from_ne_bytes(nonce()[..8].try_into().unwrap())
+    new_incarnation()
 }
 
 fn config(cookie: &str, program: u8) -> NodeConfig {
