@@ -336,6 +336,8 @@ struct Conn {
     wpos: usize,
     writable: bool,
     dirty: bool,
+    /// The poller saw the peer's end close (or an error): read to the end.
+    hangup: bool,
     live: Liveness,
     opened: Instant,
     /// The last time the peer took bytes, or data was queued after none.
@@ -410,6 +412,11 @@ impl Io {
                         let slot = t - FIRST_CONN;
                         if ev.is_writable() || ev.is_error() {
                             self.writable(slot);
+                        }
+                        if ev.is_read_closed() || ev.is_error() {
+                            if let Some(c) = self.conns[slot].as_mut() {
+                                c.hangup = true;
+                            }
                         }
                         if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
                             self.read(slot);
@@ -535,6 +542,7 @@ impl Io {
             wpos: 0,
             writable: !outbound,
             dirty: false,
+            hangup: false,
             live: Liveness::new(self.now),
             opened: self.now,
             progress: self.now,
@@ -743,8 +751,15 @@ impl Io {
                     if closing {
                         continue;
                     }
+                    let short = n < c.inc.spare().len() && !c.hangup;
                     c.inc.filled(n);
                     self.process(slot);
+                    if short {
+                        // The socket had no more: bytes that come later
+                        // raise a new edge (as tokio does), which spares
+                        // a read that would only say WouldBlock.
+                        return;
+                    }
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}

@@ -27,6 +27,8 @@ struct Rec {
     cv: Condvar,
     /// Keep only the length of frames longer than this (big payloads).
     keep_upto: usize,
+    /// And do not check their pattern (benchmarks).
+    no_check: bool,
 }
 
 impl Rec {
@@ -94,10 +96,11 @@ impl Sink for Rec {
     fn frame(&self, peer: SocketAddr, k: u8, payload: &[u8]) {
         let p = if self.keep_upto > 0 && payload.len() > self.keep_upto {
             // Big payloads: check the pattern here, keep the length.
-            let ok = payload
-                .iter()
-                .enumerate()
-                .all(|(i, b)| *b == (i % 251) as u8);
+            let ok = self.no_check
+                || payload
+                    .iter()
+                    .enumerate()
+                    .all(|(i, b)| *b == (i % 251) as u8);
             format!("big {} {ok}", payload.len()).into_bytes()
         } else {
             payload.to_vec()
@@ -755,4 +758,124 @@ fn errors_are_reported_not_panics() {
     assert!(!ra.events().iter().any(|e| matches!(e, Ev::Up(..))));
     a.shutdown();
     assert_eq!(a.send(nobody, 0, 1, vec![]), Err(SendError::Shutdown));
+}
+
+/// A sink that answers every frame with the same frame (a ping-pong
+/// partner), or counts round trips and serves the next ping.
+struct Echo {
+    me: std::sync::OnceLock<NodeHandle>,
+    /// Round trips left to do (the pinging side); `None` echoes.
+    left: Option<std::sync::atomic::AtomicU64>,
+    done: Mutex<bool>,
+    cv: Condvar,
+}
+
+impl Sink for Echo {
+    fn peer_up(&self, _: SocketAddr, _: u64, _: Option<SocketAddr>) {}
+    fn peer_down(&self, _: SocketAddr, _: Option<u64>, _: &DownReason) {}
+    fn frame(&self, peer: SocketAddr, k: u8, payload: &[u8]) {
+        let h = self.me.get().expect("handle set");
+        match &self.left {
+            None => {
+                let _ = h.send(peer, 0, k, payload.to_vec());
+            }
+            Some(left) => {
+                if left.fetch_sub(1, std::sync::atomic::Ordering::Relaxed) > 1 {
+                    let _ = h.send(peer, 0, k, payload.to_vec());
+                } else {
+                    *self.done.lock().unwrap() = true;
+                    self.cv.notify_all();
+                }
+            }
+        }
+    }
+}
+
+fn echo_node(left: Option<u64>) -> (NodeHandle, Arc<Echo>) {
+    let e = Arc::new(Echo {
+        me: std::sync::OnceLock::new(),
+        left: left.map(std::sync::atomic::AtomicU64::new),
+        done: Mutex::new(false),
+        cv: Condvar::new(),
+    });
+    let h = Node::start(config("c", 1), e.clone()).unwrap();
+    let _ = e.me.set(h.clone());
+    (h, e)
+}
+
+/// Prints two-node ping-pong round trips per second and the throughput
+/// of a 100 MB message with the latency of pings meanwhile.
+#[test]
+#[ignore = "benchmark: cargo test --release -p termite-runtime --lib node::tests::throughput -- --ignored --nocapture"]
+fn throughput() {
+    const N: u64 = 200_000;
+    let (b, eb) = echo_node(None);
+    let (a, ea) = echo_node(Some(N));
+    let ba = b.listen_addr().unwrap();
+    let t = Instant::now();
+    a.send(ba, 0, 1, vec![0; 8]).unwrap();
+    let mut g = ea.done.lock().unwrap();
+    while !*g {
+        g = ea.cv.wait(g).unwrap();
+    }
+    drop(g);
+    let el = t.elapsed();
+    eprintln!(
+        "ping-pong: {N} round trips in {el:?}: {:.0} round trips/s",
+        N as f64 / el.as_secs_f64()
+    );
+    a.shutdown();
+    b.shutdown();
+    drop((ea, eb));
+
+    // 100 MB while pings go on another lane.
+    let (a, ra) = start(config("c", 1));
+    let (b, _rb) = start_rec(
+        config("c", 1),
+        Rec {
+            keep_upto: 1 << 20,
+            no_check: true,
+            ..Rec::default()
+        },
+    );
+    let (_p, pb) = echo_node(None);
+    let pa = _p.listen_addr().unwrap();
+    let _ = pb;
+    let ba = b.listen_addr().unwrap();
+    a.send(ba, 0, 1, b"warm".to_vec()).unwrap();
+    a.send(pa, 0, 1, b"warm".to_vec()).unwrap();
+    assert!(ra.wait(5.0, |e| has_frame(e, b"warm")));
+    let _ = _rb;
+    let size = 100 << 20;
+    let big = pattern(size);
+    let t = Instant::now();
+    a.send(ba, 1, 2, big).unwrap();
+    // Pings to the echo node over A's other connection are not the
+    // point: ping B itself on another lane, B's sink records arrival.
+    let mut worst = Duration::ZERO;
+    let mut pings = 0;
+    let done = format!("big {size} true").into_bytes();
+    while !_rb
+        .evs
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|(_, e)| matches!(e, Ev::Frame(_, _, p) if *p == done))
+    {
+        let tag = format!("ping {pings}").into_bytes();
+        let s = Instant::now();
+        a.send(ba, 2, 3, tag.clone()).unwrap();
+        assert!(_rb.wait(5.0, |e| has_frame(e, &tag)));
+        worst = worst.max(s.elapsed());
+        pings += 1;
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let el = t.elapsed();
+    eprintln!(
+        "100 MB in {el:?}: {:.0} MB/s; {pings} one-way pings meanwhile, the slowest {worst:?}",
+        100.0 / el.as_secs_f64()
+    );
+    for n in [a, b, _p] {
+        n.shutdown();
+    }
 }
