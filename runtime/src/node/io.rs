@@ -336,6 +336,8 @@ struct Conn {
     wpos: usize,
     writable: bool,
     dirty: bool,
+    /// Bytes have come from the peer.
+    heard: bool,
     /// The poller saw the peer's end close (or an error): read to the end.
     hangup: bool,
     live: Liveness,
@@ -543,6 +545,7 @@ impl Io {
             writable: !outbound,
             dirty: false,
             hangup: false,
+            heard: false,
             live: Liveness::new(self.now),
             opened: self.now,
             progress: self.now,
@@ -748,6 +751,7 @@ impl Io {
                 Ok(0) => return self.eof(slot),
                 Ok(n) => {
                     c.live.last_received = self.now;
+                    c.heard = true;
                     if closing {
                         continue;
                     }
@@ -786,6 +790,10 @@ impl Io {
         match c.state {
             State::Closing(_) => self.free_slot(slot),
             State::Up if !c.inc.truncated() => self.close(slot, Detach::Down(DownReason::Closed)),
+            // A connection that closes before saying anything (a port
+            // probe, the losing side of a simultaneous connect) is no
+            // failed handshake.
+            _ if !c.heard && !c.outbound => self.close(slot, Detach::Quiet),
             _ => {
                 let what = if c.inc.truncated() {
                     "connection closed in the middle of a frame"
@@ -819,6 +827,10 @@ impl Io {
             let Some(c) = self.conns[slot].as_mut() else {
                 return;
             };
+            if matches!(c.state, State::Closing(_)) {
+                // Refused: the rest of what it sent is not read.
+                return;
+            }
             let ctl = match c.inc.next_event() {
                 Ok(None) => return,
                 Ok(Some(Event::Message { kind, payload })) => {
@@ -889,6 +901,10 @@ impl Io {
                     // The peer dials again although the connection is up
                     // here: it lost it (it dials only when it has none).
                     self.close(other, Detach::Down(DownReason::Reconnected));
+                } else if matches!(oc.state, State::Handshaking(_)) {
+                    // Ours loses: tell the peer, so that it does not take
+                    // the close for a failed handshake.
+                    self.refuse(other, Refusal::Duplicate);
                 } else {
                     self.close(other, Detach::Quiet);
                 }

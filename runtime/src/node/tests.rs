@@ -675,6 +675,9 @@ fn nodes_dialing_each_other_at_once_end_with_one_connection() {
         assert_eq!(count_up(&ea), 1, "{ea:?}");
         assert_eq!(count_up(&eb), 1, "{eb:?}");
         assert!(!has_down(&ea) && !has_down(&eb), "{ea:?} {eb:?}");
+        // Nothing of it looks like a failure.
+        assert!(ra.logs.lock().unwrap().is_empty(), "{:?}", ra.logs);
+        assert!(rb.logs.lock().unwrap().is_empty(), "{:?}", rb.logs);
         a.shutdown();
         b.shutdown();
     }
