@@ -415,10 +415,10 @@ impl Io {
                         if ev.is_writable() || ev.is_error() {
                             self.writable(slot);
                         }
-                        if ev.is_read_closed() || ev.is_error() {
-                            if let Some(c) = self.conns[slot].as_mut() {
-                                c.hangup = true;
-                            }
+                        if (ev.is_read_closed() || ev.is_error())
+                            && let Some(c) = self.conns[slot].as_mut()
+                        {
+                            c.hangup = true;
                         }
                         if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
                             self.read(slot);
