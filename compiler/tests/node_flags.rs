@@ -37,12 +37,36 @@ impl Drop for Killed {
     }
 }
 
-fn run(cmd: &mut Command) -> Output {
-    // HOME points nowhere useful: no test may create a real cookie file.
-    cmd.env("HOME", "/nonexistent-termite-home")
+/// Runs a command to its end (killed after 60 s), with HOME in `home`:
+/// no test may touch the real ~/.termite-cookie.
+fn run_in(home: &std::path::Path, cmd: &mut Command) -> Output {
+    let child = cmd
+        .env("HOME", home)
         .env_remove("TERMITE_COOKIE")
-        .output()
-        .expect("runs")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(o) => o.expect("waits"),
+        Err(_) => {
+            // Kill the child we started, by its pid.
+            let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
+            panic!("{cmd:?} did not end");
+        }
+    }
+}
+
+fn run(cmd: &mut Command) -> Output {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let home = Scratch::new(&format!("home{n}"));
+    run_in(&home.0, cmd)
 }
 
 fn check_flags(base: &[&str], after: &[&str]) {
@@ -96,7 +120,11 @@ fn a_bare_node_listens_where_it_is_told() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--node HOST:PORT is required"));
     // No cookie anywhere (HOME has no such directory): a clear error.
-    let o = run(Command::new(TERMITEC).args(["node", "--node", "127.0.0.1:1"]));
+    let s = Scratch::new("nohome");
+    let o = run_in(
+        &s.0.join("missing"),
+        Command::new(TERMITEC).args(["node", "--node", "127.0.0.1:1"]),
+    );
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("cookie"));
 
@@ -109,6 +137,7 @@ fn a_bare_node_listens_where_it_is_told() {
     let mut node = Killed(
         Command::new(TERMITEC)
             .args(["node", "--node", &addr, "--cookie", "c"])
+            .env("HOME", s.0.join("missing"))
             .stderr(Stdio::piped())
             .spawn()
             .unwrap(),
