@@ -28,9 +28,40 @@ struct CompileFlags {
     /// Compile without the standard library (for tests of the passes).
     #[arg(long, hide = true)]
     no_stdlib: bool,
-    /// Run on a node listening on HOST:PORT.
+}
+
+/// The node flags (runtime/src/node/options.rs); a built executable takes
+/// the same ones first on its command line.
+#[derive(clap::Args, Clone)]
+struct NodeFlags {
+    /// Run on a node listening on HOST:PORT (and nowhere else).
     #[arg(long, value_name = "HOST:PORT")]
     node: Option<String>,
+    /// The cookie that nodes prove to each other (default: TERMITE_COOKIE,
+    /// else ~/.termite-cookie, created on first use with mode 0600).
+    #[arg(long, value_name = "STRING")]
+    cookie: Option<String>,
+    /// Declare a silent peer down after SECS seconds (default 5).
+    #[arg(long, value_name = "SECS", allow_hyphen_values = true)]
+    heartbeat_timeout: Option<String>,
+}
+
+impl NodeFlags {
+    /// Checks the flags and records them for the runtime; exit status 2
+    /// with a message when one is wrong.
+    fn apply(&self) -> Result<termite_runtime::node::options::NodeOptions, ExitCode> {
+        let o = termite_runtime::node::options::from_flags(
+            self.node.as_deref(),
+            self.cookie.as_deref(),
+            self.heartbeat_timeout.as_deref(),
+        )
+        .map_err(|e| {
+            eprintln!("termitec: {e}");
+            ExitCode::from(2)
+        })?;
+        termite_runtime::node::options::set(o.clone());
+        Ok(o)
+    }
 }
 
 #[derive(Subcommand)]
@@ -40,6 +71,8 @@ enum Command {
         file: PathBuf,
         #[command(flatten)]
         flags: CompileFlags,
+        #[command(flatten)]
+        node: NodeFlags,
         /// Each process's heap may hold at most SIZE bytes (K, M, G, T
         /// suffixes; default 4G; also TERMITE_HEAP_LIMIT; a built
         /// executable takes the same flag first).
@@ -56,6 +89,11 @@ enum Command {
         output: PathBuf,
         #[command(flatten)]
         flags: CompileFlags,
+    },
+    /// A bare node that only serves (it runs no program of its own).
+    Node {
+        #[command(flatten)]
+        node: NodeFlags,
     },
 }
 
@@ -159,9 +197,13 @@ fn execute(cli: Cli) -> ExitCode {
         Command::Run {
             file,
             flags,
+            node,
             heap_limit,
             args,
         } => {
+            if let Err(code) = node.apply() {
+                return code;
+            }
             if let Some(size) = heap_limit
                 && let Err(e) = termite_runtime::heap::limit::set_from_flag(&size)
             {
@@ -199,6 +241,27 @@ fn execute(cli: Cli) -> ExitCode {
                 eprint!("{}", timings.report());
             }
             ExitCode::SUCCESS
+        }
+        Command::Node { node } => {
+            let opts = match node.apply() {
+                Ok(o) => o,
+                Err(code) => return code,
+            };
+            let Some(addr) = opts.node else {
+                eprintln!("termitec: node: --node HOST:PORT is required (where the node listens)");
+                return ExitCode::from(2);
+            };
+            match termite_runtime::node::serve_bare(
+                addr.addr,
+                opts.cookie.as_deref(),
+                opts.heartbeat_timeout,
+            ) {
+                Ok(never) => match never {},
+                Err(e) => {
+                    eprintln!("termitec: {e}");
+                    ExitCode::from(1)
+                }
+            }
         }
     }
 }

@@ -15,10 +15,12 @@ pub extern "C" fn main(argc: i32, argv: *const *const std::ffi::c_char) -> i32 {
         let s = unsafe { std::ffi::CStr::from_ptr(*argv.add(i)) };
         args.push(s.to_string_lossy().into_owned());
     }
-    if let Err(e) = crate::heap::limit::take_flag(&mut args) {
+    // The runtime's flags lead the arguments, in any order.
+    if let Err(e) = crate::node::options::take_flags(&mut args, crate::heap::limit::take_flag) {
         eprintln!("termite: {e}");
         return 2;
-    } // The runtime's printer and reader recurse on the nesting of data: give
+    }
+    // The runtime's printer and reader recurse on the nesting of data: give
     // the program the same large stack `termitec run` has (reserved, not
     // committed, memory).
     let worker = std::thread::Builder::new()

@@ -9,6 +9,7 @@ pub mod ctx;
 pub mod hash;
 pub mod heap;
 pub mod ident;
+pub mod node;
 pub mod num;
 pub mod prims;
 pub mod print;
