@@ -67,20 +67,42 @@
   (%recv (lambda (m) (and (pred m) (lambda () m))) (%timeout opt) (%timeout-default opt)))
 
 ;; (!? pid msg [timeout [default]]): sends (self tag msg), waits for (tag reply).
+;; To a pid of another node, the node's death ends the wait as its timeout
+;; would (the default, or `timeout` raised).
 (define (!? pid msg . opt)
   (let ((tag (make-tag)))
-    (! pid (list (self) tag msg))
-    (%recv (lambda (m)
-             (and (pair? m) (eq? (car m) tag) (pair? (cdr m)) (null? (cddr m))
-                  (let ((reply (cadr m))) (lambda () reply))))
-           (%timeout opt)
-           (%timeout-default opt))))
+    (if (or (%pid-local? pid) (not (pid? pid)))
+        (begin
+          (! pid (list (self) tag msg))
+          (%recv (lambda (m)
+                   (and (pair? m) (eq? (car m) tag) (pair? (cdr m)) (null? (cddr m))
+                        (let ((reply (cadr m))) (lambda () reply))))
+                 (%timeout opt)
+                 (%timeout-default opt)))
+        (let ((node (pid-node pid))
+              (default (%timeout-default opt)))
+          (%watch-node node tag)
+          (! pid (list (self) tag msg))
+          (let ((r (%recv (lambda (m)
+                            (cond ((eq? m tag) (lambda () tag))
+                                  ((and (pair? m) (eq? (car m) tag) (pair? (cdr m))
+                                        (null? (cddr m)))
+                                   (let ((reply (cadr m))) (lambda () (list reply))))
+                                  (else #f)))
+                          (%timeout opt)
+                          (lambda () (%unwatch-node node tag) #f))))
+            (cond ((pair? r) (%unwatch-node node tag) (car r))
+                  (default (default))
+                  (else (raise 'timeout))))))))
 
 ;;;; Services: a registry of names to pids on this node.
 
 (define (publish-service name pid) (%publish name pid))
 (define (unpublish-service name) (%publish name #f))
-(define (resolve-service name . node) (%resolve name))
+(define (resolve-service name . node)
+  (if (or (null? node) (eq? (car node) (current-node)))
+      (%resolve name)
+      (%agent-call (car node) (list 'whereis name))))
 (define (local-loadavg) (%loadavg))
 (define (process-count) (%process-count))
 
@@ -165,3 +187,76 @@
                        (loop (start) (cons now recent))))))
               (('%message 'shutdown) (shutdown worker))
               (('%message m) (! worker m) (loop worker restarts)))))))))
+
+;;;; Other nodes (ARCHITECTURE.md, "Remote operations"). Every node that
+;;;; listens runs an agent: the process that spawns thunks and looks names
+;;;; up for other nodes. A request is (from tag request); the answer
+;;;; (tag value), as for `!?`.
+
+(define (%node-agent)
+  (recv
+    ((from tag ('spawn thunk))
+     (! from (list tag (spawn-thunk thunk))))
+    ;; remote-spawn-link: linked both ways before the thunk runs.
+    ((from tag ('spawn-link thunk))
+     (! from (list tag (spawn-thunk (lambda () (full-link from) (thunk))))))
+    ((from tag ('whereis name))
+     (! from (list tag (%resolve name))))
+    (_ #f))
+  (%node-agent))
+
+;; A top-level expression, not a definition: the tree shaker keeps it.
+(if (%node-listening?)
+    (%set-agent! (spawn-thunk %node-agent)))
+
+;; Asks the agent of `node`; raises (node-down NODE) if the node goes down
+;; (or cannot be reached) before it answers.
+(define (%agent-call node request)
+  (let ((tag (make-tag)))
+    (%watch-node node tag)
+    (%agent-send node (list (self) tag request))
+    (%recv (lambda (m)
+             (cond ((eq? m tag)
+                    (lambda () (raise (list 'node-down node))))
+                   ((and (pair? m) (eq? (car m) tag) (pair? (cdr m)) (null? (cddr m)))
+                    (let ((reply (cadr m)))
+                      (lambda () (%unwatch-node node tag) reply)))
+                   (else #f)))
+           #f #f)))
+
+(define (remote-spawn node thunk)
+  (if (eq? node (current-node))
+      (spawn-thunk thunk)
+      (%agent-call node (list 'spawn thunk))))
+
+(define (remote-spawn-link node thunk)
+  (if (eq? node (current-node))
+      (spawn-thunk-link thunk)
+      (%agent-call node (list 'spawn-link thunk))))
+
+;; (on node thunk): thunk's value, computed on node; its exception is
+;; raised here.
+(define (on node thunk)
+  (if (eq? node (current-node))
+      (thunk)
+      (let ((me (self)) (tag (make-tag)))
+        (%watch-node node tag)
+        (remote-spawn node
+                      (lambda ()
+                        (! me (list tag (catch (lambda (e) (cons 'raised e))
+                                          (cons 'value (thunk)))))))
+        (%recv (lambda (m)
+                 (cond ((eq? m tag) (lambda () (raise (list 'node-down node))))
+                       ((and (pair? m) (eq? (car m) tag) (pair? (cdr m)))
+                        (let ((r (cadr m)))
+                          (lambda ()
+                            (%unwatch-node node tag)
+                            (if (eq? (car r) 'value) (cdr r) (raise (cdr r))))))
+                       (else #f)))
+               #f #f))))
+
+;; (node-serve): the primordial process waits forever (messages sent to it
+;; stay in its mailbox), so the node keeps serving until it is killed.
+(define (node-serve)
+  (let ((never (make-tag)))
+    (let loop () (recv (,never #f)) (loop))))

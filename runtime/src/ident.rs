@@ -312,7 +312,7 @@ pub fn pid_node(v: Value) -> Option<Value> {
 /// What `!` does with a remote pid: set by the network layer. Called on the
 /// sender's thread, with the message in the sender's heap (valid for the
 /// call only: the hook must copy or encode it before it returns).
-pub type RemoteSend = fn(&mut Ctx, Value, Value);
+pub type RemoteSend = fn(&mut Ctx, Value, Value) -> Value;
 
 static REMOTE_SEND: OnceLock<RemoteSend> = OnceLock::new();
 static DROPPED: AtomicU64 = AtomicU64::new(0);
@@ -325,11 +325,12 @@ pub fn set_remote_send(f: RemoteSend) {
 /// `(! remote-pid msg)`: the network layer's send, or, until one is
 /// installed, the message is dropped (as for a node that is down: `!`
 /// never raises) and counted.
-pub fn remote_send(ctx: &mut Ctx, to: Value, msg: Value) {
+pub fn remote_send(ctx: &mut Ctx, to: Value, msg: Value) -> Value {
     match REMOTE_SEND.get() {
         Some(f) => f(ctx, to, msg),
         None => {
             DROPPED.fetch_add(1, Ordering::Relaxed);
+            UNSPECIFIED
         }
     }
 }

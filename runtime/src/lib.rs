@@ -6,6 +6,7 @@
 
 pub mod alloc;
 pub mod ctx;
+pub mod dist;
 pub mod hash;
 pub mod heap;
 pub mod ident;

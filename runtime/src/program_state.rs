@@ -111,3 +111,21 @@ impl Globals {
 pub fn decode(blob: &[u8]) -> Result<ProgramData, String> {
     postcard::from_bytes(blob).map_err(|e| format!("corrupt program data: {e}"))
 }
+
+/// The program's identity, which nodes compare in their handshake:
+/// SHA-256 over its sorted code ids (ARCHITECTURE.md, "Code ids").
+pub fn program_identity() -> [u8; 32] {
+    use sha2::Digest;
+    let mut ids: Vec<u64> = CODE
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_ref()
+        .map(|t| t.by_id.keys().copied().collect())
+        .unwrap_or_default();
+    ids.sort_unstable();
+    let mut h = sha2::Sha256::new();
+    for id in ids {
+        h.update(id.to_le_bytes());
+    }
+    h.finalize().into()
+}

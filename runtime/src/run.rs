@@ -196,6 +196,11 @@ pub fn run_program(desc: &ProgramDesc, args: Vec<String>) -> i32 {
             return EXIT_UNCAUGHT;
         }
     };
+    // After `load`: the handshake names the program by its code ids.
+    if let Err(e) = crate::dist::init() {
+        eprintln!("termite: {e}");
+        return EXIT_UNCAUGHT;
+    }
     let main = static_closure(desc.main_code);
     let halt = static_closure(desc.halt_code);
     let raise_return = static_closure(desc.raise_return_code);

@@ -19,6 +19,7 @@ mod nodes;
 mod numbers;
 pub mod ports;
 pub mod process;
+mod remote;
 pub mod system;
 mod text;
 
@@ -81,6 +82,7 @@ use nodes::*;
 use numbers::*;
 use ports::*;
 use process::*;
+use remote::*;
 use system::*;
 use text::*;
 
@@ -269,6 +271,12 @@ prim_table! {
     "%node-host" "node-host" 1 tm_node_host, PURE | FAILS;
     "%node-port" "node-port" 1 tm_node_port, PURE | FAILS;
     "%pid-node" "pid-node" 1 tm_pid_node, PURE | FAILS;
+    "%agent-send" "" 2 tm_agent_send, FAILS;
+    "%set-agent!" "" 1 tm_set_agent, FAILS;
+    "%node-listening?" "" 0 tm_node_listening, 0;
+    "%watch-node" "" 2 tm_watch_node, FAILS;
+    "%unwatch-node" "" 2 tm_unwatch_node, FAILS;
+    "%pid-local?" "" 1 tm_pid_local_p, PURE;
     "%output-port" "" 0 tm_output_port, PURE;
     "%error-port" "" 0 tm_error_port, PURE;
     "%display-to" "" 2 tm_display_to, FAILS;

@@ -48,8 +48,7 @@ prim!(fn tm_output_port(_ctx) { pid_value(OUTPUT_PID) });
 prim!(fn tm_send(ctx, to, msg) {
     if !is_pid(to) {
         if crate::ident::is_remote_pid(to) {
-            crate::ident::remote_send(ctx, to, msg);
-            return UNSPECIFIED;
+            return crate::ident::remote_send(ctx, to, msg);
         }
         return ctx.type_error("!", "a pid", to);
     }
@@ -71,8 +70,11 @@ fn noproc() -> Value {
 // signal, which a process that is gone answers with `noproc` (see
 // ARCHITECTURE.md, "Signals").
 prim!(fn tm_link(ctx, from, to) {
-    if !is_pid(from) { return ctx.type_error("link", "a pid", from); }
-    if !is_pid(to) { return ctx.type_error("link", "a pid", to); }
+    if !crate::ident::is_pid(from) { return ctx.type_error("link", "a pid", from); }
+    if !crate::ident::is_pid(to) { return ctx.type_error("link", "a pid", to); }
+    if !is_pid(from) || !is_pid(to) {
+        return crate::dist::link(ctx, from, to);
+    }
     let (from, to) = (from.imm_payload(), to.imm_payload());
     if from == ctx.self_pid.imm_payload() {
         if let Some(p) = ctx.current.as_deref() {
@@ -125,7 +127,7 @@ fn drain_into(
     let mut outcome = Drained::Mail;
     node().table.drain(p, |m| match m.kind {
         // Even after a kill: the requester learns `killed` at the end.
-        Kind::Link => inner.add_link(m.value.imm_payload()),
+        Kind::Link => inner.add_link_value(m.value),
         Kind::Kill => outcome = Drained::Killed,
         // Messages after a kill are dropped with the process.
         _ if matches!(outcome, Drained::Killed) => {}

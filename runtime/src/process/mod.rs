@@ -102,6 +102,9 @@ pub struct Inner {
     /// the process's thread changes them (another process asks with a
     /// `Kind::Link` signal).
     pub links: Vec<u64>,
+    /// Outbound links to processes of other nodes (remote pid values,
+    /// static): their EXIT frames (crate::dist).
+    pub remote_links: Vec<Value>,
     /// The scheduler thread whose timer heap holds the timer of the
     /// current wait, or `NO_TIMER` (a plain u32 keeps `Process` in its
     /// allocation size class).
@@ -135,6 +138,15 @@ impl Inner {
     pub fn find(&self, seq: u64) -> Option<usize> {
         let i = self.after(seq.saturating_sub(1));
         (self.private.get(i)?.seq() == seq).then_some(i)
+    }
+
+    /// Adds an outbound link to the pid `to`, of this node or another.
+    pub fn add_link_value(&mut self, to: Value) {
+        if crate::ident::is_local_pid(to) {
+            self.add_link(to.imm_payload());
+        } else if !self.remote_links.contains(&to) {
+            self.remote_links.push(to);
+        }
     }
 
     /// Adds an outbound link (once).
@@ -186,6 +198,7 @@ impl Process {
                 private: VecDeque::new(),
                 next_seq: 0,
                 links: Vec::new(),
+                remote_links: Vec::new(),
                 timer: NO_TIMER,
                 timed_out: false,
                 killed: false,

@@ -523,8 +523,14 @@ fn end(node: &Node, free_pids: &mut Vec<u64>, p: &Arc<Process>, died: Option<Val
     node.wait_over(inner, false);
     let mut links = std::mem::take(&mut inner.links);
     let mut unread = unread;
+    let mut remote_links = std::mem::take(&mut inner.remote_links);
     unread.drain(|m| {
-        if m.kind == Kind::Link && !links.contains(&m.value.imm_payload()) {
+        if m.kind != Kind::Link {
+        } else if !crate::ident::is_local_pid(m.value) {
+            if !remote_links.contains(&m.value) {
+                remote_links.push(m.value);
+            }
+        } else if !links.contains(&m.value.imm_payload()) {
             links.push(m.value.imm_payload());
         }
     });
@@ -532,7 +538,11 @@ fn end(node: &Node, free_pids: &mut Vec<u64>, p: &Arc<Process>, died: Option<Val
         for &to in &links {
             node.deliver(to, Message::copy_of(v, Kind::Exit));
         }
-        if links.is_empty() && p.pid != node.primordial && !inner.killed {
+        for &to in &remote_links {
+            crate::dist::send_exit(p.pid, to, v);
+        }
+        if links.is_empty() && remote_links.is_empty() && p.pid != node.primordial && !inner.killed
+        {
             crate::prims::system::report_death(p.pid, v);
         }
     }

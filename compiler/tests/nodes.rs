@@ -1,0 +1,448 @@
+//! Programs on several nodes over loopback TCP (issue 8). Each test starts
+//! its nodes as OS processes — `termitec run --node` (JIT) and executables
+//! from `termitec build` (AOT), mixed — on ports this test process just
+//! found free, with a test cookie and a short heartbeat timeout; every
+//! process is killed by its pid when the test ends, pass or fail. Every
+//! wait is bounded.
+//!
+//! The node programs are in `compiler/tests/nodes/`: one program per
+//! scenario, run on every node, taking its role from `(command-line)`.
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Mode {
+    Jit,
+    Aot,
+}
+
+const LIMIT: Duration = Duration::from_secs(60);
+const COOKIE: &str = "termitec-test-cookie";
+/// Short enough for the SIGSTOP test, long enough for a loaded debug build.
+const HEARTBEAT: &str = "2";
+
+fn programs_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("nodes")
+}
+
+/// A scratch directory of the test (executables, a HOME of its own so
+/// that no test touches the user's `~/.termite-cookie`), removed at the end.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir =
+            std::env::temp_dir().join(format!("termitec-nodes-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        Scratch(dir)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A port on 127.0.0.1 that was free a moment ago (the kernel's choice, so
+/// parallel tests do not clash).
+fn free_port() -> u16 {
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        let port = l.local_addr().expect("local addr").port();
+        // Never the same port twice in one run (the kernel may offer a
+        // port again once its listener is closed).
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
+}
+
+/// A node: an OS process killed (by pid) when dropped, its standard output
+/// read line by line on a thread, its standard error kept.
+struct Node {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+    port: u16,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Node {
+    /// Starts `program` (a file of `compiler/tests/nodes/`) on a node
+    /// listening on 127.0.0.1:`port`, with `args` after the program.
+    fn start(scratch: &Scratch, program: &str, mode: Mode, port: u16, args: &[String]) -> Node {
+        Node::start_with(scratch, program, mode, port, args, COOKIE)
+    }
+
+    fn start_with(
+        scratch: &Scratch,
+        program: &str,
+        mode: Mode,
+        port: u16,
+        args: &[String],
+        cookie: &str,
+    ) -> Node {
+        let file = programs_dir().join(format!("{program}.scm"));
+        let termitec = env!("CARGO_BIN_EXE_termitec");
+        let node = format!("127.0.0.1:{port}");
+        let mut cmd = match mode {
+            Mode::Jit => {
+                let mut c = Command::new(termitec);
+                c.args(["run", "--node", &node, "--cookie", cookie]);
+                c.args(["--heartbeat-timeout", HEARTBEAT]);
+                c.arg(&file).arg("--");
+                c
+            }
+            Mode::Aot => {
+                let exe = scratch.0.join(program);
+                if !exe.exists() {
+                    let out = Command::new(termitec)
+                        .arg("build")
+                        .arg(&file)
+                        .arg("-o")
+                        .arg(&exe)
+                        .output()
+                        .expect("termitec build");
+                    assert!(
+                        out.status.success(),
+                        "build of {program} failed: {}",
+                        String::from_utf8_lossy(&out.stderr)
+                    );
+                }
+                let mut c = Command::new(exe);
+                c.args(["--node", &node, "--cookie", cookie]);
+                c.args(["--heartbeat-timeout", HEARTBEAT]);
+                c
+            }
+        };
+        cmd.args(args)
+            .env("HOME", &scratch.0)
+            .env_remove("TERMITE_COOKIE")
+            .env("TERMITE_QUIET_DEATHS", "0")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("spawn node");
+        let out = child.stdout.take().expect("stdout");
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Node {
+            child,
+            lines,
+            seen: Vec::new(),
+            port,
+        }
+    }
+
+    /// Waits (bounded) for the next line of output.
+    fn line(&mut self) -> String {
+        match self.lines.recv_timeout(LIMIT) {
+            Ok(l) => {
+                self.seen.push(l.clone());
+                l
+            }
+            Err(_) => {
+                let err = self.kill_and_stderr();
+                panic!(
+                    "node on port {} printed no further line within {LIMIT:?}; so far: {:?}; stderr: {err}",
+                    self.port, self.seen
+                )
+            }
+        }
+    }
+
+    /// Reads lines until one equal to `want`.
+    fn expect(&mut self, want: &str) {
+        loop {
+            if self.line() == want {
+                return;
+            }
+        }
+    }
+
+    /// Waits (bounded) for the node to end; answers its exit code and all
+    /// the output it printed after what was already read.
+    fn finish(&mut self) -> (Option<i32>, Vec<String>, String) {
+        let start = Instant::now();
+        let status = loop {
+            if let Some(s) = self.child.try_wait().expect("wait") {
+                break s;
+            }
+            if start.elapsed() > LIMIT {
+                let err = self.kill_and_stderr();
+                panic!(
+                    "node on port {} did not end within {LIMIT:?}; output: {:?}; stderr: {err}",
+                    self.port, self.seen
+                );
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let mut rest = Vec::new();
+        while let Ok(l) = self.lines.recv_timeout(Duration::from_secs(5)) {
+            rest.push(l);
+        }
+        (status.code(), rest, self.stderr_now())
+    }
+
+    /// Ends the node (it may still run) and answers its standard error.
+    fn kill_and_stderr(&mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.stderr_now()
+    }
+
+    /// The node's standard error, read to its end (the node has ended).
+    fn stderr_now(&mut self) -> String {
+        let mut s = String::new();
+        if let Some(mut e) = self.child.stderr.take() {
+            let _ = e.read_to_string(&mut s);
+        }
+        s
+    }
+
+    fn signal(&self, name: &str) {
+        let ok = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill")
+            .success();
+        assert!(ok, "kill -{name} failed");
+    }
+}
+
+fn port_arg(port: u16) -> String {
+    port.to_string()
+}
+
+/// Runs a client to its end and checks that it printed exactly `expected`
+/// (after the lines already read) and exited 0.
+fn finish_ok(client: &mut Node, expected: &[&str]) {
+    let (code, rest, stderr) = client.finish();
+    assert_eq!(
+        rest, expected,
+        "client output (stderr: {stderr}; code {code:?})"
+    );
+    assert_eq!(code, Some(0), "client exit; stderr: {stderr}");
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("internal compiler error"),
+        "{stderr}"
+    );
+}
+
+/// Every kind of value goes to a server on another node and comes back
+/// `equal?` (and keeps its sharing, its record type, its code); 10,000
+/// messages arrive in order. Both ways round of JIT and AOT.
+#[test]
+fn values_travel_between_jit_and_aot_nodes() {
+    let scratch = Scratch::new("values");
+    for (server_mode, client_mode) in [(Mode::Jit, Mode::Aot), (Mode::Aot, Mode::Jit)] {
+        let port = free_port();
+        let mut server = Node::start(&scratch, "values", server_mode, port, &["server".into()]);
+        server.expect("ready");
+        let mut client = Node::start(
+            &scratch,
+            "values",
+            client_mode,
+            free_port(),
+            &["client".into(), port_arg(port)],
+        );
+        let expected =
+            std::fs::read_to_string(programs_dir().join("values.out")).expect("values.out");
+        let expected: Vec<&str> = expected.lines().collect();
+        finish_ok(&mut client, &expected);
+    }
+}
+
+/// remote-spawn, remote-spawn-link, `on` (value, global, exception), links
+/// in both directions, another node's registry, `!?` with a timeout.
+#[test]
+fn remote_spawn_on_links_and_services() {
+    let scratch = Scratch::new("spawn");
+    for (server_mode, client_mode) in [(Mode::Aot, Mode::Jit), (Mode::Jit, Mode::Aot)] {
+        let port = free_port();
+        let mut server = Node::start(&scratch, "spawn", server_mode, port, &["server".into()]);
+        server.expect("ready");
+        let mut client = Node::start(
+            &scratch,
+            "spawn",
+            client_mode,
+            free_port(),
+            &["client".into(), port_arg(port)],
+        );
+        let expected =
+            std::fs::read_to_string(programs_dir().join("spawn.out")).expect("spawn.out");
+        let expected: Vec<&str> = expected.lines().collect();
+        finish_ok(&mut client, &expected);
+    }
+}
+
+/// A peer killed with SIGKILL is noticed at once, one stopped with SIGSTOP
+/// after the heartbeat timeout: links fire with `(node-down NODE)`, `!?`
+/// gives its default or raises `timeout`, `!` does not raise, nothing hangs.
+/// The server then restarts on the same port: pids of the old incarnation
+/// are dead, the new one serves.
+#[test]
+fn node_death_and_restart() {
+    let scratch = Scratch::new("death");
+    for (signal, mode) in [("KILL", Mode::Jit), ("STOP", Mode::Aot)] {
+        let port = free_port();
+        let mut server = Node::start(&scratch, "death", mode, port, &["server".into()]);
+        server.expect("ready");
+        let mut client = Node::start(
+            &scratch,
+            "death",
+            Mode::Jit,
+            free_port(),
+            &["client".into(), port_arg(port)],
+        );
+        assert_eq!(client.line(), "echo 1");
+        client.expect("linked");
+        let killed_at = Instant::now();
+        server.signal(signal);
+        assert_eq!(client.line(), "fired node-down #t", "after SIG{signal}");
+        let noticed = killed_at.elapsed();
+        if signal == "KILL" {
+            assert!(
+                noticed < Duration::from_secs(10),
+                "a closed connection took {noticed:?}"
+            );
+        }
+        assert_eq!(client.line(), "!? to the dead node default");
+        assert_eq!(client.line(), "!? without default timeout");
+        assert_eq!(client.line(), "! to the dead node does not raise");
+        // A stopped process still holds the port: end it first.
+        server.signal("KILL");
+        let _ = server.finish();
+        let mut again = Node::start(&scratch, "death", mode, port, &["server".into()]);
+        again.expect("ready");
+        finish_ok(
+            &mut client,
+            &["new incarnation #t", "old pid dead", "new pid 5"],
+        );
+    }
+}
+
+/// A peer with the wrong cookie is refused and logged on both sides and
+/// delivers nothing; garbage bytes, a truncated frame and an oversized
+/// frame written onto a connection close that connection only: the node
+/// goes on serving a good client.
+#[test]
+fn refused_peers_and_bad_frames_leave_the_node_serving() {
+    use std::io::Write;
+    let scratch = Scratch::new("refused");
+    let port = free_port();
+    let mut server = Node::start(&scratch, "values", Mode::Jit, port, &["server".into()]);
+    server.expect("ready");
+    let mut intruder = Node::start_with(
+        &scratch,
+        "values",
+        Mode::Jit,
+        free_port(),
+        &["client".into(), port_arg(port)],
+        "not-the-cookie",
+    );
+    let (code, out, stderr) = intruder.finish();
+    assert_ne!(code, Some(0), "the intruder succeeded: {out:?}");
+    assert!(!out.iter().any(|l| l == "resolve ok"), "{out:?}");
+    assert!(
+        stderr.contains("cookie"),
+        "the refusal is not explained: {stderr}"
+    );
+    // Bytes that are no handshake, a frame cut short, a frame longer than
+    // any allowed.
+    let garbage: [&[u8]; 3] = [
+        b"GET / HTTP/1.0\r\n\r\n",
+        &[0, 0, 0, 40, 1, 2, 3],
+        &[0xff, 0xff, 0xff, 0xff, 1],
+    ];
+    for bytes in garbage {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        s.set_read_timeout(Some(LIMIT)).expect("timeout");
+        let _ = s.write_all(bytes);
+        let _ = s.shutdown(std::net::Shutdown::Write);
+        // The node closes the connection (read answers 0 or an error).
+        let mut buf = [0u8; 4096];
+        let start = Instant::now();
+        loop {
+            match s.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => assert!(start.elapsed() < LIMIT, "the connection stays open"),
+            }
+        }
+    }
+    let mut client = Node::start(
+        &scratch,
+        "values",
+        Mode::Aot,
+        free_port(),
+        &["client".into(), port_arg(port)],
+    );
+    let expected = std::fs::read_to_string(programs_dir().join("values.out")).expect("values.out");
+    let expected: Vec<&str> = expected.lines().collect();
+    finish_ok(&mut client, &expected);
+    // The server logged each refusal and is still running.
+    assert!(
+        server.child.try_wait().expect("wait").is_none(),
+        "the server died"
+    );
+    server.signal("KILL");
+    let (_, _, log) = server.finish();
+    assert!(
+        log.contains("cookie"),
+        "the server did not log the wrong cookie: {log}"
+    );
+}
+
+/// The paper's 5.1 over three nodes: meters on two workers report to a
+/// supervisor on the main node, a dispatcher runs thunks on the least
+/// loaded worker.
+#[test]
+fn load_balancing_over_three_nodes() {
+    let scratch = Scratch::new("balance");
+    let (p1, p2) = (free_port(), free_port());
+    let mut w1 = Node::start(&scratch, "balance", Mode::Jit, p1, &["worker".into()]);
+    let mut w2 = Node::start(&scratch, "balance", Mode::Aot, p2, &["worker".into()]);
+    w1.expect("ready");
+    w2.expect("ready");
+    let mut main = Node::start(
+        &scratch,
+        "balance",
+        Mode::Jit,
+        free_port(),
+        &["main".into(), port_arg(p1), port_arg(p2)],
+    );
+    finish_ok(
+        &mut main,
+        &[
+            "meters 2",
+            "average load is a number #t",
+            "results in order #t",
+            "all on workers #t",
+        ],
+    );
+}

@@ -1,0 +1,449 @@
+//! Remote operations: the glue between processes and the network layer
+//! (ARCHITECTURE.md, "Remote operations"). The network layer
+//! (`crate::node`) carries bytes between peers; the wire format
+//! (`crate::wire`) turns values into bytes and back; this module says what
+//! the frames mean to processes.
+//!
+//! Frames (the kind byte of a network-layer message):
+//!
+//! - `MSG`: `incarnation: u64 LE | pid word: u64 LE | wire value`, a
+//!   message for a process of this node. It goes through the process's
+//!   inbox like a local send; a frame naming another incarnation of this
+//!   node, or a process that is gone, is dropped.
+//! - `AGENT`: `wire value`, a request `(from tag request)` for this node's
+//!   agent, the Scheme process that spawns and looks names up for other
+//!   nodes (stdlib/termite.scm, `%node-agent`).
+//!
+//! - `LINK`: `incarnation | pid word | wire pid`: the pid (of the sender's
+//!   node, or of a third) asks to be told of the death of the process
+//!   named by the header; `noproc` back (an EXIT) if it is gone.
+//! - `WATCH`: `incarnation | pid word | wire pid`: the process named by the
+//!   header is now in the links of the wire pid, a process of the sender's
+//!   node; if that node goes down, the watcher gets `(node-down NODE)`.
+//! - `EXIT`: `incarnation | pid word | from: u64 LE | wire reason`: the
+//!   sender's process `from`, linked to the one named by the header, died
+//!   of `reason`.
+//!
+//! A process waiting for the answer of another node registers the tag of
+//! its request under that node (`%watch-node`); if the node goes down,
+//! the bare tag is delivered to it, so that the wait ends (`!?` as by its
+//! timeout, `remote-spawn` and `on` with `(node-down NODE)`).
+
+use crate::ctx::Ctx;
+use crate::ident;
+use crate::node::{self, DownReason, NodeConfig, NodeHandle, Sink};
+use crate::process::{Kind, Message};
+use crate::value::*;
+use std::collections::HashMap;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::{Arc, Mutex, OnceLock};
+
+pub const MSG: u8 = 1;
+pub const AGENT: u8 = 2;
+pub const LINK: u8 = 3;
+pub const WATCH: u8 = 4;
+pub const EXIT: u8 = 5;
+
+/// The peers this node knows, and who waits on which.
+#[derive(Default)]
+pub(crate) struct State {
+    /// Node-table entry -> the network layer's key of that peer.
+    addr_of: HashMap<u32, SocketAddr>,
+    /// And back.
+    entry_of: HashMap<SocketAddr, u32>,
+    /// Requests waiting on a node: (process, tag of the request).
+    pub(crate) pending: HashMap<u32, Vec<(u64, Value)>>,
+    /// The agent process of this node.
+    pub(crate) agent: Option<u64>,
+    /// Per node: (local process, process of that node it is linked to).
+    watches: HashMap<u32, Vec<(u64, Value)>>,
+    /// Per node: the exit value `(node-down NODE)` (static).
+    down_values: HashMap<u32, Value>,
+}
+
+static STATE: Mutex<Option<State>> = Mutex::new(None);
+static HANDLE: OnceLock<Result<NodeHandle, String>> = OnceLock::new();
+
+pub(crate) fn with_state<R>(f: impl FnOnce(&mut State) -> R) -> R {
+    let mut g = STATE.lock().unwrap_or_else(|e| e.into_inner());
+    f(g.get_or_insert_with(State::default))
+}
+
+/// At the start of a program: this node's address and the remote send.
+/// A node given `--node` starts listening now; one without starts its
+/// network layer when it first talks to another node.
+pub fn init() -> Result<(), String> {
+    let opts = node::options::get();
+    if let Some(a) = &opts.node {
+        ident::set_self_address(&a.host, a.port);
+    }
+    ident::set_remote_send(remote_send);
+    if opts.node.is_some() {
+        handle()?;
+    }
+    Ok(())
+}
+
+/// The network layer, started on first use.
+fn handle() -> Result<&'static NodeHandle, String> {
+    HANDLE
+        .get_or_init(|| {
+            let opts = node::options::get();
+            let cookie = node::cookie::resolve(opts.cookie.as_deref())?;
+            let mut c = NodeConfig::new(
+                cookie,
+                ident::self_incarnation(),
+                crate::program_state::program_identity(),
+            );
+            c.listen = opts.node.as_ref().map(|a| a.addr);
+            c.heartbeat_timeout = opts.heartbeat_timeout;
+            c.handshake_timeout = opts.heartbeat_timeout;
+            node::Node::start(c, Arc::new(Glue)).map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(|e| e.clone())
+}
+
+/// The network layer's key of node-table entry `entry`.
+fn peer_addr(entry: u32) -> Option<SocketAddr> {
+    if let Some(a) = with_state(|s| s.addr_of.get(&entry).copied()) {
+        return Some(a);
+    }
+    let e = ident::entry(entry)?;
+    if e.port == 0 {
+        // A node that listens nowhere is reached only over the
+        // connection it made (known once it is up).
+        return None;
+    }
+    let a = (&*e.host, e.port).to_socket_addrs().ok()?.next()?;
+    with_state(|s| {
+        s.addr_of.insert(entry, a);
+        s.entry_of.insert(a, entry);
+    });
+    Some(a)
+}
+
+/// Sends a frame to node-table entry `entry`; `Err` with a message the
+/// caller raises. A node that cannot be reached is no error: the frame is
+/// dropped (and waiting requests end when the layer reports it down).
+pub(crate) fn send_frame(
+    ctx: &mut Ctx,
+    entry: u32,
+    kind: u8,
+    payload: Vec<u8>,
+) -> Result<(), String> {
+    send_frame_on(ctx.self_pid.0, entry, kind, payload)
+}
+
+/// `send_frame` on lane `lane` (one lane per sending process keeps its
+/// frames in order).
+fn send_frame_on(lane: u64, entry: u32, kind: u8, payload: Vec<u8>) -> Result<(), String> {
+    let h = handle()?;
+    let Some(addr) = peer_addr(entry) else {
+        node_down(entry);
+        return Ok(());
+    };
+    match h.send(addr, lane, kind, payload) {
+        Ok(_) => Ok(()),
+        Err(node::SendError::TooLarge(n)) => Err(format!("a message of {n} bytes is too large")),
+        // A peer that does not read: the message is lost, as it would be
+        // to a node that is down.
+        Err(_) => Ok(()),
+    }
+}
+
+pub(crate) fn raise(ctx: &mut Ctx, who: &str, why: &str) -> Value {
+    ctx.raise_error(&format!("{who}: {why}"), &[])
+}
+
+/// A frame addressed to the process `to` (a remote pid), with `v` encoded
+/// after the header: the node-table entry to send it to, and the payload.
+fn addressed(to: Value, v: Value) -> Result<(u32, Vec<u8>), String> {
+    let (entry, incarnation, word) = ident::parts(to).ok_or("not a pid")?;
+    let mut payload = Vec::with_capacity(64);
+    payload.extend_from_slice(&incarnation.to_le_bytes());
+    payload.extend_from_slice(&word.to_le_bytes());
+    crate::wire::Encoder::new()
+        .encode_into(v, &mut payload)
+        .map_err(|e| format!("cannot travel: {e}"))?;
+    Ok((entry, payload))
+}
+
+/// `(%link from to)` where either pid is of another node: `from`'s death
+/// is to be raised in `to` (ARCHITECTURE.md, "Who watches whom").
+pub fn link(ctx: &mut Ctx, from: Value, to: Value) -> Value {
+    let me = ctx.self_pid;
+    if !ident::is_local_pid(from) {
+        // `from`'s node keeps the link; if `to` is ours, we also watch
+        // `from`'s node.
+        if ident::is_local_pid(to)
+            && let Some((entry, _, _)) = ident::parts(from)
+        {
+            with_state(|s| {
+                s.watches
+                    .entry(entry)
+                    .or_default()
+                    .push((to.imm_payload(), from))
+            });
+        }
+        return match addressed(from, to) {
+            Ok((entry, payload)) => match send_frame(ctx, entry, LINK, payload) {
+                Ok(()) => UNSPECIFIED,
+                Err(e) => raise(ctx, "link", &e),
+            },
+            Err(e) => raise(ctx, "link", &e),
+        };
+    }
+    // `from` is ours, `to` another node's: `to`'s node must watch us.
+    if from == me {
+        if let Some(p) = ctx.current.as_deref() {
+            // SAFETY: this thread runs the current process.
+            unsafe { p.inner() }.add_link_value(to);
+        }
+    } else {
+        let m = Message {
+            mem: crate::heap::MessageMem::None,
+            value: to,
+            kind: Kind::Link,
+        };
+        if !crate::sched::node().deliver(from.imm_payload(), m) {
+            send_exit(
+                from.imm_payload(),
+                to,
+                Value::symbol(crate::symbols::intern("noproc")),
+            );
+            return UNSPECIFIED;
+        }
+    }
+    match addressed(to, from) {
+        Ok((entry, payload)) => match send_frame(ctx, entry, WATCH, payload) {
+            Ok(()) => UNSPECIFIED,
+            Err(e) => raise(ctx, "link", &e),
+        },
+        Err(e) => raise(ctx, "link", &e),
+    }
+}
+
+/// The process `from` (of this node) died of `reason`: tell `to`, a
+/// process of another node linked to it. Runs on `from`'s thread (the
+/// encoder reads `reason` in its heap).
+pub fn send_exit(from: u64, to: Value, reason: Value) {
+    let Some((entry, incarnation, word)) = ident::parts(to) else {
+        return;
+    };
+    let mut payload = Vec::with_capacity(64);
+    payload.extend_from_slice(&incarnation.to_le_bytes());
+    payload.extend_from_slice(&word.to_le_bytes());
+    payload.extend_from_slice(&from.to_le_bytes());
+    if let Err(e) = crate::wire::Encoder::new().encode_into(reason, &mut payload) {
+        eprintln!("termite: the exception of process {from} cannot travel to its link: {e}");
+        return;
+    }
+    let _ = send_frame_on(crate::process::pid_value(from).0, entry, EXIT, payload);
+}
+
+/// `(! pid msg)` for a pid of another node.
+fn remote_send(ctx: &mut Ctx, to: Value, msg: Value) -> Value {
+    let Some((entry, incarnation, word)) = ident::parts(to) else {
+        return ctx.type_error("!", "a pid", to);
+    };
+    let mut payload = Vec::with_capacity(64);
+    payload.extend_from_slice(&incarnation.to_le_bytes());
+    payload.extend_from_slice(&word.to_le_bytes());
+    if let Err(e) = crate::wire::Encoder::new().encode_into(msg, &mut payload) {
+        return raise(ctx, "!", &format!("the message cannot travel: {e}"));
+    }
+    match send_frame(ctx, entry, MSG, payload) {
+        Ok(()) => UNSPECIFIED,
+        Err(e) => raise(ctx, "!", &e),
+    }
+}
+
+/// The network layer's events.
+struct Glue;
+
+impl Glue {
+    fn entry_of(peer: SocketAddr) -> Option<u32> {
+        with_state(|s| s.entry_of.get(&peer).copied())
+    }
+
+    /// LINK, WATCH and EXIT: signals between processes of two nodes.
+    fn link_frame(&self, peer: SocketAddr, kind: u8, payload: &[u8]) {
+        let incarnation = u64::from_le_bytes(payload[..8].try_into().expect("8 bytes"));
+        let word = u64::from_le_bytes(payload[8..16].try_into().expect("8 bytes"));
+        let mut rest = &payload[16..];
+        let mut from_word = 0;
+        if kind == EXIT {
+            if rest.len() < 8 {
+                return self.log(&format!("termite: node {peer}: a truncated EXIT, dropped"));
+            }
+            from_word = u64::from_le_bytes(rest[..8].try_into().expect("8 bytes"));
+            rest = &rest[8..];
+        }
+        let Some(peer_entry) = Glue::entry_of(peer) else {
+            return;
+        };
+        let (mem, value) = match crate::wire::decode(rest) {
+            Ok(x) => x,
+            Err(e) => {
+                return self.log(&format!(
+                    "termite: node {peer}: a bad link signal ({e}), dropped"
+                ));
+            }
+        };
+        if incarnation != ident::self_incarnation() {
+            return;
+        }
+        let node = crate::sched::node();
+        match kind {
+            LINK if ident::is_pid(value) => {
+                let m = Message {
+                    mem,
+                    value,
+                    kind: Kind::Link,
+                };
+                if !node.deliver(word, m) && !ident::is_local_pid(value) {
+                    send_exit(word, value, Value::symbol(crate::symbols::intern("noproc")));
+                }
+            }
+            WATCH if ident::is_remote_pid(value) => {
+                if let Some((entry, _, _)) = ident::parts(value) {
+                    with_state(|s| s.watches.entry(entry).or_default().push((word, value)));
+                }
+            }
+            EXIT => {
+                let inc = ident::entry(peer_entry).map_or(0, |e| {
+                    e.incarnation.load(std::sync::atomic::Ordering::Acquire)
+                });
+                let from = ident::pid_of(peer_entry, inc, from_word);
+                with_state(|s| {
+                    if let Some(w) = s.watches.get_mut(&peer_entry) {
+                        w.retain(|&(p, t)| !(p == word && t == from));
+                    }
+                });
+                node.deliver(
+                    word,
+                    Message {
+                        mem,
+                        value,
+                        kind: Kind::Exit,
+                    },
+                );
+            }
+            _ => self.log(&format!(
+                "termite: node {peer}: a link signal without a pid, dropped"
+            )),
+        }
+    }
+}
+
+impl Sink for Glue {
+    fn peer_up(&self, peer: SocketAddr, incarnation: u64, listen: Option<SocketAddr>) {
+        let entry = match listen {
+            Some(l) => ident::node_entry(&l.ip().to_string(), l.port(), incarnation),
+            None => ident::node_entry("", 0, incarnation),
+        };
+        ident::set_incarnation(entry, incarnation);
+        with_state(|s| {
+            s.addr_of.insert(entry, peer);
+            s.entry_of.insert(peer, entry);
+        });
+    }
+
+    fn frame(&self, peer: SocketAddr, kind: u8, payload: &[u8]) {
+        match kind {
+            MSG if payload.len() >= 16 => {
+                let incarnation = u64::from_le_bytes(payload[..8].try_into().expect("8 bytes"));
+                let word = u64::from_le_bytes(payload[8..16].try_into().expect("8 bytes"));
+                if incarnation != ident::self_incarnation() {
+                    return;
+                }
+                match crate::wire::decode(&payload[16..]) {
+                    Ok((mem, value)) => {
+                        let m = Message {
+                            mem,
+                            value,
+                            kind: Kind::Message,
+                        };
+                        crate::sched::node().deliver(word, m);
+                    }
+                    Err(e) => self.log(&format!(
+                        "termite: node {peer}: a bad message ({e}), dropped"
+                    )),
+                }
+            }
+            LINK | WATCH | EXIT if payload.len() >= 16 => self.link_frame(peer, kind, payload),
+            AGENT => {
+                let Some(agent) = with_state(|s| s.agent) else {
+                    return;
+                };
+                match crate::wire::decode(payload) {
+                    Ok((mem, value)) => {
+                        let m = Message {
+                            mem,
+                            value,
+                            kind: Kind::Message,
+                        };
+                        crate::sched::node().deliver(agent, m);
+                    }
+                    Err(e) => self.log(&format!(
+                        "termite: node {peer}: a bad request ({e}), dropped"
+                    )),
+                }
+            }
+            _ => self.log(&format!(
+                "termite: node {peer}: a frame of unknown kind {kind}, dropped"
+            )),
+        }
+    }
+
+    fn peer_down(&self, peer: SocketAddr, _incarnation: Option<u64>, _reason: &DownReason) {
+        if let Some(entry) = Glue::entry_of(peer) {
+            node_down(entry);
+        }
+    }
+}
+
+/// Node-table entry `entry` is down: every request waiting on it gets its
+/// bare tag.
+fn node_down(entry: u32) {
+    let (waiting, watching) = with_state(|s| (s.pending.remove(&entry), s.watches.remove(&entry)));
+    for (pid, tag) in waiting.unwrap_or_default() {
+        crate::sched::node().deliver(pid, Message::immediate(tag, Kind::Message));
+    }
+    let watching = watching.unwrap_or_default();
+    if watching.is_empty() {
+        return;
+    }
+    let down = down_value(entry);
+    let mut told = Vec::new();
+    for (pid, _) in watching {
+        if !told.contains(&pid) {
+            told.push(pid);
+            let m = Message {
+                mem: crate::heap::MessageMem::None,
+                value: down,
+                kind: Kind::Exit,
+            };
+            crate::sched::node().deliver(pid, m);
+        }
+    }
+}
+
+/// `(node-down NODE)` for node-table entry `entry`: a static list, made
+/// once per node.
+fn down_value(entry: u32) -> Value {
+    if let Some(v) = with_state(|s| s.down_values.get(&entry).copied()) {
+        return v;
+    }
+    let static_pair = |car: Value, cdr: Value| {
+        let p = crate::heap::statics::alloc(3);
+        let v = Value::from_addr(p);
+        v.set_word(0, header(T_PAIR, 2, F_STATIC));
+        v.set_words(1, &[car.0, cdr.0]);
+        v
+    };
+    let tail = static_pair(ident::node_value(entry), NULL);
+    let v = static_pair(Value::symbol(crate::symbols::intern("node-down")), tail);
+    with_state(|s| *s.down_values.entry(entry).or_insert(v))
+}
