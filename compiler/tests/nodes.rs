@@ -99,7 +99,31 @@ impl Node {
         args: &[String],
         cookie: &str,
     ) -> Node {
-        let file = programs_dir().join(format!("{program}.scm"));
+        Node::start_in(scratch, &programs_dir(), program, mode, port, args, cookie)
+    }
+
+    /// `start` of a program of directory `dir`.
+    fn start_file(
+        scratch: &Scratch,
+        dir: &Path,
+        program: &str,
+        mode: Mode,
+        port: u16,
+        args: &[String],
+    ) -> Node {
+        Node::start_in(scratch, dir, program, mode, port, args, COOKIE)
+    }
+
+    fn start_in(
+        scratch: &Scratch,
+        dir: &Path,
+        program: &str,
+        mode: Mode,
+        port: u16,
+        args: &[String],
+        cookie: &str,
+    ) -> Node {
+        let file = dir.join(format!("{program}.scm"));
         let termitec = env!("CARGO_BIN_EXE_termitec");
         let node = format!("127.0.0.1:{port}");
         let mut cmd = match mode {
@@ -444,5 +468,34 @@ fn load_balancing_over_three_nodes() {
             "results in order #t",
             "all on workers #t",
         ],
+    );
+}
+
+/// The README's two nodes: `examples/two_nodes.scm` as server and client.
+#[test]
+fn the_readme_example_runs_on_two_nodes() {
+    let scratch = Scratch::new("example");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let port = free_port();
+    let mut server = Node::start_file(
+        &scratch,
+        &dir,
+        "two_nodes",
+        Mode::Jit,
+        port,
+        &["server".into()],
+    );
+    server.expect(&format!("serving on #<node 127.0.0.1:{port}>"));
+    let mut client = Node::start_file(
+        &scratch,
+        &dir,
+        "two_nodes",
+        Mode::Jit,
+        free_port(),
+        &["client".into(), port_arg(port)],
+    );
+    finish_ok(
+        &mut client,
+        &["(sum 42)", &format!("(ran-on #<node 127.0.0.1:{port}>)")],
     );
 }

@@ -101,10 +101,9 @@ pub struct Inner {
     /// Outbound links: where this process's uncaught exception goes. Only
     /// the process's thread changes them (another process asks with a
     /// `Kind::Link` signal).
-    pub links: Vec<u64>,
-    /// Outbound links to processes of other nodes (remote pid values,
-    /// static): their EXIT frames (crate::dist).
-    pub remote_links: Vec<Value>,
+    /// Pid values: local immediates, or remote pids (static) whose node
+    /// gets an EXIT frame (crate::dist).
+    pub links: Vec<Value>,
     /// The scheduler thread whose timer heap holds the timer of the
     /// current wait, or `NO_TIMER` (a plain u32 keeps `Process` in its
     /// allocation size class).
@@ -142,18 +141,14 @@ impl Inner {
 
     /// Adds an outbound link to the pid `to`, of this node or another.
     pub fn add_link_value(&mut self, to: Value) {
-        if crate::ident::is_local_pid(to) {
-            self.add_link(to.imm_payload());
-        } else if !self.remote_links.contains(&to) {
-            self.remote_links.push(to);
-        }
-    }
-
-    /// Adds an outbound link (once).
-    pub fn add_link(&mut self, to: u64) {
         if !self.links.contains(&to) {
             self.links.push(to);
         }
+    }
+
+    /// Adds an outbound link to the local process `to` (once).
+    pub fn add_link(&mut self, to: u64) {
+        self.add_link_value(pid_value(to));
     }
 }
 
@@ -198,7 +193,6 @@ impl Process {
                 private: VecDeque::new(),
                 next_seq: 0,
                 links: Vec::new(),
-                remote_links: Vec::new(),
                 timer: NO_TIMER,
                 timed_out: false,
                 killed: false,

@@ -234,7 +234,9 @@ pub fn spawn(ctx: &mut Ctx, node: &Node, thunk: Value, link_with: Option<u64>) -
     ));
     if let Some(parent) = link_with {
         // SAFETY: the process is not published yet: its creator owns it.
-        unsafe { p.inner() }.links.push(parent);
+        unsafe { p.inner() }
+            .links
+            .push(crate::process::pid_value(parent));
     }
     node.table.insert(p.clone());
     node.schedule(p);
@@ -523,26 +525,20 @@ fn end(node: &Node, free_pids: &mut Vec<u64>, p: &Arc<Process>, died: Option<Val
     node.wait_over(inner, false);
     let mut links = std::mem::take(&mut inner.links);
     let mut unread = unread;
-    let mut remote_links = std::mem::take(&mut inner.remote_links);
     unread.drain(|m| {
-        if m.kind != Kind::Link {
-        } else if !crate::ident::is_local_pid(m.value) {
-            if !remote_links.contains(&m.value) {
-                remote_links.push(m.value);
-            }
-        } else if !links.contains(&m.value.imm_payload()) {
-            links.push(m.value.imm_payload());
+        if m.kind == Kind::Link && !links.contains(&m.value) {
+            links.push(m.value);
         }
     });
     if let Some(v) = died {
         for &to in &links {
-            node.deliver(to, Message::copy_of(v, Kind::Exit));
+            if crate::ident::is_local_pid(to) {
+                node.deliver(to.imm_payload(), Message::copy_of(v, Kind::Exit));
+            } else {
+                crate::dist::send_exit(p.pid, to, v);
+            }
         }
-        for &to in &remote_links {
-            crate::dist::send_exit(p.pid, to, v);
-        }
-        if links.is_empty() && remote_links.is_empty() && p.pid != node.primordial && !inner.killed
-        {
+        if links.is_empty() && p.pid != node.primordial && !inner.killed {
             crate::prims::system::report_death(p.pid, v);
         }
     }
