@@ -2,12 +2,14 @@
 """The compile-time benchmark: generates programs of growing size with
 gen.py (deep let*, nested let, if and lambda, long bodies, many top-level
 definitions, wide calls, a recursive macro), compiles and runs each with
-the release termitec (`termitec run`), and prints the wall time and peak
-RSS per size. Time and memory should grow about linearly with the size:
-the last column is the time per 1,000 units of size, which stays flat
-when they do.
+the release termitec, with `termitec run` (JIT: compile and run) and with
+`termitec build` (AOT: compile and link; the executable is then run to
+check its output, untimed), and prints the wall time and peak RSS of each
+per size. Time and memory should grow about linearly with the size: the
+last column is the `run` time per 1,000 units of size, which stays flat
+when they do. TERMITEC=path times another termitec binary.
 
-Usage: python3 benches/compile/run.py [--no-build] [--timeout S] [KIND[=N,N,...] ...]
+Usage: python3 benches/compile/run.py [--no-build] [--timeout S] [--mode run|build|both] [KIND[=N,N,...] ...]
 """
 import os, subprocess, sys, tempfile, time
 
@@ -17,7 +19,7 @@ sys.path.insert(0, HERE)
 import gen  # noqa: E402
 
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
-TERMITEC = os.path.join(TARGET, "release", "termitec")
+TERMITEC = os.environ.get("TERMITEC", os.path.join(TARGET, "release", "termitec"))
 
 SIZES = {
     "let*": [1000, 4000, 16000],
@@ -32,10 +34,10 @@ SIZES = {
 }
 
 
-def run(path, timeout):
-    """Wall time, peak RSS (bytes) and exit status of `termitec run path`."""
+def run(cmd, timeout):
+    """Wall time, peak RSS (bytes) and exit status of `cmd`."""
     t = time.perf_counter()
-    p = subprocess.Popen([TERMITEC, "run", path], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         _, status, usage = os.wait4(p.pid, 0) if timeout is None else wait_with_timeout(p, timeout)
     except TimeoutError:
@@ -62,11 +64,15 @@ def main(argv):
     timeout = 120.0
     kinds = {}
     build = True
+    modes = ["run", "build"]
     i = 0
     while i < len(argv):
         a = argv[i]
         if a == "--no-build":
             build = False
+        elif a == "--mode":
+            i += 1
+            modes = ["run", "build"] if argv[i] == "both" else [argv[i]]
         elif a == "--timeout":
             i += 1
             timeout = float(argv[i])
@@ -80,20 +86,39 @@ def main(argv):
         kinds = dict(SIZES)
     if build:
         subprocess.run(["cargo", "build", "--release", "-p", "termitec"], cwd=ROOT, check=True)
-    print("%-14s %9s %10s %10s %12s" % ("program", "size", "time (s)", "RSS (MB)", "ms per 1000"))
+    head = "%-14s %9s" % ("program", "size")
+    for m in modes:
+        head += " %10s %9s" % (m + " (s)", "RSS (MB)")
+    print(head + " %12s" % "ms per 1000")
     with tempfile.TemporaryDirectory() as tmp:
         for kind, sizes in kinds.items():
             for n in sizes:
                 path = os.path.join(tmp, "%s-%d.scm" % (kind.replace("*", "star"), n))
                 with open(path, "w") as f:
                     f.write(gen.KINDS[kind](n))
-                wall, rss, code = run(path, timeout)
-                if wall is None:
-                    print("%-14s %9d %10s" % (kind, n, "> %gs" % timeout), flush=True)
-                    continue
-                note = "" if code == 0 else "  (exit %s)" % code
-                print("%-14s %9d %10.2f %10.0f %12.1f%s"
-                      % (kind, n, wall, rss / 1e6, wall * 1e6 / n, note), flush=True)
+                exe = path[:-4]
+                line = "%-14s %9d" % (kind, n)
+                first = None
+                notes = []
+                for m in modes:
+                    cmd = [TERMITEC, "run", path] if m == "run" else [TERMITEC, "build", path, "-o", exe]
+                    wall, rss, code = run(cmd, timeout)
+                    if wall is None:
+                        line += " %10s %9s" % ("> %gs" % timeout, "")
+                        continue
+                    if code != 0:
+                        notes.append("%s exit %s" % (m, code))
+                    elif m == "build":
+                        # The executable must print what `run` prints.
+                        r = subprocess.run([exe], capture_output=True, timeout=timeout)
+                        if r.returncode != 0:
+                            notes.append("executable exit %s" % r.returncode)
+                    line += " %10.2f %9.0f" % (wall, rss / 1e6)
+                    first = wall if first is None else first
+                line += " %12s" % ("%.1f" % (first * 1e6 / n) if first is not None else "")
+                if notes:
+                    line += "  (%s)" % ", ".join(notes)
+                print(line, flush=True)
 
 
 if __name__ == "__main__":

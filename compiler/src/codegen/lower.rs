@@ -4,11 +4,14 @@ use crate::closure::{Function, Program};
 use crate::cps::{Atom, LambdaKind, Term, Value};
 use crate::expand::core::VarId;
 use crate::prims::Prim;
+use cranelift_codegen::Context;
+use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{self, AbiParam, BlockArg, InstBuilder, MemFlagsData, types::I64};
 use cranelift_codegen::isa::CallConv;
+use cranelift_codegen::isa::TargetIsa;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
-use cranelift_module::{DataDescription, DataId, FuncId, Linkage, Module};
+use cranelift_module::{DataDescription, DataId, FuncId, Linkage, Module, ModuleReloc};
 use std::collections::{BTreeSet, HashMap};
 use termite_runtime::ctx::*;
 use termite_runtime::prims::FAILS;
@@ -61,6 +64,7 @@ pub fn lower_program<M: Module>(
     let mut fctx = FunctionBuilderContext::new();
     let mut cctx = module.make_context();
     let frontend = module.target_config();
+    let cold_isa = super::cold_isa(module.isa().flags().is_pic())?;
     for (f, id) in p.functions.iter().zip(&functions) {
         let res = Resumable::of(&f.body, &known);
         // A function with resumable sites gets a resume function, whose
@@ -100,9 +104,14 @@ pub fn lower_program<M: Module>(
                     cctx.func.display()
                 ));
             }
-            module
-                .define_function(fid, &mut cctx)
-                .map_err(|e| format!("{} in {}: {e:?}", f.name, f.name))?;
+            if resuming {
+                define_cold(module, &*cold_isa, fid, &mut cctx)
+            } else {
+                module
+                    .define_function(fid, &mut cctx)
+                    .map_err(|e| e.to_string())
+            }
+            .map_err(|e| format!("{}: {e}", f.name))?;
             module.clear_context(&mut cctx);
         }
     }
@@ -115,6 +124,37 @@ pub fn lower_program<M: Module>(
         halt,
         raise_return,
     })
+}
+
+/// Compiles the function in `ctx` with `isa` (the cold one) and defines it
+/// as `fid` in `module`, whose own ISA compiles everything else: what
+/// `Module::define_function` does, with another ISA. Out of line, so that
+/// a profile of the compiler shows the cold functions' share.
+#[inline(never)]
+fn define_cold<M: Module>(
+    module: &mut M,
+    isa: &dyn TargetIsa,
+    fid: FuncId,
+    ctx: &mut Context,
+) -> Result<(), String> {
+    ctx.compile(isa, &mut ControlPlane::default())
+        .map_err(|e| format!("{:?}", e.inner))?;
+    let code = ctx
+        .compiled_code()
+        .ok_or("internal: no code after compiling")?;
+    let align = u64::from(code.buffer.alignment)
+        .max(u64::from(isa.function_alignment().minimum))
+        .max(isa.symbol_alignment());
+    let relocs: Vec<ModuleReloc> = code
+        .buffer
+        .relocs()
+        .iter()
+        .map(|r| ModuleReloc::from_mach_reloc(r, &ctx.func, fid))
+        .collect();
+    let bytes = code.code_buffer().to_vec();
+    module
+        .define_function_bytes(fid, align, &bytes, &relocs)
+        .map_err(|e| e.to_string())
 }
 
 /// A tail function that only returns `status` to the trampoline; for
@@ -414,8 +454,8 @@ struct JoinDef<'t> {
 /// the variables live after it (those the rest of the body uses, with
 /// those of the join points it may jump to).
 struct Resumable<'t> {
-    /// Site number by the address of its `let`.
-    site_of: HashMap<*const Term, u32>,
+    /// The site of each resumable `let`, by its address.
+    site_of: HashMap<*const Term, Site>,
     /// Per site: the `let` and its live variables (sorted).
     sites: Vec<(&'t Term, Vec<VarId>)>,
     joins: HashMap<VarId, JoinDef<'t>>,
@@ -511,7 +551,7 @@ impl<'t> Resumable<'t> {
                 }
                 Step::Exit(t) => {
                     let s = match t {
-                        Term::Let(v, val, _) => {
+                        Term::Let(v, val, body) => {
                             let mut s = sets.pop().unwrap_or_default();
                             s.remove(v);
                             if let Value::Global(g) = val
@@ -519,12 +559,23 @@ impl<'t> Resumable<'t> {
                             {
                                 r.known.insert(*v, *f);
                             }
-                            if may_raise(val, known_globals) {
+                            if may_raise(val, known_globals)
+                                && let Term::Cont {
+                                    k: Atom::Var(k),
+                                    args,
+                                } = &**body
+                                && args[..] == [Atom::Var(*v)]
+                            {
+                                // `(let v (prim ...) (k v))`: the site's
+                                // continuation is `k` itself.
+                                r.site_of.insert(t as *const Term, Site::To(*k));
+                            } else if may_raise(val, known_globals) {
                                 cost += s.len();
                                 if over(terms, cost) {
                                     return Resumable::none();
                                 }
-                                r.site_of.insert(t as *const Term, r.sites.len() as u32);
+                                r.site_of
+                                    .insert(t as *const Term, Site::At(r.sites.len() as u32));
                                 r.sites.push((t, s.iter().copied().collect()));
                             }
                             match val {
@@ -600,9 +651,6 @@ impl<'t> Resumable<'t> {
                 }
             }
         }
-        if r.sites.is_empty() {
-            return Resumable::none();
-        }
         r
     }
 
@@ -614,6 +662,19 @@ impl<'t> Resumable<'t> {
             .filter(|v| !self.known.contains_key(v))
             .collect()
     }
+}
+
+/// How a failure at a resumable site raises.
+#[derive(Clone, Copy)]
+enum Site {
+    /// With the continuation made from the site's number and the values
+    /// live after it (`STATUS_RAISE_AT`; the rest of the body is a region
+    /// of the resume function).
+    At(u32),
+    /// A site whose value goes straight to continuation `k`
+    /// (`(let v (prim ...) (k v))`): with `k` (`STATUS_RAISE_TO`), no
+    /// region needed.
+    To(VarId),
 }
 
 /// Lowering the resume function: the entry block of each site's region
@@ -657,7 +718,7 @@ struct FnLower<'a, 'b, M: Module> {
     /// The static closure of the function's resume function.
     resume_closure: Option<DataId>,
     /// The resumable site whose value is being lowered.
-    cur_site: Option<u32>,
+    cur_site: Option<Site>,
     /// The block that returns `STATUS_RAISE_AT` (`raise_at`).
     raise_at_exit: Option<ir::Block>,
     /// Lowering the resume function.
@@ -837,8 +898,19 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
     /// site `site`: saves the site number and the values live after it in
     /// the argument buffer, the resume function's static closure in
     /// `ctx.saved_self`, and returns `STATUS_RAISE_AT` (or the status the
-    /// runtime function set, when it is not a raise).
-    fn raise_at(&mut self, site: u32) -> Result<(), String> {
+    /// runtime function set, when it is not a raise); at a `Site::To`,
+    /// saves its continuation and returns `STATUS_RAISE_TO`.
+    fn raise_at(&mut self, site: Site) -> Result<(), String> {
+        let site = match site {
+            Site::At(s) => s,
+            Site::To(k) => {
+                let kv = self.atom(&Atom::Var(k))?;
+                self.store(kv, self.ctx, OFFSET_SAVED_SELF);
+                let exit = self.raise_to_exit();
+                self.b.ins().jump(exit, &[]);
+                return Ok(());
+            }
+        };
         let res = self.res;
         let live = res.saved(&res.sites[site as usize].1);
         let vals = live
@@ -852,31 +924,32 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         for (i, x) in vals.iter().enumerate() {
             self.store(*x, args, 8 * (1 + i as i32));
         }
+        // Stored here, not passed to the exit block: a block parameter
+        // with one edge per site costs the register allocator a move on
+        // each.
         let argc = self.iconst(vals.len() as i64 + 1);
+        self.store(argc, self.ctx, OFFSET_SAVED_ARGC);
         let exit = match self.raise_at_exit {
             Some(b) => b,
             None => {
                 let b = self.b.create_block();
                 self.b.set_cold_block(b);
-                self.b.append_block_param(b, I64);
                 self.raise_at_exit = Some(b);
                 b
             }
         };
-        self.b.ins().jump(exit, &[BlockArg::Value(argc)]);
+        self.b.ins().jump(exit, &[]);
         Ok(())
     }
 
-    /// The block every site's failure path ends in (argument: the count
-    /// of saved words): returns `STATUS_RAISE_AT`.
+    /// The block every site's failure path ends in (the site stored the
+    /// count of saved words): returns `STATUS_RAISE_AT`.
     fn finish_raise_at_exit(&mut self) -> Result<(), String> {
         let Some(blk) = self.raise_at_exit else {
             return Ok(());
         };
         self.b.switch_to_block(blk);
         self.b.seal_block(blk);
-        let argc = self.b.block_params(blk)[0];
-        self.store(argc, self.ctx, OFFSET_SAVED_ARGC);
         let data = self
             .resume_closure
             .ok_or("internal: a resumable site without a resume function")?;
@@ -895,7 +968,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
     }
 
     /// The resumable site of the `let` `t`, if it is one.
-    fn site(&self, t: &Term) -> Option<u32> {
+    fn site(&self, t: &Term) -> Option<Site> {
         self.res.site_of.get(&(t as *const Term)).copied()
     }
 
@@ -1274,7 +1347,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
             Term::Let(v, Value::Prim(p, args), body)
                 if is_predicate(*p)
                     && matches!(&**body, Term::If(Atom::Var(c), ..) if c == v)
-                    && (self.cold.is_none() || self.site(t).is_none()) =>
+                    && (self.cold.is_none() || !matches!(self.site(t), Some(Site::At(_)))) =>
             {
                 let Term::If(_, a, b) = &**body else {
                     return Err("internal: predicate pattern".into());
@@ -1305,7 +1378,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                 let x = self.value(val);
                 self.cur_site = None;
                 let x = x?;
-                if let Some(s) = site
+                if let Some(Site::At(s)) = site
                     && self.cold.is_some()
                 {
                     return self.jump_to_site(s, x);

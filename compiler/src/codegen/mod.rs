@@ -20,11 +20,29 @@ use termite_runtime::program::{ProgramData, WellKnown};
 /// The host's instruction set with the flags every back end needs (tail
 /// calls need frame pointers on x86-64).
 pub fn host_isa(pic: bool) -> Result<OwnedTargetIsa, String> {
+    isa_with(pic, false)
+}
+
+/// The instruction set the cold resume functions are compiled with: the
+/// same target and ABI flags as `host_isa`, but no optimisation and the
+/// single-pass register allocator (ARCHITECTURE.md, "Continuations,
+/// exceptions, dynamic state"): they run only after a handled failure, and
+/// compiling them like hot code doubled the compile time of a program.
+pub fn cold_isa(pic: bool) -> Result<OwnedTargetIsa, String> {
+    isa_with(pic, true)
+}
+
+fn isa_with(pic: bool, cold: bool) -> Result<OwnedTargetIsa, String> {
     let mut flags = settings::builder();
     let set = |f: &mut settings::Builder, k: &str, v: &str| {
         f.set(k, v).map_err(|e| format!("cranelift flag {k}: {e}"))
     };
-    set(&mut flags, "opt_level", "speed")?;
+    if cold {
+        set(&mut flags, "opt_level", "none")?;
+        set(&mut flags, "regalloc_algorithm", "single_pass")?;
+    } else {
+        set(&mut flags, "opt_level", "speed")?;
+    }
     set(&mut flags, "preserve_frame_pointers", "true")?;
     set(&mut flags, "is_pic", if pic { "true" } else { "false" })?;
     set(
