@@ -9,7 +9,12 @@ With --baseline PATH (another termitec binary, e.g. a release build of an
 earlier commit), its programs are measured in the same run, alternating with
 this build's, and a before/after table shows this build's time relative to
 the baseline's (below 1.0: faster now).
-Usage: python3 benches/run.py [--runs N] [--sequential | --concurrency] [--baseline PATH] [NAME ...]
+Then the distribution suite of benches/dist/ (two nodes over loopback):
+ping-pong round trips/s (unpinned and both nodes on one core), one-way
+small messages/s, a 100 MB message's MB/s and the worst ping while it is
+in flight, connection time; against Erlang/OTP distribution (erl -name)
+and a raw-socket floor (benches/dist/rawsock.c).
+Usage: python3 benches/run.py [--runs N] [--sequential | --concurrency | --dist] [--baseline PATH] [NAME ...]
 """
 import math, os, shutil, statistics, subprocess, sys, time
 
@@ -187,11 +192,111 @@ def concurrency(runs):
             print("%-32s %10s %10s %8s" % (label, fmt(b), fmt(t), rfmt(r)))
         print("(now/base is the cost relative to the baseline: below 1.0 means faster or smaller now)")
 
+DIST = os.path.join(ROOT, "benches", "dist")
+
+def free_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+def dist(runs):
+    """Two-node benchmarks: termitec (AOT), Erlang distribution, raw sockets."""
+    exe = os.path.join(OUT, "dist-bench")
+    r = sh([TERMITEC, "build", os.path.join(DIST, "dist_bench.scm"), "-o", exe])
+    if r.returncode != 0:
+        sys.exit(r.stderr)
+    cc = shutil.which("cc")
+    raw = os.path.join(OUT, "rawsock")
+    if cc:
+        sh([cc, "-O2", "-o", raw, os.path.join(DIST, "rawsock.c")])
+    erl, erlc = shutil.which("erl"), shutil.which("erlc")
+    erl_out = os.path.join(OUT, "erl")
+    os.makedirs(erl_out, exist_ok=True)
+    if erlc:
+        sh([erlc, "-o", erl_out, os.path.join(DIST, "dist_bench.erl")])
+    cookie = ["--cookie", "bench-%d" % os.getpid()]
+
+    def termitec(what, n, pin):
+        """One run: a serving node, then the measuring one; both killed."""
+        port = free_port()
+        pre = ["taskset", "-c", "0"] if pin else []
+        server = subprocess.Popen(pre + [exe, "--node", "127.0.0.1:%d" % port] + cookie + ["serve"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        try:
+            if server.stdout.readline().strip() != "ready":
+                return None
+            r = sh(pre + [exe, "--node", "127.0.0.1:%d" % free_port()] + cookie + [what, str(port), str(n)], timeout=300)
+            return sexp_numbers(r.stdout) if r.returncode == 0 else None
+        except subprocess.TimeoutExpired:
+            return None
+        finally:
+            server.kill()
+            server.wait()
+
+    def erlang(what, n, pin):
+        if not erl:
+            return None
+        pre = ["taskset", "-c", "0"] if pin else []
+        tag = "b%d" % free_port()
+        base = [erl, "-setcookie", tag, "-noshell", "-pa", erl_out]
+        server = subprocess.Popen(pre + base + ["-name", "pong%s@127.0.0.1" % tag],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            time.sleep(1.5)
+            r = sh(pre + base + ["-name", "ping%s@127.0.0.1" % tag, "-run", "dist_bench", "main",
+                                 "pong%s@127.0.0.1" % tag, what, str(n)], timeout=300)
+            return sexp_numbers(r.stdout) if r.returncode == 0 else None
+        except subprocess.TimeoutExpired:
+            return None
+        finally:
+            server.kill()
+            server.wait()
+
+    def rawsock(n, pin):
+        if not cc:
+            return None
+        pre = ["taskset", "-c", "0"] if pin else []
+        r = sh(pre + [raw, str(free_port()), str(n)])
+        return sexp_numbers(r.stdout) if r.returncode == 0 else None
+
+    def median(f, *a):
+        vals = [v for v in (f(*a) for _ in range(runs)) if v]
+        if not vals:
+            return None
+        return [statistics.median(v[i] for v in vals) for i in range(len(vals[0]))]
+
+    rows = []
+    for pin in (False, True):
+        t = median(termitec, "pingpong", 100000, pin)
+        e = median(erlang, "pingpong", 100000, pin)
+        f = median(rawsock, 200000, pin)
+        label = "ping-pong round trips/s" + (" (one core)" if pin else "")
+        rows.append((label, t and t[0], e and e[0], f and f[0], True))
+        if not pin:
+            rows.append(("connect + handshake ms", t and t[1] * 1000, e and e[1] * 1000, None, False))
+    t = median(termitec, "oneway", 1000000, False)
+    e = median(erlang, "oneway", 1000000, False)
+    rows.append(("one-way messages/s", t and t[0], e and e[0], None, True))
+    t = median(termitec, "big", 100, False)
+    e = median(erlang, "big", 100, False)
+    rows.append(("100 MB message, MB/s", t and t[0], e and e[0], None, True))
+    rows.append(("worst ping during it, ms", t and t[1], e and e[1], None, False))
+    fmt = lambda x: "%12.1f" % x if isinstance(x, (int, float)) else "%12s" % "-"
+    print()
+    print("%-30s %12s %12s %12s %10s" % ("distribution (2 nodes)", "termitec", "Erlang", "raw socket", "vs Erlang"))
+    for label, t, e, f, higher in rows:
+        r = (t / e if higher else e / t) if t and e else None
+        print("%-30s %s %s %s %10s" % (label, fmt(t), fmt(e), fmt(f), "%.2f" % r if r else "-"))
+    print("(vs Erlang: above 1.0 means termitec is better)")
+
 def main():
     args = sys.argv[1:]
     runs = 5
     only = None
-    for flag in ("--sequential", "--concurrency"):
+    for flag in ("--sequential", "--concurrency", "--dist"):
         if flag in args:
             only = flag
             args.remove(flag)
@@ -204,7 +309,7 @@ def main():
         i = args.index("--runs")
         runs = int(args[i + 1])
         del args[i:i + 2]
-    names = [] if only == "--concurrency" else (args or sorted(f[:-4] for f in os.listdir(SRC) if f.endswith(".scm")))
+    names = [] if only in ("--concurrency", "--dist") else (args or sorted(f[:-4] for f in os.listdir(SRC) if f.endswith(".scm")))
     os.makedirs(OUT, exist_ok=True)
     print("building termitec (release)...", file=sys.stderr)
     r = sh(["cargo", "build", "--release", "-p", "termitec"], cwd=ROOT)
@@ -278,8 +383,10 @@ def main():
             print("%-10s %s %s %9s" % (name, "  " + fmt(base), fmt(aot), "%.3f" % r if r else "-"))
         if rs:
             print("geometric mean of AOT/baseline: %.3f (worst %.3f)" % (math.exp(sum(math.log(r) for r in rs) / len(rs)), max(rs)))
-    if only != "--sequential":
+    if only in (None, "--concurrency"):
         concurrency(max(1, min(runs, 3)))
+    if only in (None, "--dist"):
+        dist(max(1, min(runs, 3)))
 
 if __name__ == "__main__":
     main()

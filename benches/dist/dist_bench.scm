@@ -1,0 +1,78 @@
+;; Two nodes over loopback, the counterpart of dist_bench.erl
+;; (benches/run.py --dist). Roles: `serve` (prints ready, then serves),
+;; `WHAT PORT N` with WHAT one of pingpong (N round trips), oneway (N small
+;; messages), big (a string of N MB there and back while another process
+;; pings every millisecond). Prints an s-expression of numbers.
+(define (args) (cdr (command-line)))
+
+(define (echo)
+  (recv
+    ((from m) (! from m))
+    ('stop #f))
+  (echo))
+
+(define (sink n from)
+  (if (= n 0)
+      (! from 'done)
+      (begin (?) (sink (- n 1) from))))
+
+(define (ping-loop echo n)
+  (when (> n 0)
+    (! echo (list (self) 'x))
+    (?)
+    (ping-loop echo (- n 1))))
+
+(define (oneway p n)
+  (when (> n 0) (! p (list 'x n)) (oneway p (- n 1))))
+
+;; Pings `echo` every millisecond until told to stop; answers the worst
+;; round trip.
+(define (pinger echo worst parent)
+  (recv
+    ('stop (! parent (list 'worst worst)))
+    (after 0.001
+      (let ((t0 (current-time)))
+        (! echo (list (self) 'ping))
+        (recv ('ping #f))
+        (pinger echo (max worst (- (current-time) t0)) parent)))))
+
+(define (main what port n)
+  (define server (make-node "127.0.0.1" port))
+  (define t-connect (current-time))
+  (define e (remote-spawn server echo))
+  (define connect (- (current-time) t-connect))
+  (ping-loop e 1000)
+  (cond
+    ((equal? what "pingpong")
+     (let ((t0 (current-time)))
+       (ping-loop e n)
+       (display (list 'round-trips-per-second (round (/ n (- (current-time) t0)))
+                      'connect-s connect))))
+    ((equal? what "oneway")
+     (let* ((me (self))
+            (s (remote-spawn server (lambda () (sink n me))))
+            (t0 (current-time)))
+       (oneway s n)
+       (recv ('done #f))
+       (display (list 'messages-per-second (round (/ n (- (current-time) t0)))))))
+    ((equal? what "big")
+     (let* ((big (make-string (* n 1000000) #\x))
+            (me (self))
+            ;; Its own echo: the big reply must not delay its pings
+            ;; (one sender's messages stay in order).
+            (e2 (remote-spawn server echo))
+            (p (begin (ping-loop e2 10) (spawn (pinger e2 0. me))))
+            (t0 (current-time)))
+       (! e (list (self) (list 'big big)))
+       (recv (('big b) (string-length b)))
+       (let ((t (- (current-time) t0)))
+         (! p 'stop)
+         (recv (('worst w)
+                (display (list 'mb-per-second (round (/ (* 2 n) t))
+                               'worst-ping-ms (* 1000 w)))))))))
+  (newline))
+
+(let ((a (args)))
+  (if (equal? (car a) "serve")
+      (begin (display "ready") (newline) (node-serve))
+      (main (car a) (string->number (cadr a)) (string->number (caddr a)))))
