@@ -23,6 +23,14 @@ enum Mode {
 
 const LIMIT: Duration = Duration::from_secs(60);
 const COOKIE: &str = "termitec-test-cookie";
+
+/// The tests of this file run one at a time: each starts several nodes
+/// and the heartbeat timeout is short, so on a loaded 2-core machine
+/// parallel tests could starve a node long enough to look dead.
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
 /// Short enough for the SIGSTOP test, long enough for a loaded debug build.
 const HEARTBEAT: &str = "2";
 
@@ -283,6 +291,7 @@ fn finish_ok(client: &mut Node, expected: &[&str]) {
 /// messages arrive in order. Both ways round of JIT and AOT.
 #[test]
 fn values_travel_between_jit_and_aot_nodes() {
+    let _serial = one_at_a_time();
     let scratch = Scratch::new("values");
     for (server_mode, client_mode) in [(Mode::Jit, Mode::Aot), (Mode::Aot, Mode::Jit)] {
         let port = free_port();
@@ -306,6 +315,7 @@ fn values_travel_between_jit_and_aot_nodes() {
 /// in both directions, another node's registry, `!?` with a timeout.
 #[test]
 fn remote_spawn_on_links_and_services() {
+    let _serial = one_at_a_time();
     let scratch = Scratch::new("spawn");
     for (server_mode, client_mode) in [(Mode::Aot, Mode::Jit), (Mode::Jit, Mode::Aot)] {
         let port = free_port();
@@ -332,6 +342,7 @@ fn remote_spawn_on_links_and_services() {
 /// are dead, the new one serves.
 #[test]
 fn node_death_and_restart() {
+    let _serial = one_at_a_time();
     let scratch = Scratch::new("death");
     for (signal, mode) in [("KILL", Mode::Jit), ("STOP", Mode::Aot)] {
         let port = free_port();
@@ -377,6 +388,7 @@ fn node_death_and_restart() {
 /// goes on serving a good client.
 #[test]
 fn refused_peers_and_bad_frames_leave_the_node_serving() {
+    let _serial = one_at_a_time();
     use std::io::Write;
     let scratch = Scratch::new("refused");
     let port = free_port();
@@ -447,6 +459,7 @@ fn refused_peers_and_bad_frames_leave_the_node_serving() {
 /// loaded worker.
 #[test]
 fn load_balancing_over_three_nodes() {
+    let _serial = one_at_a_time();
     let scratch = Scratch::new("balance");
     let (p1, p2) = (free_port(), free_port());
     let mut w1 = Node::start(&scratch, "balance", Mode::Jit, p1, &["worker".into()]);
@@ -474,6 +487,7 @@ fn load_balancing_over_three_nodes() {
 /// The README's two nodes: `examples/two_nodes.scm` as server and client.
 #[test]
 fn the_readme_example_runs_on_two_nodes() {
+    let _serial = one_at_a_time();
     let scratch = Scratch::new("example");
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
     let port = free_port();
@@ -497,5 +511,87 @@ fn the_readme_example_runs_on_two_nodes() {
     finish_ok(
         &mut client,
         &["(sum 42)", &format!("(ran-on #<node 127.0.0.1:{port}>)")],
+    );
+}
+
+/// A 10,000,000-element list and a 100 MB string go to another node and
+/// back (built executables: the debug runtime of `termitec run` would be
+/// slow).
+#[test]
+fn large_messages_travel() {
+    let _serial = one_at_a_time();
+    let scratch = Scratch::new("big");
+    let port = free_port();
+    let mut server = Node::start(&scratch, "big", Mode::Aot, port, &["server".into()]);
+    server.expect("ready");
+    let mut client = Node::start(
+        &scratch,
+        "big",
+        Mode::Aot,
+        free_port(),
+        &["big".into(), port_arg(port)],
+    );
+    finish_ok(
+        &mut client,
+        &["list 10000000 0 9999999", "string 100000000 z"],
+    );
+}
+
+/// Twenty clients on twenty nodes call one server at once.
+#[test]
+fn twenty_concurrent_clients() {
+    let _serial = one_at_a_time();
+    let scratch = Scratch::new("clients");
+    let port = free_port();
+    let mut server = Node::start(&scratch, "big", Mode::Aot, port, &["server".into()]);
+    server.expect("ready");
+    let mut clients: Vec<Node> = (0..20)
+        .map(|_| {
+            Node::start(
+                &scratch,
+                "big",
+                Mode::Aot,
+                free_port(),
+                &["rpc".into(), port_arg(port)],
+            )
+        })
+        .collect();
+    for c in &mut clients {
+        finish_ok(c, &["rpc ok"]);
+    }
+}
+
+/// Nodes of different programs refuse each other, with a message on both
+/// sides, and nothing is delivered.
+#[test]
+fn nodes_of_different_programs_refuse_each_other() {
+    let _serial = one_at_a_time();
+    let scratch = Scratch::new("mismatch");
+    let port = free_port();
+    let mut server = Node::start(&scratch, "values", Mode::Aot, port, &["server".into()]);
+    server.expect("ready");
+    // spawn.scm's client asks for the `adder` service: another program.
+    let mut other = Node::start(
+        &scratch,
+        "spawn",
+        Mode::Jit,
+        free_port(),
+        &["client".into(), port_arg(port)],
+    );
+    let (code, out, stderr) = other.finish();
+    assert_ne!(
+        code,
+        Some(0),
+        "a node of another program was served: {out:?}"
+    );
+    assert!(
+        stderr.contains("program mismatch"),
+        "not explained: {stderr}"
+    );
+    server.signal("KILL");
+    let (_, _, log) = server.finish();
+    assert!(
+        log.contains("program mismatch"),
+        "the server did not log it: {log}"
     );
 }

@@ -271,18 +271,33 @@ impl Glue {
     fn link_frame(&self, peer: SocketAddr, kind: u8, payload: &[u8]) {
         let incarnation = u64::from_le_bytes(payload[..8].try_into().expect("8 bytes"));
         let word = u64::from_le_bytes(payload[8..16].try_into().expect("8 bytes"));
-        let mut rest = &payload[16..];
-        let mut from_word = 0;
+        let rest = &payload[16..];
+        let Some(peer_entry) = Glue::entry_of(peer) else {
+            return;
+        };
+        if incarnation != ident::self_incarnation() {
+            return;
+        }
+        let node = crate::sched::node();
         if kind == EXIT {
             if rest.len() < 8 {
                 return self.log(&format!("termite: node {peer}: a truncated EXIT, dropped"));
             }
-            from_word = u64::from_le_bytes(rest[..8].try_into().expect("8 bytes"));
-            rest = &rest[8..];
-        }
-        let Some(peer_entry) = Glue::entry_of(peer) else {
+            let from_word = u64::from_le_bytes(rest[..8].try_into().expect("8 bytes"));
+            let inc = ident::entry(peer_entry).map_or(0, |e| {
+                e.incarnation.load(std::sync::atomic::Ordering::Acquire)
+            });
+            let from = ident::pid_of(peer_entry, inc, from_word);
+            with_state(|s| {
+                if let Some(w) = s.watches.get_mut(&peer_entry) {
+                    w.retain(|&(p, t)| !(p == word && t == from));
+                }
+            });
+            // The exception may be large: its receiver decodes it.
+            node.deliver(word, raw(&rest[8..], Kind::Exit));
             return;
-        };
+        }
+        // A pid: small, decoded here.
         let (mem, value) = match crate::wire::decode(rest) {
             Ok(x) => x,
             Err(e) => {
@@ -291,10 +306,6 @@ impl Glue {
                 ));
             }
         };
-        if incarnation != ident::self_incarnation() {
-            return;
-        }
-        let node = crate::sched::node();
         match kind {
             LINK if ident::is_pid(value) => {
                 let m = Message {
@@ -310,25 +321,6 @@ impl Glue {
                 if let Some((entry, _, _)) = ident::parts(value) {
                     with_state(|s| s.watches.entry(entry).or_default().push((word, value)));
                 }
-            }
-            EXIT => {
-                let inc = ident::entry(peer_entry).map_or(0, |e| {
-                    e.incarnation.load(std::sync::atomic::Ordering::Acquire)
-                });
-                let from = ident::pid_of(peer_entry, inc, from_word);
-                with_state(|s| {
-                    if let Some(w) = s.watches.get_mut(&peer_entry) {
-                        w.retain(|&(p, t)| !(p == word && t == from));
-                    }
-                });
-                node.deliver(
-                    word,
-                    Message {
-                        mem,
-                        value,
-                        kind: Kind::Exit,
-                    },
-                );
             }
             _ => self.log(&format!(
                 "termite: node {peer}: a link signal without a pid, dropped"
@@ -358,38 +350,14 @@ impl Sink for Glue {
                 if incarnation != ident::self_incarnation() {
                     return;
                 }
-                match crate::wire::decode(&payload[16..]) {
-                    Ok((mem, value)) => {
-                        let m = Message {
-                            mem,
-                            value,
-                            kind: Kind::Message,
-                        };
-                        crate::sched::node().deliver(word, m);
-                    }
-                    Err(e) => self.log(&format!(
-                        "termite: node {peer}: a bad message ({e}), dropped"
-                    )),
-                }
+                crate::sched::node().deliver(word, raw(&payload[16..], Kind::Message));
             }
             LINK | WATCH | EXIT if payload.len() >= 16 => self.link_frame(peer, kind, payload),
             AGENT => {
                 let Some(agent) = with_state(|s| s.agent) else {
                     return;
                 };
-                match crate::wire::decode(payload) {
-                    Ok((mem, value)) => {
-                        let m = Message {
-                            mem,
-                            value,
-                            kind: Kind::Message,
-                        };
-                        crate::sched::node().deliver(agent, m);
-                    }
-                    Err(e) => self.log(&format!(
-                        "termite: node {peer}: a bad request ({e}), dropped"
-                    )),
-                }
+                crate::sched::node().deliver(agent, raw(payload, Kind::Message));
             }
             _ => self.log(&format!(
                 "termite: node {peer}: a frame of unknown kind {kind}, dropped"
@@ -400,6 +368,36 @@ impl Sink for Glue {
     fn peer_down(&self, peer: SocketAddr, _incarnation: Option<u64>, _reason: &DownReason) {
         if let Some(entry) = Glue::entry_of(peer) {
             node_down(entry);
+        }
+    }
+}
+
+/// A signal whose value is still in the wire format (`MessageMem::Wire`).
+fn raw(bytes: &[u8], kind: Kind) -> Message {
+    Message {
+        mem: crate::heap::MessageMem::Wire(Box::new(bytes.to_vec())),
+        value: UNSPECIFIED,
+        kind,
+    }
+}
+
+/// A signal as its receiver takes it: one from another node decoded (and
+/// validated) into message memory, or `None` if it is malformed (logged
+/// and dropped: a bad message loses nothing but itself). Runs on the
+/// receiver's thread.
+pub fn decoded(m: Message) -> Option<Message> {
+    let crate::heap::MessageMem::Wire(bytes) = m.mem else {
+        return Some(m);
+    };
+    match crate::wire::decode(&bytes) {
+        Ok((mem, value)) => Some(Message {
+            mem,
+            value,
+            kind: m.kind,
+        }),
+        Err(e) => {
+            eprintln!("termite: a message from another node is malformed ({e}): dropped");
+            None
         }
     }
 }

@@ -311,6 +311,8 @@ impl Heap {
     pub fn take_message(&mut self, mem: MessageMem, v: Value) -> Value {
         match mem {
             MessageMem::None => v,
+            // Decoded before it is taken (`crate::dist::decoded`).
+            MessageMem::Wire(_) => crate::value::UNSPECIFIED,
             MessageMem::Small(small) => {
                 let mut b = small.into_block();
                 let v = self.copy_out(&mut b, v);
@@ -406,6 +408,11 @@ pub enum MessageMem {
     Small(SmallCopy),
     /// A larger copy, in blocks the receiver adopts.
     Large(Box<Vec<Block>>),
+    /// A message from another node, still in the wire format: the
+    /// receiving process decodes (and validates) it when it drains its
+    /// inbox (`crate::dist::decoded`), so that the I/O thread never spends
+    /// the time a large message takes to build.
+    Wire(Box<Vec<u8>>),
 }
 
 /// A block of exactly `COPIED_MESSAGE_WORDS` words, owned through a thin

@@ -125,20 +125,26 @@ fn drain_into(
     let mut first = None;
     let mut want_first = take_first && inner.private.is_empty();
     let mut outcome = Drained::Mail;
-    node().table.drain(p, |m| match m.kind {
-        // Even after a kill: the requester learns `killed` at the end.
-        Kind::Link => inner.add_link_value(m.value),
-        Kind::Kill => outcome = Drained::Killed,
-        // Messages after a kill are dropped with the process.
-        _ if matches!(outcome, Drained::Killed) => {}
-        Kind::Message if want_first => {
-            first = Some(inner.heap.take_message(m.mem, m.value));
-            want_first = false;
-        }
-        Kind::Message | Kind::Exit => {
-            let v = inner.heap.take_message(m.mem, m.value);
-            want_first = false;
-            inner.push_private(v, m.kind == Kind::Exit);
+    node().table.drain(p, |m| {
+        // A message from another node is decoded here, by its receiver.
+        let Some(m) = crate::dist::decoded(m) else {
+            return;
+        };
+        match m.kind {
+            // Even after a kill: the requester learns `killed` at the end.
+            Kind::Link => inner.add_link_value(m.value),
+            Kind::Kill => outcome = Drained::Killed,
+            // Messages after a kill are dropped with the process.
+            _ if matches!(outcome, Drained::Killed) => {}
+            Kind::Message if want_first => {
+                first = Some(inner.heap.take_message(m.mem, m.value));
+                want_first = false;
+            }
+            Kind::Message | Kind::Exit => {
+                let v = inner.heap.take_message(m.mem, m.value);
+                want_first = false;
+                inner.push_private(v, m.kind == Kind::Exit);
+            }
         }
     });
     (first, outcome)
