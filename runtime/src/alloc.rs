@@ -86,34 +86,39 @@ impl Ctx {
         list.value()
     }
 
-    /// A fresh list of `n` pairs made in one allocation (the runtime's list
-    /// builders — `reverse`, `append`, `list-copy`... — paid a threshold
-    /// check and a call per pair): pair `i`'s cdr is pair `i + 1`, the last
-    /// one's is `tail`, every car `#f` until the caller sets it.
+    /// A fresh list of `n` pairs made in a few allocations (the runtime's
+    /// list builders — `reverse`, `append` — paid a threshold check and a
+    /// call per pair): pair `i`'s cdr is pair `i + 1`, the last one's is
+    /// `tail`, every car `#f` until the caller sets it. The pairs come in
+    /// chunks of `FRESH_CHUNK_PAIRS`, each one allocation: a single object
+    /// of 3n words made a fresh (unpooled, page-faulting) block for every
+    /// long list.
     pub fn fresh_list(&mut self, n: usize, tail: Value) -> FreshList {
-        if n == 0 {
-            return FreshList { first: tail, n: 0 };
-        }
-        let first = self.alloc_object(T_PAIR, 2, 3 * n - 1);
-        let base = first.addr();
+        let nchunks = n.div_ceil(FRESH_CHUNK_PAIRS);
+        let mut chunks = smallvec::SmallVec::from_elem(std::ptr::null_mut(), nchunks);
         let pair_header = header(T_PAIR, 2, 0);
-        for i in 0..n {
-            let next = if i + 1 < n {
-                // SAFETY: pair `i + 1` starts within the 3n words allocated.
-                Value::from_addr(unsafe { base.add(3 * (i + 1)) })
-            } else {
-                tail
-            };
-            // SAFETY: pair `i`'s three words are within the 3n words just
-            // allocated, which nobody else sees yet.
-            unsafe {
-                let p = base.add(3 * i);
-                *p = pair_header;
-                *p.add(1) = FALSE.0;
-                *p.add(2) = next.0;
+        let mut next = tail;
+        for c in (0..nchunks).rev() {
+            let len = (n - c * FRESH_CHUNK_PAIRS).min(FRESH_CHUNK_PAIRS);
+            let base = self.alloc_object(T_PAIR, 2, 3 * len - 1).addr();
+            for i in (0..len).rev() {
+                // SAFETY: pair `i`'s three words are within the 3 * len
+                // words just allocated, which nobody else sees yet.
+                unsafe {
+                    let p = base.add(3 * i);
+                    *p = pair_header;
+                    *p.add(1) = FALSE.0;
+                    *p.add(2) = next.0;
+                    next = Value::from_addr(p);
+                }
             }
+            chunks[c] = base;
         }
-        FreshList { first, n }
+        FreshList {
+            first: next,
+            n,
+            chunks,
+        }
     }
 
     pub fn vector(&mut self, items: &[Value]) -> Value {
@@ -210,13 +215,20 @@ pub fn bignum_value(v: Value) -> IBig {
 pub struct FreshList {
     first: Value,
     n: usize,
+    /// The first pair of each chunk.
+    chunks: smallvec::SmallVec<[*mut u64; 2]>,
 }
+
+/// Pairs per allocation of `Ctx::fresh_list` (96 KiB).
+const FRESH_CHUNK_PAIRS: usize = 1 << 12;
 
 impl FreshList {
     pub fn set_car(&mut self, i: usize, v: Value) {
         assert!(i < self.n, "car {i} of a fresh list of {}", self.n);
-        // SAFETY: pair `i` of the `n` contiguous pairs made by `fresh_list`.
-        unsafe { *self.first.addr().add(3 * i + 1) = v.0 }
+        let base = self.chunks[i / FRESH_CHUNK_PAIRS];
+        // SAFETY: pair `i % FRESH_CHUNK_PAIRS` of its chunk, made by
+        // `fresh_list`.
+        unsafe { *base.add(3 * (i % FRESH_CHUNK_PAIRS) + 1) = v.0 }
     }
 
     pub fn value(&self) -> Value {
