@@ -89,7 +89,8 @@ fn static_string(s: &str) -> Value {
     v
 }
 
-fn static_object(ty: u64, words: &[u64]) -> Value {
+/// A static object of type `ty` with `words` after its header.
+pub(crate) fn static_object(ty: u64, words: &[u64]) -> Value {
     let p = statics::alloc(1 + words.len());
     let v = Value::from_addr(p);
     v.set_word(0, header(ty, words.len() as u64, F_STATIC));

@@ -156,17 +156,46 @@ pub(crate) fn raise(ctx: &mut Ctx, who: &str, why: &str) -> Value {
     ctx.raise_error(&format!("{who}: {why}"), &[])
 }
 
-/// A frame addressed to the process `to` (a remote pid), with `v` encoded
-/// after the header: the node-table entry to send it to, and the payload.
-fn addressed(to: Value, v: Value) -> Result<(u32, Vec<u8>), String> {
+/// The payload of a frame for the process `to` (a pid of another node):
+/// the header `incarnation | pid word`, then the words of `extra`, then `v`
+/// in the wire format. Answers the node-table entry to send it to.
+fn addressed(to: Value, extra: &[u64], v: Value) -> Result<(u32, Vec<u8>), String> {
     let (entry, incarnation, word) = ident::parts(to).ok_or("not a pid")?;
     let mut payload = Vec::with_capacity(64);
-    payload.extend_from_slice(&incarnation.to_le_bytes());
-    payload.extend_from_slice(&word.to_le_bytes());
-    crate::wire::Encoder::new()
-        .encode_into(v, &mut payload)
-        .map_err(|e| format!("cannot travel: {e}"))?;
+    for w in [incarnation, word].iter().chain(extra) {
+        payload.extend_from_slice(&w.to_le_bytes());
+    }
+    encode_after(v, &mut payload)?;
     Ok((entry, payload))
+}
+
+/// Appends `v` in the wire format to `out`. (A fresh encoder each time:
+/// one kept per thread would keep the tables of its largest message.)
+pub(crate) fn encode_after(v: Value, out: &mut Vec<u8>) -> Result<(), String> {
+    crate::wire::Encoder::new()
+        .encode_into(v, out)
+        .map_err(|e| format!("cannot travel: {e}"))
+}
+
+/// Sends `v` to the process `to` of another node in a frame of `kind`;
+/// what cannot be sent is raised as an error of `who`.
+fn send_to(ctx: &mut Ctx, who: &str, kind: u8, to: Value, v: Value) -> Value {
+    match addressed(to, &[], v).and_then(|(entry, payload)| send_frame(ctx, entry, kind, payload)) {
+        Ok(()) => UNSPECIFIED,
+        Err(e) => raise(ctx, who, &e),
+    }
+}
+
+/// The header of a frame for a process of this node: its incarnation,
+/// the pid word and the rest, or `None` if the frame is too short.
+fn split_header(payload: &[u8]) -> Option<(u64, u64, &[u8])> {
+    let (incarnation, rest) = payload.split_first_chunk::<8>()?;
+    let (word, rest) = rest.split_first_chunk::<8>()?;
+    Some((
+        u64::from_le_bytes(*incarnation),
+        u64::from_le_bytes(*word),
+        rest,
+    ))
 }
 
 /// `(%link from to)` where either pid is of another node: `from`'s death
@@ -186,13 +215,7 @@ pub fn link(ctx: &mut Ctx, from: Value, to: Value) -> Value {
                     .push((to.imm_payload(), from))
             });
         }
-        return match addressed(from, to) {
-            Ok((entry, payload)) => match send_frame(ctx, entry, LINK, payload) {
-                Ok(()) => UNSPECIFIED,
-                Err(e) => raise(ctx, "link", &e),
-            },
-            Err(e) => raise(ctx, "link", &e),
-        };
+        return send_to(ctx, "link", LINK, from, to);
     }
     // `from` is ours, `to` another node's: `to`'s node must watch us.
     if from == me {
@@ -215,48 +238,24 @@ pub fn link(ctx: &mut Ctx, from: Value, to: Value) -> Value {
             return UNSPECIFIED;
         }
     }
-    match addressed(to, from) {
-        Ok((entry, payload)) => match send_frame(ctx, entry, WATCH, payload) {
-            Ok(()) => UNSPECIFIED,
-            Err(e) => raise(ctx, "link", &e),
-        },
-        Err(e) => raise(ctx, "link", &e),
-    }
+    send_to(ctx, "link", WATCH, to, from)
 }
 
 /// The process `from` (of this node) died of `reason`: tell `to`, a
 /// process of another node linked to it. Runs on `from`'s thread (the
 /// encoder reads `reason` in its heap).
 pub fn send_exit(from: u64, to: Value, reason: Value) {
-    let Some((entry, incarnation, word)) = ident::parts(to) else {
-        return;
-    };
-    let mut payload = Vec::with_capacity(64);
-    payload.extend_from_slice(&incarnation.to_le_bytes());
-    payload.extend_from_slice(&word.to_le_bytes());
-    payload.extend_from_slice(&from.to_le_bytes());
-    if let Err(e) = crate::wire::Encoder::new().encode_into(reason, &mut payload) {
-        eprintln!("termite: the exception of process {from} cannot travel to its link: {e}");
-        return;
+    match addressed(to, &[from], reason) {
+        Ok((entry, payload)) => {
+            let _ = send_frame_on(crate::process::pid_value(from).0, entry, EXIT, payload);
+        }
+        Err(e) => eprintln!("termite: the exception of process {from} {e}: its link is not told"),
     }
-    let _ = send_frame_on(crate::process::pid_value(from).0, entry, EXIT, payload);
 }
 
 /// `(! pid msg)` for a pid of another node.
 fn remote_send(ctx: &mut Ctx, to: Value, msg: Value) -> Value {
-    let Some((entry, incarnation, word)) = ident::parts(to) else {
-        return ctx.type_error("!", "a pid", to);
-    };
-    let mut payload = Vec::with_capacity(64);
-    payload.extend_from_slice(&incarnation.to_le_bytes());
-    payload.extend_from_slice(&word.to_le_bytes());
-    if let Err(e) = crate::wire::Encoder::new().encode_into(msg, &mut payload) {
-        return raise(ctx, "!", &format!("the message cannot travel: {e}"));
-    }
-    match send_frame(ctx, entry, MSG, payload) {
-        Ok(()) => UNSPECIFIED,
-        Err(e) => raise(ctx, "!", &e),
-    }
+    send_to(ctx, "!", MSG, to, msg)
 }
 
 /// The network layer's events.
@@ -268,22 +267,16 @@ impl Glue {
     }
 
     /// LINK, WATCH and EXIT: signals between processes of two nodes.
-    fn link_frame(&self, peer: SocketAddr, kind: u8, payload: &[u8]) {
-        let incarnation = u64::from_le_bytes(payload[..8].try_into().expect("8 bytes"));
-        let word = u64::from_le_bytes(payload[8..16].try_into().expect("8 bytes"));
-        let rest = &payload[16..];
+    fn link_frame(&self, peer: SocketAddr, kind: u8, word: u64, rest: &[u8]) {
         let Some(peer_entry) = Glue::entry_of(peer) else {
             return;
         };
-        if incarnation != ident::self_incarnation() {
-            return;
-        }
         let node = crate::sched::node();
         if kind == EXIT {
-            if rest.len() < 8 {
+            let Some((from_word, rest)) = rest.split_first_chunk::<8>() else {
                 return self.log(&format!("termite: node {peer}: a truncated EXIT, dropped"));
-            }
-            let from_word = u64::from_le_bytes(rest[..8].try_into().expect("8 bytes"));
+            };
+            let from_word = u64::from_le_bytes(*from_word);
             let inc = ident::entry(peer_entry).map_or(0, |e| {
                 e.incarnation.load(std::sync::atomic::Ordering::Acquire)
             });
@@ -294,7 +287,7 @@ impl Glue {
                 }
             });
             // The exception may be large: its receiver decodes it.
-            node.deliver(word, raw(&rest[8..], Kind::Exit));
+            node.deliver(word, raw(rest, Kind::Exit));
             return;
         }
         // A pid: small, decoded here.
@@ -344,15 +337,21 @@ impl Sink for Glue {
 
     fn frame(&self, peer: SocketAddr, kind: u8, payload: &[u8]) {
         match kind {
-            MSG if payload.len() >= 16 => {
-                let incarnation = u64::from_le_bytes(payload[..8].try_into().expect("8 bytes"));
-                let word = u64::from_le_bytes(payload[8..16].try_into().expect("8 bytes"));
+            MSG | LINK | WATCH | EXIT => {
+                let Some((incarnation, word, rest)) = split_header(payload) else {
+                    return self.log(&format!("termite: node {peer}: a truncated frame, dropped"));
+                };
+                // A frame for another incarnation of this node: its
+                // process is gone.
                 if incarnation != ident::self_incarnation() {
                     return;
                 }
-                crate::sched::node().deliver(word, raw(&payload[16..], Kind::Message));
+                if kind == MSG {
+                    crate::sched::node().deliver(word, raw(rest, Kind::Message));
+                } else {
+                    self.link_frame(peer, kind, word, rest);
+                }
             }
-            LINK | WATCH | EXIT if payload.len() >= 16 => self.link_frame(peer, kind, payload),
             AGENT => {
                 let Some(agent) = with_state(|s| s.agent) else {
                     return;
@@ -434,13 +433,7 @@ fn down_value(entry: u32) -> Value {
     if let Some(v) = with_state(|s| s.down_values.get(&entry).copied()) {
         return v;
     }
-    let static_pair = |car: Value, cdr: Value| {
-        let p = crate::heap::statics::alloc(3);
-        let v = Value::from_addr(p);
-        v.set_word(0, header(T_PAIR, 2, F_STATIC));
-        v.set_words(1, &[car.0, cdr.0]);
-        v
-    };
+    let static_pair = |car: Value, cdr: Value| ident::static_object(T_PAIR, &[car.0, cdr.0]);
     let tail = static_pair(ident::node_value(entry), NULL);
     let v = static_pair(Value::symbol(crate::symbols::intern("node-down")), tail);
     with_state(|s| *s.down_values.entry(entry).or_insert(v))

@@ -2,7 +2,7 @@
 //! waits on a node (see `crate::dist`).
 
 use crate::ctx::Ctx;
-use crate::dist::{AGENT, raise, send_frame, with_state};
+use crate::dist::{AGENT, encode_after, raise, send_frame, with_state};
 use crate::ident;
 use crate::process::{Kind, Message};
 use crate::value::*;
@@ -25,10 +25,7 @@ prim!(fn tm_agent_send(ctx, n, req) {
         };
     }
     let mut payload = Vec::with_capacity(64);
-    if let Err(e) = crate::wire::Encoder::new().encode_into(req, &mut payload) {
-        return raise(ctx, "remote-spawn", &format!("the request cannot travel: {e}"));
-    }
-    match send_frame(ctx, entry, AGENT, payload) {
+    match encode_after(req, &mut payload).and_then(|()| send_frame(ctx, entry, AGENT, payload)) {
         Ok(()) => UNSPECIFIED,
         Err(e) => raise(ctx, "remote-spawn", &e),
     }
