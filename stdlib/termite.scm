@@ -83,17 +83,25 @@
               (default (%timeout-default opt)))
           (%watch-node node tag)
           (! pid (list (self) tag msg))
-          (let ((r (%recv (lambda (m)
-                            (cond ((eq? m tag) (lambda () tag))
-                                  ((and (pair? m) (eq? (car m) tag) (pair? (cdr m))
-                                        (null? (cddr m)))
-                                   (let ((reply (cadr m))) (lambda () (list reply))))
-                                  (else #f)))
-                          (%timeout opt)
-                          (lambda () (%unwatch-node node tag) #f))))
-            (cond ((pair? r) (%unwatch-node node tag) (car r))
+          (let ((r (%remote-reply node tag (%timeout opt))))
+            (cond (r (car r))
                   (default (default))
                   (else (raise 'timeout))))))))
+
+;; Waits for the reply (tag value) to a request made to a process of
+;; `node`, whose death the caller watches with `tag` (`%watch-node`), at
+;; most `timeout` seconds (#f: no limit). Answers (value), or #f if the
+;; node went down or the time ran out.
+(define (%remote-reply node tag timeout)
+  (let ((r (%recv (lambda (m)
+                    (cond ((eq? m tag) (lambda () #f))
+                          ((and (pair? m) (eq? (car m) tag) (pair? (cdr m)) (null? (cddr m)))
+                           (let ((reply (cadr m))) (lambda () (list reply))))
+                          (else #f)))
+                  timeout
+                  (lambda () #f))))
+    (%unwatch-node node tag)
+    r))
 
 ;;;; Services: a registry of names to pids on this node.
 
@@ -215,14 +223,12 @@
   (let ((tag (make-tag)))
     (%watch-node node tag)
     (%agent-send node (list (self) tag request))
-    (%recv (lambda (m)
-             (cond ((eq? m tag)
-                    (lambda () (raise (list 'node-down node))))
-                   ((and (pair? m) (eq? (car m) tag) (pair? (cdr m)) (null? (cddr m)))
-                    (let ((reply (cadr m)))
-                      (lambda () (%unwatch-node node tag) reply)))
-                   (else #f)))
-           #f #f)))
+    (%remote-value node tag)))
+
+;; The reply to a request watched with `tag`, or (node-down NODE) raised.
+(define (%remote-value node tag)
+  (let ((r (%remote-reply node tag #f)))
+    (if r (car r) (raise (list 'node-down node)))))
 
 (define (remote-spawn node thunk)
   (if (eq? node (current-node))
@@ -245,15 +251,8 @@
                       (lambda ()
                         (! me (list tag (catch (lambda (e) (cons 'raised e))
                                           (cons 'value (thunk)))))))
-        (%recv (lambda (m)
-                 (cond ((eq? m tag) (lambda () (raise (list 'node-down node))))
-                       ((and (pair? m) (eq? (car m) tag) (pair? (cdr m)))
-                        (let ((r (cadr m)))
-                          (lambda ()
-                            (%unwatch-node node tag)
-                            (if (eq? (car r) 'value) (cdr r) (raise (cdr r))))))
-                       (else #f)))
-               #f #f))))
+        (let ((r (%remote-value node tag)))
+          (if (eq? (car r) 'value) (cdr r) (raise (cdr r)))))))
 
 ;; (node-serve): the primordial process waits forever (messages sent to it
 ;; stay in its mailbox), so the node keeps serving until it is killed.
