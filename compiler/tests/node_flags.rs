@@ -4,29 +4,13 @@
 //! are accepted, and a bare `termitec node` listens where it is told.
 //! Every child is killed by pid when its test ends.
 
+mod common;
+use common::Scratch;
 use std::io::{Read, Write};
-use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 const TERMITEC: &str = env!("CARGO_BIN_EXE_termitec");
-
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir =
-            std::env::temp_dir().join(format!("termitec-node-flags-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        Scratch(dir)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 struct Killed(Child);
 

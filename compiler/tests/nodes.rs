@@ -8,6 +8,8 @@
 //! The node programs are in `compiler/tests/nodes/`: one program per
 //! scenario, run on every node, taking its role from `(command-line)`.
 
+mod common;
+use common::Scratch;
 use std::io::{BufRead, BufReader, Read};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -38,25 +40,6 @@ fn programs_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests")
         .join("nodes")
-}
-
-/// A scratch directory of the test (executables, a HOME of its own so
-/// that no test touches the user's `~/.termite-cookie`), removed at the end.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir =
-            std::env::temp_dir().join(format!("termitec-nodes-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        Scratch(dir)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// A port on 127.0.0.1 that was free a moment ago (the kernel's choice, so
@@ -271,10 +254,34 @@ fn port_arg(port: u16) -> String {
     port.to_string()
 }
 
+/// Starts `program`'s `role` (`server`, `worker`) on a fresh port and
+/// waits for its `ready`.
+fn serve(scratch: &Scratch, program: &str, mode: Mode, role: &str) -> Node {
+    let mut node = Node::start(scratch, program, mode, free_port(), &[role.into()]);
+    node.expect("ready");
+    node
+}
+
+/// Starts `program`'s `role` on a fresh port, to talk to the nodes on
+/// `ports`.
+fn client(scratch: &Scratch, program: &str, mode: Mode, role: &str, ports: &[u16]) -> Node {
+    let mut args = vec![role.to_string()];
+    args.extend(ports.iter().map(|&p| port_arg(p)));
+    Node::start(scratch, program, mode, free_port(), &args)
+}
+
+/// The lines of `compiler/tests/nodes/PROGRAM.out`.
+fn expected_output(program: &str) -> Vec<String> {
+    let file = programs_dir().join(format!("{program}.out"));
+    let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    text.lines().map(str::to_string).collect()
+}
+
 /// Runs a client to its end and checks that it printed exactly `expected`
 /// (after the lines already read) and exited 0.
-fn finish_ok(client: &mut Node, expected: &[&str]) {
+fn finish_ok<S: AsRef<str>>(client: &mut Node, expected: &[S]) {
     let (code, rest, stderr) = client.finish();
+    let expected: Vec<&str> = expected.iter().map(AsRef::as_ref).collect();
     assert_eq!(
         rest, expected,
         "client output (stderr: {stderr}; code {code:?})"
@@ -294,20 +301,9 @@ fn values_travel_between_jit_and_aot_nodes() {
     let _serial = one_at_a_time();
     let scratch = Scratch::new("values");
     for (server_mode, client_mode) in [(Mode::Jit, Mode::Aot), (Mode::Aot, Mode::Jit)] {
-        let port = free_port();
-        let mut server = Node::start(&scratch, "values", server_mode, port, &["server".into()]);
-        server.expect("ready");
-        let mut client = Node::start(
-            &scratch,
-            "values",
-            client_mode,
-            free_port(),
-            &["client".into(), port_arg(port)],
-        );
-        let expected =
-            std::fs::read_to_string(programs_dir().join("values.out")).expect("values.out");
-        let expected: Vec<&str> = expected.lines().collect();
-        finish_ok(&mut client, &expected);
+        let server = serve(&scratch, "values", server_mode, "server");
+        let mut c = client(&scratch, "values", client_mode, "client", &[server.port]);
+        finish_ok(&mut c, &expected_output("values"));
     }
 }
 
@@ -318,20 +314,9 @@ fn remote_spawn_on_links_and_services() {
     let _serial = one_at_a_time();
     let scratch = Scratch::new("spawn");
     for (server_mode, client_mode) in [(Mode::Aot, Mode::Jit), (Mode::Jit, Mode::Aot)] {
-        let port = free_port();
-        let mut server = Node::start(&scratch, "spawn", server_mode, port, &["server".into()]);
-        server.expect("ready");
-        let mut client = Node::start(
-            &scratch,
-            "spawn",
-            client_mode,
-            free_port(),
-            &["client".into(), port_arg(port)],
-        );
-        let expected =
-            std::fs::read_to_string(programs_dir().join("spawn.out")).expect("spawn.out");
-        let expected: Vec<&str> = expected.lines().collect();
-        finish_ok(&mut client, &expected);
+        let server = serve(&scratch, "spawn", server_mode, "server");
+        let mut c = client(&scratch, "spawn", client_mode, "client", &[server.port]);
+        finish_ok(&mut c, &expected_output("spawn"));
     }
 }
 
@@ -345,16 +330,9 @@ fn node_death_and_restart() {
     let _serial = one_at_a_time();
     let scratch = Scratch::new("death");
     for (signal, mode) in [("KILL", Mode::Jit), ("STOP", Mode::Aot)] {
-        let port = free_port();
-        let mut server = Node::start(&scratch, "death", mode, port, &["server".into()]);
-        server.expect("ready");
-        let mut client = Node::start(
-            &scratch,
-            "death",
-            Mode::Jit,
-            free_port(),
-            &["client".into(), port_arg(port)],
-        );
+        let mut server = serve(&scratch, "death", mode, "server");
+        let port = server.port;
+        let mut client = client(&scratch, "death", Mode::Jit, "client", &[port]);
         assert_eq!(client.line(), "echo 1");
         client.expect("linked");
         let killed_at = Instant::now();
@@ -391,9 +369,8 @@ fn refused_peers_and_bad_frames_leave_the_node_serving() {
     let _serial = one_at_a_time();
     use std::io::Write;
     let scratch = Scratch::new("refused");
-    let port = free_port();
-    let mut server = Node::start(&scratch, "values", Mode::Jit, port, &["server".into()]);
-    server.expect("ready");
+    let mut server = serve(&scratch, "values", Mode::Jit, "server");
+    let port = server.port;
     let mut intruder = Node::start_with(
         &scratch,
         "values",
@@ -431,16 +408,8 @@ fn refused_peers_and_bad_frames_leave_the_node_serving() {
             }
         }
     }
-    let mut client = Node::start(
-        &scratch,
-        "values",
-        Mode::Aot,
-        free_port(),
-        &["client".into(), port_arg(port)],
-    );
-    let expected = std::fs::read_to_string(programs_dir().join("values.out")).expect("values.out");
-    let expected: Vec<&str> = expected.lines().collect();
-    finish_ok(&mut client, &expected);
+    let mut client = client(&scratch, "values", Mode::Aot, "client", &[port]);
+    finish_ok(&mut client, &expected_output("values"));
     // The server logged each refusal and is still running.
     assert!(
         server.child.try_wait().expect("wait").is_none(),
@@ -461,18 +430,9 @@ fn refused_peers_and_bad_frames_leave_the_node_serving() {
 fn load_balancing_over_three_nodes() {
     let _serial = one_at_a_time();
     let scratch = Scratch::new("balance");
-    let (p1, p2) = (free_port(), free_port());
-    let mut w1 = Node::start(&scratch, "balance", Mode::Jit, p1, &["worker".into()]);
-    let mut w2 = Node::start(&scratch, "balance", Mode::Aot, p2, &["worker".into()]);
-    w1.expect("ready");
-    w2.expect("ready");
-    let mut main = Node::start(
-        &scratch,
-        "balance",
-        Mode::Jit,
-        free_port(),
-        &["main".into(), port_arg(p1), port_arg(p2)],
-    );
+    let w1 = serve(&scratch, "balance", Mode::Jit, "worker");
+    let w2 = serve(&scratch, "balance", Mode::Aot, "worker");
+    let mut main = client(&scratch, "balance", Mode::Jit, "main", &[w1.port, w2.port]);
     finish_ok(
         &mut main,
         &[
@@ -521,16 +481,8 @@ fn the_readme_example_runs_on_two_nodes() {
 fn large_messages_travel() {
     let _serial = one_at_a_time();
     let scratch = Scratch::new("big");
-    let port = free_port();
-    let mut server = Node::start(&scratch, "big", Mode::Aot, port, &["server".into()]);
-    server.expect("ready");
-    let mut client = Node::start(
-        &scratch,
-        "big",
-        Mode::Aot,
-        free_port(),
-        &["big".into(), port_arg(port)],
-    );
+    let server = serve(&scratch, "big", Mode::Aot, "server");
+    let mut client = client(&scratch, "big", Mode::Aot, "big", &[server.port]);
     finish_ok(
         &mut client,
         &["list 10000000 0 9999999", "string 100000000 z"],
@@ -542,19 +494,9 @@ fn large_messages_travel() {
 fn twenty_concurrent_clients() {
     let _serial = one_at_a_time();
     let scratch = Scratch::new("clients");
-    let port = free_port();
-    let mut server = Node::start(&scratch, "big", Mode::Aot, port, &["server".into()]);
-    server.expect("ready");
+    let server = serve(&scratch, "big", Mode::Aot, "server");
     let mut clients: Vec<Node> = (0..20)
-        .map(|_| {
-            Node::start(
-                &scratch,
-                "big",
-                Mode::Aot,
-                free_port(),
-                &["rpc".into(), port_arg(port)],
-            )
-        })
+        .map(|_| client(&scratch, "big", Mode::Aot, "rpc", &[server.port]))
         .collect();
     for c in &mut clients {
         finish_ok(c, &["rpc ok"]);
@@ -567,17 +509,9 @@ fn twenty_concurrent_clients() {
 fn nodes_of_different_programs_refuse_each_other() {
     let _serial = one_at_a_time();
     let scratch = Scratch::new("mismatch");
-    let port = free_port();
-    let mut server = Node::start(&scratch, "values", Mode::Aot, port, &["server".into()]);
-    server.expect("ready");
+    let mut server = serve(&scratch, "values", Mode::Aot, "server");
     // spawn.scm's client asks for the `adder` service: another program.
-    let mut other = Node::start(
-        &scratch,
-        "spawn",
-        Mode::Jit,
-        free_port(),
-        &["client".into(), port_arg(port)],
-    );
+    let mut other = client(&scratch, "spawn", Mode::Jit, "client", &[server.port]);
     let (code, out, stderr) = other.finish();
     assert_ne!(
         code,

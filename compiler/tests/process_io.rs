@@ -4,9 +4,11 @@
 //! program through `termitec run` and as an executable from `termitec
 //! build`; every child is killed by pid when the test ends, pass or fail.
 
+mod common;
+use common::Scratch;
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::ExitStatusExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -18,24 +20,6 @@ enum Mode {
 }
 
 const MODES: [Mode; 2] = [Mode::Jit, Mode::Aot];
-
-/// A scratch directory of the test, removed at the end.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir =
-            std::env::temp_dir().join(format!("termitec-process-io-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        Scratch(dir)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// A child process that is killed (by its pid) when dropped.
 struct Running {
