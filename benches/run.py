@@ -219,16 +219,14 @@ def dist(runs):
         sh([erlc, "-o", erl_out, os.path.join(DIST, "dist_bench.erl")])
     cookie = ["--cookie", "bench-%d" % os.getpid()]
 
-    def termitec(what, n, pin):
-        """One run: a serving node, then the measuring one; both killed."""
-        port = free_port()
-        pre = ["taskset", "-c", "0"] if pin else []
-        server = subprocess.Popen(pre + [exe, "--node", "127.0.0.1:%d" % port] + cookie + ["serve"],
-                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    def pair(server_cmd, ready, client_cmd):
+        """One run: a serving node, started and `ready(server)` (False: it
+        failed to start), then the measuring one's numbers; both ended."""
+        server = subprocess.Popen(server_cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         try:
-            if server.stdout.readline().strip() != "ready":
+            if not ready(server):
                 return None
-            r = sh(pre + [exe, "--node", "127.0.0.1:%d" % free_port()] + cookie + [what, str(port), str(n)], timeout=300)
+            r = sh(client_cmd, timeout=300)
             return sexp_numbers(r.stdout) if r.returncode == 0 else None
         except subprocess.TimeoutExpired:
             return None
@@ -236,24 +234,25 @@ def dist(runs):
             server.kill()
             server.wait()
 
+    def termitec(what, n, pin):
+        pre = ["taskset", "-c", "0"] if pin else []
+        port = free_port()
+        node = lambda p: [exe, "--node", "127.0.0.1:%d" % p] + cookie
+        return pair(pre + node(port) + ["serve"],
+                    lambda server: server.stdout.readline().strip() == "ready",
+                    pre + node(free_port()) + [what, str(port), str(n)])
+
     def erlang(what, n, pin):
         if not erl:
             return None
         pre = ["taskset", "-c", "0"] if pin else []
         tag = "b%d" % free_port()
         base = [erl, "-setcookie", tag, "-noshell", "-pa", erl_out]
-        server = subprocess.Popen(pre + base + ["-name", "pong%s@127.0.0.1" % tag],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            time.sleep(1.5)
-            r = sh(pre + base + ["-name", "ping%s@127.0.0.1" % tag, "-run", "dist_bench", "main",
-                                 "pong%s@127.0.0.1" % tag, what, str(n)], timeout=300)
-            return sexp_numbers(r.stdout) if r.returncode == 0 else None
-        except subprocess.TimeoutExpired:
-            return None
-        finally:
-            server.kill()
-            server.wait()
+        # erl prints nothing when it is up: give it time to start.
+        return pair(pre + base + ["-name", "pong%s@127.0.0.1" % tag],
+                    lambda server: time.sleep(1.5) or True,
+                    pre + base + ["-name", "ping%s@127.0.0.1" % tag, "-run", "dist_bench", "main",
+                                  "pong%s@127.0.0.1" % tag, what, str(n)])
 
     def rawsock(n, pin):
         if not cc:
