@@ -6,7 +6,20 @@
 (define (pid? x) (%pid? x))
 (define (spawn-thunk thunk) (%spawn thunk))
 (define (spawn-thunk-link thunk) (%spawn-link thunk))
-(define (! pid msg) (%send pid msg))
+(define (! pid msg)
+  (let ((r (%send pid msg)))
+    (if (fixnum? r) (%slowed (pid-node pid) r (lambda () (! pid msg))) r)))
+
+;; A send to another node found the queue to it over its limit (r = 1:
+;; the message was queued; 2: it was not): the sender waits until the
+;; queue drains (or the node is down), then sends again what was not
+;; queued. So a process cannot queue without bound for a peer that does
+;; not read (ARCHITECTURE.md, "Remote operations").
+(define (%slowed node r again)
+  (let wait ()
+    (if (%congested? node)
+        (begin (%suspend (%deadline 0.002)) (wait))))
+  (if (eqv? r 2) (again)))
 (define (make-tag) (%make-tag))
 (define (tag? x) (%tag? x))
 
@@ -81,7 +94,7 @@
                  (%timeout-default opt)))
         (let ((node (pid-node pid))
               (default (%timeout-default opt)))
-          (%watch-node node tag)
+          (%watch-node pid tag)
           (! pid (list (self) tag msg))
           (let ((r (%remote-reply node tag (%timeout opt))))
             (cond (r (car r))
@@ -222,8 +235,12 @@
 (define (%agent-call node request)
   (let ((tag (make-tag)))
     (%watch-node node tag)
-    (%agent-send node (list (self) tag request))
+    (%agent-request node (list (self) tag request))
     (%remote-value node tag)))
+
+(define (%agent-request node request)
+  (let ((r (%agent-send node request)))
+    (if (fixnum? r) (%slowed node r (lambda () (%agent-request node request))))))
 
 ;; The reply to a request watched with `tag`, or (node-down NODE) raised.
 (define (%remote-value node tag)

@@ -339,6 +339,7 @@ fn node_death_and_restart() {
         server.signal(signal);
         assert_eq!(client.line(), "fired node-down #t", "after SIG{signal}");
         let noticed = killed_at.elapsed();
+        assert_eq!(client.line(), "link to a process that ended quiet");
         if signal == "KILL" {
             assert!(
                 noticed < Duration::from_secs(10),
@@ -355,9 +356,31 @@ fn node_death_and_restart() {
         again.expect("ready");
         finish_ok(
             &mut client,
-            &["new incarnation #t", "old pid dead", "new pid 5"],
+            &[
+                "new incarnation #t",
+                "old pid dead",
+                "old pid, no timeout timeout",
+                "link to the old pid noproc",
+                "new pid 5",
+            ],
         );
     }
+}
+
+/// A sender to a node that stops reading (SIGSTOP) is slowed down once
+/// the queue to that node is over its limit, instead of queueing without
+/// bound; it goes on when the node is declared down.
+#[test]
+fn a_peer_that_does_not_read_slows_its_senders() {
+    let _serial = one_at_a_time();
+    let scratch = Scratch::new("flow");
+    let mut server = serve(&scratch, "flow", Mode::Jit, "server");
+    let mut client = client(&scratch, "flow", Mode::Aot, "client", &[server.port]);
+    client.expect("connected");
+    server.signal("STOP");
+    finish_ok(&mut client, &["fired node-down, sent bounded", "all sent"]);
+    server.signal("KILL");
+    let _ = server.finish();
 }
 
 /// A peer with the wrong cookie is refused and logged on both sides and
@@ -421,6 +444,92 @@ fn refused_peers_and_bad_frames_leave_the_node_serving() {
         log.contains("cookie"),
         "the server did not log the wrong cookie: {log}"
     );
+}
+
+/// After an authenticated handshake (the test is a node that runs no
+/// program): a message whose value is garbage is logged and dropped, the
+/// connection stays; a truncated frame, an oversized frame and a frame out
+/// of protocol (a HELLO when up) each close their connection only, logged;
+/// the node goes on serving a good client.
+#[test]
+fn bad_frames_on_an_authenticated_connection_close_only_it() {
+    use std::io::Write;
+    use termite_runtime::node::frame::{self, kind};
+    use termite_runtime::node::{Cookie, handshake};
+    let _serial = one_at_a_time();
+    let scratch = Scratch::new("badframes");
+    let mut server = serve(&scratch, "values", Mode::Jit, "server");
+    let to: std::net::SocketAddr = ([127, 0, 0, 1], server.port).into();
+    let connect = |incarnation: u64| {
+        let ident = handshake::Identity {
+            listen: None,
+            incarnation,
+            program: [0; 32],
+            any_program: true,
+        };
+        let cookie = Cookie::new(COOKIE.as_bytes().to_vec());
+        handshake::connect_blocking(to, cookie, ident, LIMIT).expect("handshake")
+    };
+    // A request for the agent whose value is no wire value: dropped; the
+    // connection carries on (a heartbeat still comes back on it).
+    let (mut s, mut inc) = connect(0x1111);
+    let mut out = Vec::new();
+    frame::push_msg(&mut out, termite_runtime::dist::AGENT, b"\xff\xfegarbage");
+    s.write_all(&out).expect("write");
+    let start = Instant::now();
+    let mut heard = false;
+    while !heard && start.elapsed() < LIMIT {
+        match s.read(inc.spare()) {
+            Ok(0) => panic!("a malformed message closed the connection"),
+            Ok(n) => {
+                inc.filled(n);
+                while let Ok(Some(_)) = inc.next_event() {
+                    heard = true;
+                }
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert!(heard, "nothing came back on the connection");
+    // Each of these closes its connection.
+    let mut hello = Vec::new();
+    frame::push_frame(&mut hello, kind::HELLO, &[0; 40]);
+    let bad: [(&str, Vec<u8>); 3] = [
+        ("truncated", vec![0, 0, 0, 40, kind::MSG, 1, 2, 3]),
+        ("oversized", vec![0xff, 0xff, 0xff, 0xff, kind::MSG]),
+        ("out of protocol", hello),
+    ];
+    for (i, (what, bytes)) in bad.into_iter().enumerate() {
+        let (mut s, _) = connect(0x2222 + i as u64);
+        s.write_all(&bytes).expect("write");
+        let _ = s.shutdown(std::net::Shutdown::Write);
+        let mut buf = [0u8; 4096];
+        let start = Instant::now();
+        loop {
+            match s.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => assert!(start.elapsed() < LIMIT, "a {what} frame left it open"),
+            }
+        }
+    }
+    let mut client = client(&scratch, "values", Mode::Aot, "client", &[server.port]);
+    finish_ok(&mut client, &expected_output("values"));
+    assert!(
+        server.child.try_wait().expect("wait").is_none(),
+        "the server died"
+    );
+    server.signal("KILL");
+    let (_, _, log) = server.finish();
+    assert!(
+        log.contains("malformed"),
+        "the bad message is not logged: {log}"
+    );
+    for what in ["middle of a frame", "over the limit", "HELLO not allowed"] {
+        assert!(
+            log.to_lowercase().contains(&what.to_lowercase()),
+            "no log line says {what:?}: {log}"
+        );
+    }
 }
 
 /// The paper's 5.1 over three nodes: meters on two workers report to a

@@ -14,6 +14,19 @@
   (define me (self))
   (define p (resolve-service 'echo server))
   (show "echo " (!? p 1 10))
+  ;; A link to a process that then ends normally is over: the death of
+  ;; its node later does not fire it.
+  (define w2
+    (spawn
+      (let ((t2 (remote-spawn server (lambda () (let ((m (?))) (! m 'bye))))))
+        (catch (lambda (e) (recv ('check (! me (list 'w2 e)))))
+          (inbound-link t2)
+          (! t2 (self))
+          (recv ('bye #t))
+          (? 0.5 #f)
+          (! me 'w2-ready)
+          (recv ('check (! me (list 'w2 'quiet))))))))
+  (recv ('w2-ready #t))
   (spawn (! me (catch (lambda (e) (list 'fired e))
                  (inbound-link p)
                  (! me 'linked)
@@ -21,6 +34,8 @@
   (recv ('linked (show "linked")))
   (recv (('fired e)
          (show "fired " (car e) " " (equal? (cadr e) server))))
+  (! w2 'check)
+  (recv (('w2 x) (show "link to a process that ended " x)))
   (show "!? to the dead node " (!? p 2 1 'default))
   (show "!? without default "
         (catch (lambda (e) e) (!? p 2 0.5)))
@@ -32,6 +47,10 @@
       (cond
         (s (show "new incarnation " (not (eq? s p)))
            (show "old pid " (!? p 4 1 'dead))
+           ;; Without a timeout too: the old incarnation cannot answer.
+           (show "old pid, no timeout " (catch (lambda (e) e) (!? p 6)))
+           (show "link to the old pid "
+                 (catch (lambda (e) e) (inbound-link p) (? 10 'not-fired)))
            (show "new pid " (!? s 5 10)))
         ((< tries 200) (? 0.2 #f) (loop (+ tries 1)))
         (else (show "the server did not come back"))))))

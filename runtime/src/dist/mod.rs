@@ -23,11 +23,21 @@
 //! - `EXIT`: `incarnation | pid word | from: u64 LE | wire reason`: the
 //!   sender's process `from`, linked to the one named by the header, died
 //!   of `reason`.
+//! - `UNWATCH`: `incarnation | pid word | from: u64 LE`: the sender's
+//!   process `from`, linked to the one named by the header, ended
+//!   normally: the watch of that link goes.
 //!
 //! A process waiting for the answer of another node registers the tag of
-//! its request under that node (`%watch-node`); if the node goes down,
-//! the bare tag is delivered to it, so that the wait ends (`!?` as by its
-//! timeout, `remote-spawn` and `on` with `(node-down NODE)`).
+//! its request under that node (`%watch-node`), for any incarnation of it
+//! (a request to its agent) or for one (a request to one of its
+//! processes). The bare tag is delivered to it, so that the wait ends
+//! (`!?` as by its timeout, `remote-spawn` and `on` with
+//! `(node-down NODE)`), when the node goes down, when another incarnation
+//! comes up in its place, or at once if that is already so. Every
+//! registration is thus answered: a send to a node that is not up makes
+//! the network layer connect, and the attempt ends in `peer_up` or
+//! `peer_down`; a send that cannot be queued is retried by the sender
+//! (`Sent::Full`), never dropped while the peer is up.
 
 use crate::ctx::Ctx;
 use crate::ident;
@@ -43,6 +53,9 @@ pub const AGENT: u8 = 2;
 pub const LINK: u8 = 3;
 pub const WATCH: u8 = 4;
 pub const EXIT: u8 = 5;
+pub const UNWATCH: u8 = 6;
+
+mod watches;
 
 /// The peers this node knows, and who waits on which.
 #[derive(Default)]
@@ -51,14 +64,28 @@ pub(crate) struct State {
     addr_of: HashMap<u32, SocketAddr>,
     /// And back.
     entry_of: HashMap<SocketAddr, u32>,
-    /// Requests waiting on a node: (process, tag of the request).
-    pub(crate) pending: HashMap<u32, Vec<(u64, Value)>>,
+    /// The incarnation of each peer that is up (between its `peer_up` and
+    /// its `peer_down`).
+    up: HashMap<u32, u64>,
+    /// Requests waiting on a node.
+    pending: HashMap<u32, Vec<Wait>>,
     /// The agent process of this node.
     pub(crate) agent: Option<u64>,
-    /// Per node: (local process, process of that node it is linked to).
-    watches: HashMap<u32, Vec<(u64, Value)>>,
+    /// Local processes in the links of processes of other nodes.
+    watches: watches::Watches,
     /// Per node: the exit value `(node-down NODE)` (static).
     down_values: HashMap<u32, Value>,
+}
+
+/// A request waiting for the answer of another node.
+#[derive(Clone, Copy, PartialEq)]
+struct Wait {
+    /// The waiting process.
+    pid: u64,
+    /// The tag of its request, delivered bare if no answer can come.
+    tag: Value,
+    /// The incarnation that is to answer (0: any, as an agent request).
+    incarnation: u64,
 }
 
 static STATE: Mutex<Option<State>> = Mutex::new(None);
@@ -123,6 +150,33 @@ fn peer_addr(entry: u32) -> Option<SocketAddr> {
     Some(a)
 }
 
+/// What became of a frame handed to the network layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sent {
+    /// Queued, or dropped because the node cannot be reached (which ends
+    /// every wait on it).
+    Ok,
+    /// Queued, but the queue to the peer is over its soft limit: the
+    /// sender waits for it to drain before it sends again.
+    Congested,
+    /// Not queued: the queue to the peer is full. The sender waits for it
+    /// to drain, then sends again.
+    Full,
+}
+
+impl Sent {
+    /// What a send primitive answers: unspecified, or (for the standard
+    /// library's `%slowed`) 1 when the sender is to wait, 2 when it is to
+    /// wait and send again.
+    pub(crate) fn value(self) -> Value {
+        match self {
+            Sent::Ok => UNSPECIFIED,
+            Sent::Congested => Value::fixnum(1),
+            Sent::Full => Value::fixnum(2),
+        }
+    }
+}
+
 /// Sends a frame to node-table entry `entry`; `Err` with a message the
 /// caller raises. A node that cannot be reached is no error: the frame is
 /// dropped (and waiting requests end when the layer reports it down).
@@ -131,25 +185,51 @@ pub(crate) fn send_frame(
     entry: u32,
     kind: u8,
     payload: Vec<u8>,
-) -> Result<(), String> {
+) -> Result<Sent, String> {
     send_frame_on(ctx.self_pid.0, entry, kind, payload)
 }
 
 /// `send_frame` on lane `lane` (one lane per sending process keeps its
-/// frames in order).
-fn send_frame_on(lane: u64, entry: u32, kind: u8, payload: Vec<u8>) -> Result<(), String> {
+/// frames in order). Messages (MSG, AGENT) are bounded by the peer's
+/// queue limits; link signals are small and are never refused, so that a
+/// link fires even to a peer whose queue is full.
+fn send_frame_on(lane: u64, entry: u32, kind: u8, payload: Vec<u8>) -> Result<Sent, String> {
+    if entry == 0 {
+        // An earlier incarnation of this node: its processes are gone.
+        return Ok(Sent::Ok);
+    }
     let h = handle()?;
     let Some(addr) = peer_addr(entry) else {
         node_down(entry);
-        return Ok(());
+        return Ok(Sent::Ok);
     };
-    match h.send(addr, lane, kind, payload) {
-        Ok(_) => Ok(()),
+    let sent = if matches!(kind, MSG | AGENT) {
+        h.send(addr, lane, kind, payload)
+    } else {
+        h.send_unbounded(addr, lane, kind, payload)
+    };
+    match sent {
+        Ok(node::Flow::Ok) => Ok(Sent::Ok),
+        Ok(node::Flow::Congested) => Ok(Sent::Congested),
+        Err(node::SendError::QueueFull) => Ok(Sent::Full),
         Err(node::SendError::TooLarge(n)) => Err(format!("a message of {n} bytes is too large")),
-        // A peer that does not read: the message is lost, as it would be
-        // to a node that is down.
-        Err(_) => Ok(()),
+        Err(node::SendError::Shutdown) => {
+            node_down(entry);
+            Ok(Sent::Ok)
+        }
     }
+}
+
+/// Whether the queue to node-table entry `entry` is over its soft limit
+/// (a sender told `Sent::Congested` or `Sent::Full` waits until it is not).
+pub(crate) fn congested(entry: u32) -> bool {
+    let Some(Ok(h)) = HANDLE.get() else {
+        return false;
+    };
+    let Some(addr) = with_state(|s| s.addr_of.get(&entry).copied()) else {
+        return false;
+    };
+    h.congested(addr)
 }
 
 pub(crate) fn raise(ctx: &mut Ctx, who: &str, why: &str) -> Value {
@@ -181,7 +261,7 @@ pub(crate) fn encode_after(v: Value, out: &mut Vec<u8>) -> Result<(), String> {
 /// what cannot be sent is raised as an error of `who`.
 fn send_to(ctx: &mut Ctx, who: &str, kind: u8, to: Value, v: Value) -> Value {
     match addressed(to, &[], v).and_then(|(entry, payload)| send_frame(ctx, entry, kind, payload)) {
-        Ok(()) => UNSPECIFIED,
+        Ok(sent) => sent.value(),
         Err(e) => raise(ctx, who, &e),
     }
 }
@@ -202,20 +282,27 @@ fn split_header(payload: &[u8]) -> Option<(u64, u64, &[u8])> {
 /// is to be raised in `to` (ARCHITECTURE.md, "Who watches whom").
 pub fn link(ctx: &mut Ctx, from: Value, to: Value) -> Value {
     let me = ctx.self_pid;
+    if gone(from) {
+        // As locally, a link from a process that is gone fires at once.
+        if ident::is_local_pid(to) {
+            let noproc = Value::symbol(crate::symbols::intern("noproc"));
+            crate::sched::node().deliver(to.imm_payload(), Message::immediate(noproc, Kind::Exit));
+        }
+        return UNSPECIFIED;
+    }
+    if gone(to) {
+        // Nobody to tell.
+        return UNSPECIFIED;
+    }
     if !ident::is_local_pid(from) {
         // `from`'s node keeps the link; if `to` is ours, we also watch
         // `from`'s node.
         if ident::is_local_pid(to)
             && let Some((entry, _, _)) = ident::parts(from)
         {
-            with_state(|s| {
-                s.watches
-                    .entry(entry)
-                    .or_default()
-                    .push((to.imm_payload(), from))
-            });
+            add_watch(entry, to.imm_payload(), from);
         }
-        return send_to(ctx, "link", LINK, from, to);
+        return signal(send_to(ctx, "link", LINK, from, to));
     }
     // `from` is ours, `to` another node's: `to`'s node must watch us.
     if from == me {
@@ -238,7 +325,14 @@ pub fn link(ctx: &mut Ctx, from: Value, to: Value) -> Value {
             return UNSPECIFIED;
         }
     }
-    send_to(ctx, "link", WATCH, to, from)
+    signal(send_to(ctx, "link", WATCH, to, from))
+}
+
+/// What `%link` answers after sending a link signal: unspecified (a link
+/// signal is never refused, and the sender does not wait for a queue to
+/// drain), or the exception it raises.
+fn signal(v: Value) -> Value {
+    if v.is_fixnum() { UNSPECIFIED } else { v }
 }
 
 /// The process `from` (of this node) died of `reason`: tell `to`, a
@@ -272,22 +366,22 @@ impl Glue {
             return;
         };
         let node = crate::sched::node();
-        if kind == EXIT {
+        if kind == EXIT || kind == UNWATCH {
             let Some((from_word, rest)) = rest.split_first_chunk::<8>() else {
-                return self.log(&format!("termite: node {peer}: a truncated EXIT, dropped"));
+                return self.log(&format!(
+                    "termite: node {peer}: a truncated link signal, dropped"
+                ));
             };
             let from_word = u64::from_le_bytes(*from_word);
             let inc = ident::entry(peer_entry).map_or(0, |e| {
                 e.incarnation.load(std::sync::atomic::Ordering::Acquire)
             });
             let from = ident::pid_of(peer_entry, inc, from_word);
-            with_state(|s| {
-                if let Some(w) = s.watches.get_mut(&peer_entry) {
-                    w.retain(|&(p, t)| !(p == word && t == from));
-                }
-            });
-            // The exception may be large: its receiver decodes it.
-            node.deliver(word, raw(rest, Kind::Exit));
+            with_state(|s| s.watches.remove(peer_entry, word, from));
+            if kind == EXIT {
+                // The exception may be large: its receiver decodes it.
+                node.deliver(word, raw(rest, Kind::Exit));
+            }
             return;
         }
         // A pid: small, decoded here.
@@ -312,7 +406,7 @@ impl Glue {
             }
             WATCH if ident::is_remote_pid(value) => {
                 if let Some((entry, _, _)) = ident::parts(value) {
-                    with_state(|s| s.watches.entry(entry).or_default().push((word, value)));
+                    add_watch(entry, word, value);
                 }
             }
             _ => self.log(&format!(
@@ -329,15 +423,27 @@ impl Sink for Glue {
             None => ident::node_entry("", 0, incarnation),
         };
         ident::set_incarnation(entry, incarnation);
-        with_state(|s| {
+        // Requests to processes of another incarnation of this node, and
+        // links to them, were made while it was not up: those processes
+        // are gone (no frame naming them will be taken).
+        let (stale, watching) = with_state(|s| {
             s.addr_of.insert(entry, peer);
             s.entry_of.insert(peer, entry);
+            s.up.insert(entry, incarnation);
+            let of_another = |i: u64| i != 0 && i != incarnation;
+            let stale = match s.pending.get_mut(&entry) {
+                Some(v) => v.extract_if(.., |w| of_another(w.incarnation)).collect(),
+                None => Vec::new(),
+            };
+            let watching = s.watches.take_other_incarnations(entry, incarnation);
+            (stale, watching)
         });
+        end_waits(entry, stale, watching);
     }
 
     fn frame(&self, peer: SocketAddr, kind: u8, payload: &[u8]) {
         match kind {
-            MSG | LINK | WATCH | EXIT => {
+            MSG | LINK | WATCH | EXIT | UNWATCH => {
                 let Some((incarnation, word, rest)) = split_header(payload) else {
                     return self.log(&format!("termite: node {peer}: a truncated frame, dropped"));
                 };
@@ -364,8 +470,22 @@ impl Sink for Glue {
         }
     }
 
-    fn peer_down(&self, peer: SocketAddr, _incarnation: Option<u64>, _reason: &DownReason) {
-        if let Some(entry) = Glue::entry_of(peer) {
+    fn peer_down(&self, peer: SocketAddr, incarnation: Option<u64>, _reason: &DownReason) {
+        let Some(entry) = Glue::entry_of(peer) else {
+            return;
+        };
+        // The network layer alternates the two events of a peer; a down
+        // naming another incarnation than the one up would be stale.
+        let current = with_state(|s| match (incarnation, s.up.get(&entry)) {
+            (Some(i), Some(&j)) if i != j => false,
+            // A failed attempt to connect while a connection is up.
+            (None, Some(_)) => false,
+            _ => {
+                s.up.remove(&entry);
+                true
+            }
+        });
+        if current {
             node_down(entry);
         }
     }
@@ -402,29 +522,139 @@ pub fn decoded(m: Message) -> Option<Message> {
 }
 
 /// Node-table entry `entry` is down: every request waiting on it gets its
-/// bare tag.
+/// bare tag, every link to a process of it fires.
 fn node_down(entry: u32) {
-    let (waiting, watching) = with_state(|s| (s.pending.remove(&entry), s.watches.remove(&entry)));
-    for (pid, tag) in waiting.unwrap_or_default() {
-        crate::sched::node().deliver(pid, Message::immediate(tag, Kind::Message));
+    let (waiting, watching) = with_state(|s| {
+        s.up.remove(&entry);
+        (
+            s.pending.remove(&entry).unwrap_or_default(),
+            s.watches.take_node(entry),
+        )
+    });
+    end_waits(entry, waiting, watching);
+}
+
+/// Ends `waiting` (their tags delivered) and fires `watching` (each local
+/// process once, with `(node-down NODE)`): no answer can come from the
+/// processes of `entry` they wait on.
+fn end_waits(entry: u32, waiting: Vec<Wait>, watching: Vec<u64>) {
+    for w in waiting {
+        crate::sched::node().deliver(w.pid, Message::immediate(w.tag, Kind::Message));
     }
-    let watching = watching.unwrap_or_default();
     if watching.is_empty() {
         return;
     }
     let down = down_value(entry);
-    let mut told = Vec::new();
-    for (pid, _) in watching {
-        if !told.contains(&pid) {
-            told.push(pid);
-            let m = Message {
-                mem: crate::heap::MessageMem::None,
-                value: down,
-                kind: Kind::Exit,
-            };
-            crate::sched::node().deliver(pid, m);
-        }
+    for pid in watching {
+        let m = Message {
+            mem: crate::heap::MessageMem::None,
+            value: down,
+            kind: Kind::Exit,
+        };
+        crate::sched::node().deliver(pid, m);
     }
+}
+
+/// The local process `watcher` is in the links of `watched`, a process of
+/// node `entry` (unless it is already gone: then nobody is to be told).
+/// Under the state's lock, so that the watcher's end (`forget_watcher`,
+/// after the process left the table) comes after the entry or finds it
+/// absent.
+fn add_watch(entry: u32, watcher: u64, watched: Value) {
+    with_state(|s| {
+        let live = crate::sched::node().table.with(watcher, |p| {
+            p.watching.store(true, std::sync::atomic::Ordering::Release)
+        });
+        if live.is_some() {
+            s.watches.add(entry, watcher, watched);
+        }
+    });
+}
+
+/// The local process `watcher`, which was in the watch table, ended.
+pub fn forget_watcher(watcher: u64) {
+    with_state(|s| s.watches.forget_watcher(watcher));
+}
+
+/// The process `from` (of this node) ended normally: `to`, a process of
+/// another node in its links, will not be told of its death, and its
+/// node forgets the watch it keeps for that link.
+pub fn send_unwatch(from: u64, to: Value) {
+    let Some((entry, incarnation, word)) = ident::parts(to) else {
+        return;
+    };
+    let mut payload = Vec::with_capacity(24);
+    for w in [incarnation, word, from] {
+        payload.extend_from_slice(&w.to_le_bytes());
+    }
+    let _ = send_frame_on(crate::process::pid_value(from).0, entry, UNWATCH, payload);
+}
+
+/// `(%watch-node target tag)`: the calling process `pid` waits for the
+/// answer to a request to `target`, a node (its agent: any incarnation
+/// answers) or a pid of another node (that process's incarnation only).
+/// If no answer can come (the node is down, or another incarnation is up
+/// in its place, or the pid is of an earlier incarnation of this node),
+/// the tag comes at once.
+pub(crate) fn watch(pid: u64, target: Value, tag: Value) {
+    let (entry, incarnation) = match ident::parts(target) {
+        Some((entry, incarnation, _)) => (entry, incarnation),
+        None => match ident::node_index(target) {
+            // This node's own agent answers locally.
+            Some(0) => return,
+            Some(entry) => (entry, 0),
+            None => return,
+        },
+    };
+    let w = Wait {
+        pid,
+        tag,
+        incarnation,
+    };
+    let answered = entry == 0
+        || with_state(|s| {
+            if matches!(s.up.get(&entry), Some(&j) if incarnation != 0 && incarnation != j) {
+                return true;
+            }
+            s.pending.entry(entry).or_default().push(w);
+            false
+        });
+    if answered {
+        crate::sched::node().deliver(pid, Message::immediate(tag, Kind::Message));
+    }
+}
+
+/// Whether `pid`, of another node, is known to be gone: it is of an
+/// earlier incarnation of this node, or another incarnation of its node
+/// is up (its processes' frames would be dropped there).
+fn gone(pid: Value) -> bool {
+    match ident::parts(pid) {
+        _ if ident::is_local_pid(pid) => false,
+        Some((0, _, _)) => true,
+        Some((entry, incarnation, _)) => {
+            with_state(|s| matches!(s.up.get(&entry), Some(&j) if j != incarnation))
+        }
+        None => false,
+    }
+}
+
+/// `(%unwatch-node target tag)`: the answer came (or the wait ended).
+pub(crate) fn unwatch(pid: u64, target: Value, tag: Value) {
+    let entry = match ident::parts(target) {
+        Some((entry, _, _)) => entry,
+        None => match ident::node_index(target) {
+            Some(entry) => entry,
+            None => return,
+        },
+    };
+    with_state(|s| {
+        if let Some(v) = s.pending.get_mut(&entry) {
+            v.retain(|w| !(w.pid == pid && w.tag == tag));
+            if v.is_empty() {
+                s.pending.remove(&entry);
+            }
+        }
+    });
 }
 
 /// `(node-down NODE)` for node-table entry `entry`: a static list, made

@@ -324,6 +324,55 @@ impl Handshake {
     }
 }
 
+/// Connects to `to` and does the initiator's side of the handshake on a
+/// blocking socket (reads time out after `timeout`): for tools and tests
+/// that speak the protocol from outside a node (the node itself uses the
+/// non-blocking state machine in `io.rs`). Answers the socket and its
+/// decoder, up; or why it failed (a refusal comes as `Err`).
+pub fn connect_blocking(
+    to: SocketAddr,
+    cookie: Cookie,
+    ident: Identity,
+    timeout: std::time::Duration,
+) -> Result<(std::net::TcpStream, super::frame::Incoming), String> {
+    use super::frame::{self, Event, Incoming, Phase, kind};
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect_timeout(&to, timeout).map_err(|e| e.to_string())?;
+    s.set_read_timeout(Some(timeout))
+        .map_err(|e| e.to_string())?;
+    let (mut hs, hello) = Handshake::new(Role::Initiator, ident, cookie, nonce());
+    let mut out = Vec::new();
+    frame::push_frame(&mut out, kind::HELLO, &hello);
+    s.write_all(&out).map_err(|e| e.to_string())?;
+    let mut inc = Incoming::new();
+    loop {
+        let n = s.read(inc.spare()).map_err(|e| e.to_string())?;
+        if n == 0 {
+            return Err("closed during the handshake".into());
+        }
+        inc.filled(n);
+        while let Some(ev) = inc.next_event().map_err(|e| e.to_string())? {
+            match ev {
+                Event::Hello(p) => {
+                    let p = p.to_vec();
+                    let (_, auth) = hs.on_hello(&p).map_err(|r| r.to_string())?;
+                    let mut out = Vec::new();
+                    frame::push_frame(&mut out, kind::AUTH, &auth);
+                    s.write_all(&out).map_err(|e| e.to_string())?;
+                }
+                Event::Auth(p) => {
+                    let p = p.to_vec();
+                    hs.on_auth(&p).map_err(|r| r.to_string())?;
+                    inc.phase = Phase::Up;
+                    return Ok((s, inc));
+                }
+                Event::Refuse(_, text) => return Err(format!("refused: {text}")),
+                e => return Err(format!("unexpected in the handshake: {e:?}")),
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -236,13 +236,43 @@ impl NodeHandle {
         kind: u8,
         data: Vec<u8>,
     ) -> Result<Flow, SendError> {
+        self.enqueue(peer, lane, kind, data, true)
+    }
+
+    /// `send`, but queued even when the queue is over its hard limit: for
+    /// small control messages that must not be lost (a link's exit
+    /// signal), whose number the runtime bounds.
+    pub fn send_unbounded(
+        &self,
+        peer: SocketAddr,
+        lane: u64,
+        kind: u8,
+        data: Vec<u8>,
+    ) -> Result<Flow, SendError> {
+        self.enqueue(peer, lane, kind, data, false)
+    }
+
+    /// Whether the queue to `peer` went over the soft limit and has not
+    /// yet drained to half of it (when [`Sink::drained`] is called).
+    pub fn congested(&self, peer: SocketAddr) -> bool {
+        self.0.common.peer(peer).congested.load(SeqCst)
+    }
+
+    fn enqueue(
+        &self,
+        peer: SocketAddr,
+        lane: u64,
+        kind: u8,
+        data: Vec<u8>,
+        bounded: bool,
+    ) -> Result<Flow, SendError> {
         let len = data.len();
         if len > frame::MAX_MESSAGE {
             return Err(SendError::TooLarge(len));
         }
         let s = &self.0;
         let ps = s.common.peer(peer);
-        if ps.queued.load(SeqCst) >= s.hard {
+        if bounded && ps.queued.load(SeqCst) >= s.hard {
             return Err(SendError::QueueFull);
         }
         let after = ps.queued.fetch_add(len, SeqCst) + len;
@@ -330,6 +360,10 @@ struct Conn {
     outbound: bool,
     key: Option<SocketAddr>,
     peer_ident: Option<Identity>,
+    /// An inbound connection whose HELLO says it replaces the peer's
+    /// connection that is up: that one, and why it goes down, once this
+    /// one is authenticated (until then this is not the peer's).
+    displaces: Option<(usize, DownReason)>,
     state: State,
     inc: Incoming,
     wbuf: Vec<u8>,
@@ -538,6 +572,7 @@ impl Io {
             outbound,
             key: outbound.then_some(remote),
             peer_ident: None,
+            displaces: None,
             state,
             inc: Incoming::new(),
             wbuf: Vec::new(),
@@ -887,11 +922,11 @@ impl Io {
                 let old = self.peers[&key].up;
                 let oc_up = matches!(oc.state, State::Up);
                 if oc_up && old != Some(their.incarnation) {
-                    // A new incarnation: the old one is dead.
-                    self.close(
-                        other,
-                        Detach::Down(DownReason::NewIncarnation(their.incarnation)),
-                    );
+                    // A new incarnation: the old one is dead — once this
+                    // one proves the cookie (a HELLO alone proves nothing:
+                    // anyone can claim an address).
+                    let c = self.conns[slot].as_mut().expect("present");
+                    c.displaces = Some((other, DownReason::NewIncarnation(their.incarnation)));
                 } else if oc.outbound && self.ident.order_key() > their.order_key() {
                     // Both dialed at once: the connection that the greater
                     // node made is kept, on both sides (the peer, seeing
@@ -900,7 +935,9 @@ impl Io {
                 } else if oc_up {
                     // The peer dials again although the connection is up
                     // here: it lost it (it dials only when it has none).
-                    self.close(other, Detach::Down(DownReason::Reconnected));
+                    // Again, once it is authenticated.
+                    let c = self.conns[slot].as_mut().expect("present");
+                    c.displaces = Some((other, DownReason::Reconnected));
                 } else if matches!(oc.state, State::Handshaking(_)) {
                     // Ours loses: tell the peer, so that it does not take
                     // the close for a failed handshake.
@@ -911,7 +948,9 @@ impl Io {
             }
             let c = self.conns[slot].as_mut().expect("present");
             c.key = Some(key);
-            self.peer_entry(key).conn = Some(slot);
+            if c.displaces.is_none() {
+                self.peer_entry(key).conn = Some(slot);
+            }
         }
         let c = self.conns[slot].as_mut().expect("present");
         frame::push_frame(&mut c.wbuf, kind::AUTH, &auth);
@@ -928,6 +967,15 @@ impl Io {
         }
         let their = c.peer_ident.expect("HELLO before AUTH");
         let key = c.key.expect("keyed at HELLO");
+        if let Some((other, reason)) = c.displaces.take() {
+            // Authenticated: now this connection replaces the one that
+            // was up (if it still is the peer's).
+            if self.peers.get(&key).and_then(|p| p.conn) == Some(other) {
+                self.close(other, Detach::Down(reason));
+            }
+            self.peer_entry(key).conn = Some(slot);
+        }
+        let c = self.conns[slot].as_mut().expect("present");
         c.state = State::Up;
         c.inc.phase = Phase::Up;
         c.live = Liveness::new(self.now);

@@ -3,8 +3,8 @@
 //! tests never clash; every node is shut down (its thread joined) at the
 //! end of its test, also on failure (the handle's drop joins).
 
-use super::frame::{self, Incoming, Phase, kind};
-use super::handshake::{Handshake, Identity, Role, nonce};
+use super::frame::{self, Incoming, kind};
+use super::handshake::{self, Handshake, Identity, Role, nonce};
 use super::*;
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -231,6 +231,63 @@ fn wrong_cookie_is_refused_on_both_sides() {
     b.shutdown();
 }
 
+/// A HELLO proves nothing until its AUTH: a stranger without the cookie
+/// who claims the address of a peer that is up (as a new incarnation of
+/// it, or as the same one reconnecting) is refused, and the peer's
+/// connection stays up.
+#[test]
+fn a_claimed_address_does_not_displace_a_live_peer_before_auth() {
+    let ca = config("secret", 1);
+    let a_incarnation = ca.incarnation;
+    let (a, ra) = start(ca);
+    let (b, rb) = start(config("secret", 1));
+    let (aa, ba) = (a.listen_addr().unwrap(), b.listen_addr().unwrap());
+    a.send(ba, 1, 7, b"first".to_vec()).unwrap();
+    assert!(rb.wait(5.0, |e| has_frame(e, b"first")));
+    for claimed in [random_u64(), a_incarnation] {
+        let mut s = TcpStream::connect(ba).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let (mut hs, hello) = Handshake::new(
+            Role::Initiator,
+            ident(Some(aa), claimed, 1),
+            Cookie::new(b"not the cookie".to_vec()),
+            nonce(),
+        );
+        let mut out = Vec::new();
+        frame::push_frame(&mut out, kind::HELLO, &hello);
+        s.write_all(&out).unwrap();
+        let mut inc = Incoming::new();
+        'talk: loop {
+            let n = match s.read(inc.spare()) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            inc.filled(n);
+            while let Ok(Some(ev)) = inc.next_event() {
+                if let frame::Event::Hello(p) = ev {
+                    let p = p.to_vec();
+                    let Ok((_, auth)) = hs.on_hello(&p) else {
+                        break 'talk;
+                    };
+                    let mut out = Vec::new();
+                    frame::push_frame(&mut out, kind::AUTH, &auth);
+                    let _ = s.write_all(&out);
+                }
+            }
+        }
+        assert!(closes(&mut s));
+    }
+    assert!(rb.wait_log(5.0, "authentication failed"));
+    a.send(ba, 1, 7, b"second".to_vec()).unwrap();
+    assert!(rb.wait(5.0, |e| has_frame(e, b"second")));
+    let eb = rb.events();
+    assert!(!has_down(&eb), "the live peer was taken down: {eb:?}");
+    assert_eq!(count_up(&eb), 1, "{eb:?}");
+    assert!(!has_down(&ra.events()));
+    a.shutdown();
+    b.shutdown();
+}
+
 #[test]
 fn program_mismatch_is_refused_and_any_program_accepts() {
     let (a, ra) = start(config("c", 1));
@@ -347,44 +404,8 @@ fn big_payload_500mb() {
 /// Connects a raw socket and does the handshake by hand; returns the
 /// socket and its receive state, ready for frames.
 fn raw_handshake(to: SocketAddr, cookie: &str, ident: Identity) -> (TcpStream, Incoming) {
-    let mut s = TcpStream::connect(to).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    let (mut hs, hello) = Handshake::new(
-        Role::Initiator,
-        ident,
-        Cookie::new(cookie.as_bytes().to_vec()),
-        nonce(),
-    );
-    let mut out = Vec::new();
-    frame::push_frame(&mut out, kind::HELLO, &hello);
-    s.write_all(&out).unwrap();
-    let mut inc = Incoming::new();
-    let mut authed = false;
-    while !authed {
-        let n = s.read(inc.spare()).unwrap();
-        assert!(n > 0, "closed during the handshake");
-        inc.filled(n);
-        while let Some(ev) = inc.next_event().unwrap() {
-            match ev {
-                frame::Event::Hello(p) => {
-                    let p = p.to_vec();
-                    let (_, auth) = hs.on_hello(&p).unwrap();
-                    let mut out = Vec::new();
-                    frame::push_frame(&mut out, kind::AUTH, &auth);
-                    s.write_all(&out).unwrap();
-                }
-                frame::Event::Auth(p) => {
-                    let p = p.to_vec();
-                    hs.on_auth(&p).unwrap();
-                    authed = true;
-                    break;
-                }
-                e => panic!("{e:?}"),
-            }
-        }
-    }
-    inc.phase = Phase::Up;
-    (s, inc)
+    let cookie = Cookie::new(cookie.as_bytes().to_vec());
+    handshake::connect_blocking(to, cookie, ident, Duration::from_secs(5)).unwrap()
 }
 
 fn ident(listen: Option<SocketAddr>, incarnation: u64, program: u8) -> Identity {

@@ -276,6 +276,7 @@ prim_table! {
     "%node-listening?" "" 0 tm_node_listening, 0;
     "%watch-node" "" 2 tm_watch_node, FAILS;
     "%unwatch-node" "" 2 tm_unwatch_node, FAILS;
+    "%congested?" "" 1 tm_congested_p, FAILS;
     "%pid-local?" "" 1 tm_pid_local_p, PURE;
     "%output-port" "" 0 tm_output_port, PURE;
     "%error-port" "" 0 tm_error_port, PURE;

@@ -106,6 +106,13 @@ enum Drained {
 /// `take_first`, when the private queue is empty the first message is
 /// answered instead of queued (a receive of any message then never
 /// touches the queue).
+/// Takes what arrived for the running process into its mailbox (as a
+/// receive does before it looks); `true` if a kill signal came, when the
+/// caller must answer `die_killed`.
+pub(crate) fn take_inbox(ctx: &mut Ctx) -> bool {
+    matches!(drain_inbox(ctx, false), (_, Drained::Killed))
+}
+
 fn drain_inbox(ctx: &mut Ctx, take_first: bool) -> (Option<Value>, Drained) {
     let Some(p) = ctx.current.as_deref() else {
         return (None, Drained::Mail);
@@ -171,7 +178,7 @@ pub fn killed() -> Value {
 }
 
 /// Ends the running process, which a kill signal reached in a receive.
-fn die_killed(ctx: &mut Ctx) -> Value {
+pub(crate) fn die_killed(ctx: &mut Ctx) -> Value {
     if let Some(p) = ctx.current.as_deref() {
         // SAFETY: this thread runs the current process.
         unsafe { p.inner() }.killed = true;

@@ -26,7 +26,7 @@ prim!(fn tm_agent_send(ctx, n, req) {
     }
     let mut payload = Vec::with_capacity(64);
     match encode_after(req, &mut payload).and_then(|()| send_frame(ctx, entry, AGENT, payload)) {
-        Ok(()) => UNSPECIFIED,
+        Ok(sent) => sent.value(),
         Err(e) => raise(ctx, "remote-spawn", &e),
     }
 });
@@ -42,27 +42,36 @@ prim!(fn tm_set_agent(ctx, pid) {
 // agent then starts with the program).
 prim!(fn tm_node_listening(_ctx) { Value::bool(crate::node::options::get().node.is_some()) });
 
-// (%watch-node node tag): if `node` goes down before `%unwatch-node`, the
-// calling process gets `tag` as a message.
-prim!(fn tm_watch_node(ctx, n, tag) {
-    let entry = match node_arg(ctx, "watch", n) { Ok(e) => e, Err(e) => return e };
-    if !ident::is_tag(tag) || !tag.is_imm() { return ctx.type_error("watch", "a tag of this node", tag); }
-    let me = ctx.self_pid.imm_payload();
-    if entry != 0 {
-        with_state(|s| s.pending.entry(entry).or_default().push((me, tag)));
+// (%watch-node target tag): if no answer can come from `target` (a node,
+// or a pid of another node) before `%unwatch-node`, the calling process
+// gets `tag` as a message (`dist::watch`).
+prim!(fn tm_watch_node(ctx, target, tag) {
+    if !ident::is_pid(target) && !ident::is_node(target) {
+        return ctx.type_error("watch", "a node or a pid", target);
     }
+    if !ident::is_tag(tag) || !tag.is_imm() { return ctx.type_error("watch", "a tag of this node", tag); }
+    crate::dist::watch(ctx.self_pid.imm_payload(), target, tag);
     UNSPECIFIED
 });
 
-prim!(fn tm_unwatch_node(ctx, n, tag) {
-    let entry = match node_arg(ctx, "watch", n) { Ok(e) => e, Err(e) => return e };
-    let me = ctx.self_pid.imm_payload();
-    with_state(|s| {
-        if let Some(v) = s.pending.get_mut(&entry) {
-            v.retain(|&(p, t)| !(p == me && t == tag));
-        }
-    });
+prim!(fn tm_unwatch_node(ctx, target, tag) {
+    if !ident::is_pid(target) && !ident::is_node(target) {
+        return ctx.type_error("watch", "a node or a pid", target);
+    }
+    crate::dist::unwatch(ctx.self_pid.imm_payload(), target, tag);
     UNSPECIFIED
+});
+
+// (%congested? node): whether the queue to `node` is over its limit (a
+// sender that was told so waits until it is not: `%slowed`). Takes the
+// messages that arrived meanwhile into the mailbox, so that the caller's
+// `%suspend` waits for new ones.
+prim!(fn tm_congested_p(ctx, n) {
+    let entry = match node_arg(ctx, "congested", n) { Ok(e) => e, Err(e) => return e };
+    if crate::prims::process::take_inbox(ctx) {
+        return crate::prims::process::die_killed(ctx);
+    }
+    Value::bool(crate::dist::congested(entry))
 });
 
 // (%pid-local? x): a pid of this node (the immediate), as opposed to one of

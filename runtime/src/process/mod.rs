@@ -167,6 +167,9 @@ pub struct Process {
     pub urgent: AtomicBool,
     /// Set when the process is published as a service.
     pub published: AtomicBool,
+    /// Set when the process is in the watch table of `dist` (in the links
+    /// of a process of another node): its end clears its entries.
+    pub watching: AtomicBool,
     inner: UnsafeCell<Inner>,
 }
 
@@ -185,6 +188,7 @@ impl Process {
             has_mail: AtomicBool::new(false),
             urgent: AtomicBool::new(false),
             published: AtomicBool::new(false),
+            watching: AtomicBool::new(false),
             inner: UnsafeCell::new(Inner {
                 heap,
                 callee,

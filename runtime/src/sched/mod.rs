@@ -530,6 +530,17 @@ fn end(node: &Node, free_pids: &mut Vec<u64>, p: &Arc<Process>, died: Option<Val
             links.push(m.value);
         }
     });
+    if died.is_none() {
+        // Processes of other nodes linked to this one forget the link.
+        for &to in &links {
+            if !crate::ident::is_local_pid(to) {
+                crate::dist::send_unwatch(p.pid, to);
+            }
+        }
+    }
+    if p.watching.load(Ordering::Acquire) {
+        crate::dist::forget_watcher(p.pid);
+    }
     if let Some(v) = died {
         for &to in &links {
             if crate::ident::is_local_pid(to) {
