@@ -147,8 +147,14 @@ impl Node {
                 c
             }
         };
-        cmd.args(args)
-            .env("HOME", &scratch.0)
+        cmd.args(args);
+        Node::spawn(scratch, cmd, port)
+    }
+
+    /// Starts `cmd` (a node listening on `port`) with the test's
+    /// environment, its output read line by line.
+    fn spawn(scratch: &Scratch, mut cmd: Command, port: u16) -> Node {
+        cmd.env("HOME", &scratch.0)
             .env_remove("TERMITE_COOKIE")
             .env("TERMITE_QUIET_DEATHS", "0")
             .stdin(Stdio::null())
@@ -278,8 +284,8 @@ fn expected_output(program: &str) -> Vec<String> {
 }
 
 /// Runs a client to its end and checks that it printed exactly `expected`
-/// (after the lines already read) and exited 0.
-fn finish_ok<S: AsRef<str>>(client: &mut Node, expected: &[S]) {
+/// (after the lines already read) and exited 0; answers its stderr.
+fn finish_ok<S: AsRef<str>>(client: &mut Node, expected: &[S]) -> String {
     let (code, rest, stderr) = client.finish();
     let expected: Vec<&str> = expected.iter().map(AsRef::as_ref).collect();
     assert_eq!(
@@ -291,6 +297,7 @@ fn finish_ok<S: AsRef<str>>(client: &mut Node, expected: &[S]) {
         !stderr.contains("panicked") && !stderr.contains("internal compiler error"),
         "{stderr}"
     );
+    stderr
 }
 
 /// Every kind of value goes to a server on another node and comes back
@@ -530,6 +537,40 @@ fn bad_frames_on_an_authenticated_connection_close_only_it() {
             "no log line says {what:?}: {log}"
         );
     }
+}
+
+/// A bare `termitec node` authenticates peers but runs no program: a
+/// request to it fails at once with `(node-down NODE)` (and the reason is
+/// logged), instead of waiting forever for an answer that cannot come.
+#[test]
+fn requests_to_a_bare_node_fail_instead_of_hanging() {
+    let _serial = one_at_a_time();
+    let scratch = Scratch::new("bare");
+    let port = free_port();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_termitec"));
+    cmd.args([
+        "node",
+        "--node",
+        &format!("127.0.0.1:{port}"),
+        "--cookie",
+        COOKIE,
+    ]);
+    cmd.args(["--heartbeat-timeout", HEARTBEAT]);
+    let mut bare = Node::spawn(&scratch, cmd, port);
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(start.elapsed() < LIMIT, "the bare node does not listen");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut client = client(&scratch, "bare", Mode::Jit, "client", &[port]);
+    let log = finish_ok(&mut client, &expected_output("bare"));
+    assert!(log.contains("runs no program"), "not explained: {log}");
+    assert!(
+        bare.child.try_wait().expect("wait").is_none(),
+        "the bare node died"
+    );
+    bare.signal("KILL");
+    let _ = bare.finish();
 }
 
 /// The paper's 5.1 over three nodes: meters on two workers report to a

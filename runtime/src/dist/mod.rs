@@ -69,6 +69,8 @@ pub(crate) struct State {
     up: HashMap<u32, u64>,
     /// Requests waiting on a node.
     pending: HashMap<u32, Vec<Wait>>,
+    /// Peers that are up and run no program (bare nodes).
+    bare: std::collections::HashSet<u32>,
     /// The agent process of this node.
     pub(crate) agent: Option<u64>,
     /// Local processes in the links of processes of other nodes.
@@ -417,12 +419,34 @@ impl Glue {
 }
 
 impl Sink for Glue {
-    fn peer_up(&self, peer: SocketAddr, incarnation: u64, listen: Option<SocketAddr>) {
+    fn peer_up(
+        &self,
+        peer: SocketAddr,
+        incarnation: u64,
+        listen: Option<SocketAddr>,
+        runs_program: bool,
+    ) {
         let entry = match listen {
             Some(l) => ident::node_entry(&l.ip().to_string(), l.port(), incarnation),
             None => ident::node_entry("", 0, incarnation),
         };
         ident::set_incarnation(entry, incarnation);
+        if !runs_program {
+            // A bare node has no agent and no processes yet (issue 9
+            // teaches it to fetch code): no request to it is answered.
+            self.log(&format!(
+                "termite: node {peer} runs no program (a bare termitec node): \
+                 it cannot serve requests; they fail with (node-down NODE)"
+            ));
+            let waiting = with_state(|s| {
+                s.addr_of.insert(entry, peer);
+                s.entry_of.insert(peer, entry);
+                s.up.insert(entry, incarnation);
+                s.bare.insert(entry);
+                s.pending.remove(&entry).unwrap_or_default()
+            });
+            return end_waits(entry, waiting, Vec::new());
+        }
         // Requests to processes of another incarnation of this node, and
         // links to them, were made while it was not up: those processes
         // are gone (no frame naming them will be taken).
@@ -526,6 +550,7 @@ pub fn decoded(m: Message) -> Option<Message> {
 fn node_down(entry: u32) {
     let (waiting, watching) = with_state(|s| {
         s.up.remove(&entry);
+        s.bare.remove(&entry);
         (
             s.pending.remove(&entry).unwrap_or_default(),
             s.watches.take_node(entry),
@@ -613,7 +638,9 @@ pub(crate) fn watch(pid: u64, target: Value, tag: Value) {
     };
     let answered = entry == 0
         || with_state(|s| {
-            if matches!(s.up.get(&entry), Some(&j) if incarnation != 0 && incarnation != j) {
+            if matches!(s.up.get(&entry), Some(&j) if incarnation != 0 && incarnation != j)
+                || s.bare.contains(&entry)
+            {
                 return true;
             }
             s.pending.entry(entry).or_default().push(w);

@@ -984,7 +984,8 @@ impl Io {
         p.redial_at = None;
         p.next_stream = 0;
         p.inflight = 0;
-        self.sink.peer_up(key, their.incarnation, their.listen);
+        self.sink
+            .peer_up(key, their.incarnation, their.listen, !their.any_program);
         self.flush(slot);
     }
 

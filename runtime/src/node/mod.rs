@@ -161,7 +161,15 @@ impl std::fmt::Display for DownReason {
 /// `peer_down` of the same key and incarnation (at the latest at
 /// shutdown), and `frame`s of a peer come only between the two.
 pub trait Sink: Send + Sync {
-    fn peer_up(&self, peer: SocketAddr, incarnation: u64, listen: Option<SocketAddr>);
+    /// `runs_program` is false for a bare node (`termitec node`), which
+    /// runs no program of its own.
+    fn peer_up(
+        &self,
+        peer: SocketAddr,
+        incarnation: u64,
+        listen: Option<SocketAddr>,
+        runs_program: bool,
+    );
     /// A message from `peer`, whole (reassembled if it was fragmented).
     fn frame(&self, peer: SocketAddr, kind: u8, payload: &[u8]);
     /// `incarnation` is `None` when the peer never came up (a failed
@@ -244,7 +252,7 @@ pub fn serve_bare(
 ) -> Result<std::convert::Infallible, String> {
     struct Bare;
     impl Sink for Bare {
-        fn peer_up(&self, _: SocketAddr, _: u64, _: Option<SocketAddr>) {}
+        fn peer_up(&self, _: SocketAddr, _: u64, _: Option<SocketAddr>, _: bool) {}
         fn frame(&self, _: SocketAddr, _: u8, _: &[u8]) {}
         fn peer_down(&self, _: SocketAddr, _: Option<u64>, _: &DownReason) {}
     }
