@@ -41,6 +41,7 @@
 
 use crate::ctx::Ctx;
 use crate::ident;
+use crate::node::frame::Payload;
 use crate::node::{self, DownReason, NodeConfig, NodeHandle, Sink};
 use crate::process::{Kind, Message};
 use crate::value::*;
@@ -268,6 +269,9 @@ fn send_to(ctx: &mut Ctx, who: &str, kind: u8, to: Value, v: Value) -> Value {
     }
 }
 
+/// Bytes of the header of a frame for a process of this node.
+const HEADER: usize = 16;
+
 /// The header of a frame for a process of this node: its incarnation,
 /// the pid word and the rest, or `None` if the frame is too short.
 fn split_header(payload: &[u8]) -> Option<(u64, u64, &[u8])> {
@@ -363,13 +367,14 @@ impl Glue {
     }
 
     /// LINK, WATCH and EXIT: signals between processes of two nodes.
-    fn link_frame(&self, peer: SocketAddr, kind: u8, word: u64, rest: &[u8]) {
+    fn link_frame(&self, peer: SocketAddr, kind: u8, word: u64, payload: Payload<'_>) {
         let Some(peer_entry) = Glue::entry_of(peer) else {
             return;
         };
         let node = crate::sched::node();
+        let rest = &payload[HEADER..];
         if kind == EXIT || kind == UNWATCH {
-            let Some((from_word, rest)) = rest.split_first_chunk::<8>() else {
+            let Some((from_word, _)) = rest.split_first_chunk::<8>() else {
                 return self.log(&format!(
                     "termite: node {peer}: a truncated link signal, dropped"
                 ));
@@ -382,7 +387,7 @@ impl Glue {
             with_state(|s| s.watches.remove(peer_entry, word, from));
             if kind == EXIT {
                 // The exception may be large: its receiver decodes it.
-                node.deliver(word, raw(rest, Kind::Exit));
+                node.deliver(word, raw(payload, HEADER + 8, Kind::Exit));
             }
             return;
         }
@@ -465,10 +470,10 @@ impl Sink for Glue {
         end_waits(entry, stale, watching);
     }
 
-    fn frame(&self, peer: SocketAddr, kind: u8, payload: &[u8]) {
+    fn frame(&self, peer: SocketAddr, kind: u8, payload: Payload<'_>) {
         match kind {
             MSG | LINK | WATCH | EXIT | UNWATCH => {
-                let Some((incarnation, word, rest)) = split_header(payload) else {
+                let Some((incarnation, word, _)) = split_header(&payload) else {
                     return self.log(&format!("termite: node {peer}: a truncated frame, dropped"));
                 };
                 // A frame for another incarnation of this node: its
@@ -477,16 +482,16 @@ impl Sink for Glue {
                     return;
                 }
                 if kind == MSG {
-                    crate::sched::node().deliver(word, raw(rest, Kind::Message));
+                    crate::sched::node().deliver(word, raw(payload, HEADER, Kind::Message));
                 } else {
-                    self.link_frame(peer, kind, word, rest);
+                    self.link_frame(peer, kind, word, payload);
                 }
             }
             AGENT => {
                 let Some(agent) = with_state(|s| s.agent) else {
                     return;
                 };
-                crate::sched::node().deliver(agent, raw(payload, Kind::Message));
+                crate::sched::node().deliver(agent, raw(payload, 0, Kind::Message));
             }
             _ => self.log(&format!(
                 "termite: node {peer}: a frame of unknown kind {kind}, dropped"
@@ -515,10 +520,16 @@ impl Sink for Glue {
     }
 }
 
-/// A signal whose value is still in the wire format (`MessageMem::Wire`).
-fn raw(bytes: &[u8], kind: Kind) -> Message {
+/// A signal whose value is still in the wire format (`MessageMem::Wire`),
+/// at `start` in `payload` (a reassembled payload is kept as it is: a
+/// 100 MB message is not copied again on the I/O thread).
+fn raw(payload: Payload<'_>, start: usize, kind: Kind) -> Message {
+    let bytes = match payload {
+        Payload::Owned(v) => v,
+        Payload::Borrowed(b) => b.to_vec(),
+    };
     Message {
-        mem: crate::heap::MessageMem::Wire(Box::new(bytes.to_vec())),
+        mem: crate::heap::MessageMem::Wire(Box::new(crate::heap::WireBytes { bytes, start })),
         value: UNSPECIFIED,
         kind,
     }
@@ -532,7 +543,7 @@ pub fn decoded(m: Message) -> Option<Message> {
     let crate::heap::MessageMem::Wire(bytes) = m.mem else {
         return Some(m);
     };
-    match crate::wire::decode(&bytes) {
+    match crate::wire::decode(bytes.value()) {
         Ok((mem, value)) => Some(Message {
             mem,
             value,

@@ -412,7 +412,21 @@ pub enum MessageMem {
     /// receiving process decodes (and validates) it when it drains its
     /// inbox (`crate::dist::decoded`), so that the I/O thread never spends
     /// the time a large message takes to build.
-    Wire(Box<Vec<u8>>),
+    Wire(Box<WireBytes>),
+}
+
+/// The bytes of a message from another node: the frame's payload as the
+/// network layer handed it over (a reassembled one without a copy), and
+/// where the wire value starts in it (after the frame's header).
+pub struct WireBytes {
+    pub bytes: Vec<u8>,
+    pub start: usize,
+}
+
+impl WireBytes {
+    pub fn value(&self) -> &[u8] {
+        &self.bytes[self.start..]
+    }
 }
 
 /// A block of exactly `COPIED_MESSAGE_WORDS` words, owned through a thin

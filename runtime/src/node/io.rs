@@ -870,7 +870,7 @@ impl Io {
                 Ok(None) => return,
                 Ok(Some(Event::Message { kind, payload })) => {
                     if let Some(k) = c.key {
-                        self.sink.frame(k, kind, &payload);
+                        self.sink.frame(k, kind, payload);
                     }
                     continue;
                 }

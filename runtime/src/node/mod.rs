@@ -170,8 +170,10 @@ pub trait Sink: Send + Sync {
         listen: Option<SocketAddr>,
         runs_program: bool,
     );
-    /// A message from `peer`, whole (reassembled if it was fragmented).
-    fn frame(&self, peer: SocketAddr, kind: u8, payload: &[u8]);
+    /// A message from `peer`, whole: borrowed from the receive buffer, or
+    /// owned when it was reassembled from fragments (the sink may keep it
+    /// without a copy).
+    fn frame(&self, peer: SocketAddr, kind: u8, payload: frame::Payload<'_>);
     /// `incarnation` is `None` when the peer never came up (a failed
     /// connection attempt: the messages queued for it are dropped).
     fn peer_down(&self, peer: SocketAddr, incarnation: Option<u64>, reason: &DownReason);
@@ -253,7 +255,7 @@ pub fn serve_bare(
     struct Bare;
     impl Sink for Bare {
         fn peer_up(&self, _: SocketAddr, _: u64, _: Option<SocketAddr>, _: bool) {}
-        fn frame(&self, _: SocketAddr, _: u8, _: &[u8]) {}
+        fn frame(&self, _: SocketAddr, _: u8, _: frame::Payload<'_>) {}
         fn peer_down(&self, _: SocketAddr, _: Option<u64>, _: &DownReason) {}
     }
     let mut c = NodeConfig::new(cookie::resolve(cookie)?, new_incarnation(), [0; 32]);

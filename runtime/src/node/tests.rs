@@ -93,7 +93,8 @@ impl Sink for Rec {
     fn peer_up(&self, peer: SocketAddr, inc: u64, listen: Option<SocketAddr>, _: bool) {
         self.push(Ev::Up(peer, inc, listen));
     }
-    fn frame(&self, peer: SocketAddr, k: u8, payload: &[u8]) {
+    fn frame(&self, peer: SocketAddr, k: u8, payload: frame::Payload<'_>) {
+        let payload = &*payload;
         let p = if self.keep_upto > 0 && payload.len() > self.keep_upto {
             // Big payloads: check the pattern here, keep the length.
             let ok = self.no_check
@@ -797,7 +798,8 @@ struct Echo {
 impl Sink for Echo {
     fn peer_up(&self, _: SocketAddr, _: u64, _: Option<SocketAddr>, _: bool) {}
     fn peer_down(&self, _: SocketAddr, _: Option<u64>, _: &DownReason) {}
-    fn frame(&self, peer: SocketAddr, k: u8, payload: &[u8]) {
+    fn frame(&self, peer: SocketAddr, k: u8, payload: frame::Payload<'_>) {
+        let payload = &*payload;
         let h = self.me.get().expect("handle set");
         match &self.left {
             None => {
