@@ -41,6 +41,9 @@ const LINGER: Duration = Duration::from_millis(500);
 /// After the peer kept its own connection in a simultaneous connect, we
 /// dial again if no connection to it is there after this long.
 const REDIAL: Duration = Duration::from_millis(200);
+/// How long the loop keeps polling without sleeping after it last had
+/// work (see `Io::run`; the scheduler's `SPIN` says why).
+const SPIN: Duration = Duration::from_micros(100);
 
 enum Cmd {
     Send {
@@ -192,6 +195,7 @@ impl Node {
             peers: HashMap::new(),
             again: Vec::new(),
             dirty: Vec::new(),
+            taken: 0,
             now,
             next_check: now,
         };
@@ -412,6 +416,8 @@ struct Io {
     limiter: Limiter,
     again: Vec<usize>,
     dirty: Vec<usize>,
+    /// Commands taken so far (the loop spins a little after work).
+    taken: u64,
     now: Instant,
     next_check: Instant,
     interval: Duration,
@@ -420,17 +426,28 @@ struct Io {
 impl Io {
     fn run(mut self) {
         let mut events = Events::with_capacity(256);
+        // When the loop last had something to do: for `SPIN` after it,
+        // it polls without sleeping and keeps `awake` set, so that a
+        // sender's message is taken without a wake-up through the waker.
+        let mut last_work = Instant::now();
         loop {
-            self.common.awake.store(false, SeqCst);
+            let spinning = self.now < last_work + SPIN;
+            if !spinning {
+                self.common.awake.store(false, SeqCst);
+            }
+            let before = self.taken;
             if !self.commands() {
                 break;
             }
             self.flush_dirty();
             self.now = Instant::now();
-            let timeout = if self.again.is_empty() && self.dirty.is_empty() {
-                self.next_check.saturating_duration_since(self.now)
-            } else {
+            let timeout = if !self.again.is_empty() || !self.dirty.is_empty() {
                 Duration::ZERO
+            } else if spinning {
+                std::thread::yield_now();
+                Duration::ZERO
+            } else {
+                self.next_check.saturating_duration_since(self.now)
             };
             if let Err(e) = self.poll.poll(&mut events, Some(timeout))
                 && e.kind() != ErrorKind::Interrupted
@@ -440,6 +457,9 @@ impl Io {
                 break;
             }
             self.now = Instant::now();
+            if self.taken != before || !events.is_empty() {
+                last_work = self.now;
+            }
             for ev in events.iter() {
                 match ev.token() {
                     LISTENER => self.accept(),
@@ -485,7 +505,10 @@ impl Io {
                     lane,
                     kind,
                     data,
-                }) => self.queue(peer, lane, kind, data),
+                }) => {
+                    self.taken += 1;
+                    self.queue(peer, lane, kind, data)
+                }
                 Ok(Cmd::Shutdown) | Err(TryRecvError::Disconnected) => return false,
                 #[cfg(test)]
                 Ok(Cmd::Pause(d)) => std::thread::sleep(d),

@@ -361,6 +361,29 @@ fn find_work(node: &Node, sched: &mut Scheduler) -> Option<Arc<Process>> {
 }
 
 /// Whether a sleeping scheduler would find something to take.
+/// How long a scheduler thread that ran out of work keeps looking before
+/// it sleeps. A process woken from outside (a message from another node,
+/// delivered by the I/O thread) is then taken at once, without the futex
+/// wake and the wake-up of a sleeping thread (on a virtual machine, an
+/// interrupt to a halted vCPU), which cost more than the round trip
+/// itself. It yields while it looks, so that on one core the thread that
+/// brings the work runs.
+const SPIN: Duration = Duration::from_micros(100);
+
+/// Looks for stealable work for up to `SPIN`; whether some came.
+fn spin_for_work(node: &Node) -> bool {
+    let until = Instant::now() + SPIN;
+    loop {
+        if stealable_work(node) || node.is_finished() {
+            return true;
+        }
+        if Instant::now() >= until {
+            return false;
+        }
+        std::thread::yield_now();
+    }
+}
+
 fn stealable_work(node: &Node) -> bool {
     !node.injector.is_empty()
         || node
@@ -390,6 +413,9 @@ fn scheduler_loop(node: &'static Node, local: Worker<Arc<Process>>, me: usize) {
         let Some(p) = find_work(node, &mut sched) else {
             // Nothing to run here: what was printed shows now.
             crate::prims::system::flush_if_pending();
+            if next_timer.is_none_or(|t| t > Instant::now() + SPIN) && spin_for_work(node) {
+                continue;
+            }
             // Sleep until woken, or until the next timer is due. `idle` is
             // raised before the last look for work, under the lock a waker
             // takes to notify: a process scheduled after the look wakes us.
