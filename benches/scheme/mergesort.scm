@@ -1,4 +1,4 @@
-;; Merge sort of a 1,000,000-element list of pseudo-random numbers.
+;; Merge sort of a 1,300,000-element list of pseudo-random numbers.
 (define (random-list n seed)
   (let loop ((i 0) (x seed) (acc '()))
     (if (= i n) acc
@@ -17,7 +17,7 @@
   (if (or (null? l) (null? (cdr l))) l
       (let ((halves (split l)))
         (merge (msort (car halves)) (msort (cdr halves))))))
-(define sorted (msort (random-list 1000000 42)))
+(define sorted (msort (random-list 1300000 42)))
 (define (sorted? l) (or (null? l) (null? (cdr l)) (and (<= (car l) (cadr l)) (sorted? (cdr l)))))
 (display (list (sorted? sorted) (car sorted) (length sorted)))
 (newline)
