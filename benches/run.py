@@ -371,12 +371,12 @@ def sequential(names, runs, timeout):
         ref = next((impls[k].out for k in ("Gambit", "Chez", "AOT", "JIT")
                     if k in impls and impls[k].out is not None), None)
         mismatch = [k for k, i in impls.items() if i.out is not None and i.out != ref]
-        for k, impl in impls.items():
-            if impl.failed:
-                problems.append("%s: %s: %s" % (name, impl.label, impl.failed))
-        for k in mismatch:
-            problems.append("%s: OUTPUT MISMATCH: %s printed %r, expected %r"
-                            % (name, impls[k].label, impls[k].out[:100], ref[:100]))
+        found = ["%s: %s: %s" % (name, impl.label, impl.failed) for impl in impls.values() if impl.failed]
+        found += ["%s: OUTPUT MISMATCH: %s printed %r, expected %r"
+                  % (name, impls[k].label, impls[k].out[:100], ref[:100]) for k in mismatch]
+        for p in found:
+            print("  " + p, file=sys.stderr)
+        problems += found
         rows.append((name, impls, bool(mismatch)))
 
     def ratio(impls, a, b):

@@ -13,6 +13,6 @@
   (let ((bt (transpose b)))
     (map (lambda (row) (map (lambda (col) (modulo (dot row col) 1000003)) bt)) a)))
 (define (power m k) (if (= k 1) m (mat* m (power m (- k 1)))))
-(define (trace m) (let loop ((m m) (i 0) (s 0)) (if (null? m) s (loop (cdr m) (+ i 1) (+ s (list-ref (car m) i))))))
-(display (trace (power (make-matrix 80) 460)))
+(define (diagonal-sum m) (let loop ((m m) (i 0) (s 0)) (if (null? m) s (loop (cdr m) (+ i 1) (+ s (list-ref (car m) i))))))
+(display (diagonal-sum (power (make-matrix 80) 460)))
 (newline)

@@ -11,7 +11,7 @@
 (define (bounce v p)
   (make-vec2 (if (or (< (vec2-x p) 0) (> (vec2-x p) 1000)) (- (vec2-x v)) (vec2-x v))
              (if (or (< (vec2-y p) 0) (> (vec2-y p) 1000)) (- (vec2-y v)) (vec2-y v))))
-(define (step p)
+(define (step-particle p)
   (let* ((pos (vec-add (particle-pos p) (particle-vel p)))
          (vel (bounce (vec-add (particle-vel p) (make-vec2 0 -1)) pos)))
     (make-particle pos vel (particle-mass p))))
@@ -28,7 +28,7 @@
     (if (null? ps) acc
         (loop (cdr ps) (vec-add acc (vec-scale (particle-vel (car ps)) (particle-mass (car ps))))))))
 (define (simulate ps steps)
-  (if (= steps 0) ps (simulate (map step ps) (- steps 1))))
+  (if (= steps 0) ps (simulate (map step-particle ps) (- steps 1))))
 (define (run k acc)
   (if (= k 0) acc
       (let ((m (momentum (simulate (make-particles 1000) 200))))
