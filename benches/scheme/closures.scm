@@ -9,5 +9,5 @@
   (let ((f (compose (make-adder k) (lambda (x) (* x 2)))))
     (fold-acc (lambda (acc x) (+ acc x)) 0 (my-map f data))))
 (define (run k acc) (if (= k 0) acc (run (- k 1) (+ acc (one-step k)))))
-(display (run 80000 0))
+(display (run 110000 0))
 (newline)
