@@ -20,5 +20,5 @@
         (let ((s (format-row i cols)))
           (loop (+ i 1) (+ acc (parse-row s)) (+ chars (string-length s)))))))
 (define (run k last) (if (= k 0) last (run (- k 1) (table 2000 20))))
-(display (run 93 #f))
+(display (run 120 #f))
 (newline)
