@@ -1,58 +1,56 @@
 #!/usr/bin/env python3
-"""The benchmark runner: builds termitec in release mode, compiles every
-program of benches/scheme/ with termitec (AOT), Gambit (gsc -exe) and Chez
-Scheme, runs each several times and prints the median wall time of each and
-the ratio termitec/Gambit. Then the concurrency suite of benches/concurrency/
-(paper section 7: ring, ping-pong; spawning; memory per idle process) against
-Erlang/OTP, run with `erl` both by default and with +S1.
+"""The benchmark runner: builds termitec in release mode, then runs three suites.
+
+Sequential (benches/scheme/): each program is compiled by termitec (AOT,
+`termitec build`), run by `termitec run` (JIT, compile time included),
+compiled by Gambit (`gsc -exe`, with GAMBIT_PRELUDE's declarations) and run by
+Chez Scheme (`scheme --script`, at Chez's default optimize level, which is
+safe: the way users run it). The runs alternate between the implementations
+(so that they see the same noise) and each one's median wall time is shown,
+with the ratios AOT/Gambit, AOT/Chez, JIT/Gambit and their geometric means.
+Every output is checked against the others: a program whose outputs differ
+is reported loudly and left out of the means. A run that takes longer than
+--timeout seconds is killed and reported as a timeout (not run again).
 With --baseline PATH (another termitec binary, e.g. a release build of an
-earlier commit), its programs are measured in the same run, alternating with
-this build's, and a before/after table shows this build's time relative to
-the baseline's (below 1.0: faster now).
-Then the distribution suite of benches/dist/ (two nodes over loopback):
-ping-pong round trips/s (unpinned and both nodes on one core), one-way
-small messages/s, a 100 MB message's MB/s and the worst ping while it is
-in flight, connection time; against Erlang/OTP distribution (erl -name)
-and a raw-socket floor (benches/dist/rawsock.c).
-Usage: python3 benches/run.py [--runs N] [--sequential | --concurrency | --dist] [--baseline PATH] [NAME ...]
+earlier commit), its AOT programs are measured in the same alternation, and a
+before/after table shows this build's time relative to the baseline's (below
+1.0: faster now).
+
+Concurrency (benches/concurrency/, paper section 7: ring, ping-pong;
+spawning; memory per idle process) against Erlang/OTP, run with `erl` both
+by default and with +S1.
+
+Distribution (benches/dist/, two nodes over loopback): ping-pong round
+trips/s (unpinned and both nodes on one core), one-way small messages/s, a
+100 MB message's MB/s and the worst ping while it is in flight, connection
+time; against Erlang/OTP distribution (erl -name) and a raw-socket floor
+(benches/dist/rawsock.c).
+
+Usage: python3 benches/run.py [--runs N] [--timeout S] [--sequential | --concurrency | --dist]
+                              [--baseline PATH] [NAME ...]   (see --help)
 """
-import math, os, shutil, statistics, subprocess, sys, time
+import argparse, math, os, re, shutil, statistics, subprocess, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SRC = os.path.join(ROOT, "benches", "scheme")
 OUT = os.path.join(ROOT, "benches", "out")
-TERMITEC = os.path.join(ROOT, "target", "release", "termitec")
+TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
+TERMITEC = os.path.join(TARGET, "release", "termitec")
 GAMBIT_PRELUDE = "(declare (standard-bindings) (extended-bindings) (block))\n"
+# Chez Scheme 9.5 has only R6RS's define-record-type. Programs that use the
+# R7RS form (all fields in the constructor, in order, no modifiers: what
+# termitec allows) get this shim, which maps it onto Chez's native records.
+CHEZ_RECORD_SHIM = """\
+(import (rename (only (rnrs records syntactic) define-record-type)
+                (define-record-type r6rs:define-record-type)))
+(define-syntax define-record-type
+  (syntax-rules ()
+    ((_ type (ctor field ...) pred (fname accessor) ...)
+     (r6rs:define-record-type (type ctor pred) (fields (immutable fname accessor) ...)))))
+"""
 
 def sh(cmd, **kw):
     return subprocess.run(cmd, capture_output=True, text=True, **kw)
-
-def timed(cmd, runs):
-    """Median wall time of `runs` runs, and the output of the last."""
-    times, out = [], None
-    for _ in range(runs):
-        t = time.perf_counter()
-        r = sh(cmd)
-        times.append(time.perf_counter() - t)
-        if r.returncode != 0:
-            return None, "exit %d: %s" % (r.returncode, r.stderr.strip()[:200])
-        out = r.stdout
-    return statistics.median(times), out
-
-def timed_pair(cmd, base, runs):
-    """Median wall times of `cmd` and `base`, run alternately (so that both
-    see the same noise), and the output of `cmd`'s last run."""
-    a, b, out = [], [], None
-    for _ in range(runs):
-        for c, times in ((cmd, a), (base, b)):
-            t = time.perf_counter()
-            r = sh(c)
-            times.append(time.perf_counter() - t)
-            if r.returncode != 0:
-                return None, None, "exit %d: %s" % (r.returncode, r.stderr.strip()[:200])
-            if c is cmd:
-                out = r.stdout
-    return statistics.median(a), statistics.median(b), out
 
 BASELINE = None
 
@@ -291,101 +289,178 @@ def dist(runs):
         print("%-30s %s %s %s %10s" % (label, fmt(t), fmt(e), fmt(f), "%.2f" % r if r else "-"))
     print("(vs Erlang: above 1.0 means termitec is better)")
 
-def main():
-    args = sys.argv[1:]
-    runs = 5
-    only = None
-    for flag in ("--sequential", "--concurrency", "--dist"):
-        if flag in args:
-            only = flag
-            args.remove(flag)
-    global BASELINE
-    if "--baseline" in args:
-        i = args.index("--baseline")
-        BASELINE = os.path.abspath(args[i + 1])
-        del args[i:i + 2]
-    if "--runs" in args:
-        i = args.index("--runs")
-        runs = int(args[i + 1])
-        del args[i:i + 2]
-    names = [] if only in ("--concurrency", "--dist") else (args or sorted(f[:-4] for f in os.listdir(SRC) if f.endswith(".scm")))
-    os.makedirs(OUT, exist_ok=True)
-    print("building termitec (release)...", file=sys.stderr)
-    r = sh(["cargo", "build", "--release", "-p", "termitec"], cwd=ROOT)
-    if r.returncode != 0:
-        sys.exit(r.stderr)
+class Impl:
+    """One way of running a program: its command, the wall times of its runs
+    so far, its output, and why it stopped (None while it runs fine)."""
+    def __init__(self, label, cmd, failed=None):
+        self.label, self.cmd, self.times, self.out, self.failed = label, cmd, [], None, failed
+
+    def run(self, timeout):
+        if self.failed:
+            return
+        t = time.perf_counter()
+        try:
+            r = sh(self.cmd, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.failed = "timeout (>%gs)" % timeout
+            return
+        elapsed = time.perf_counter() - t
+        if r.returncode != 0:
+            self.failed = "exit %d: %s" % (r.returncode, (r.stderr.strip() or r.stdout.strip())[:200])
+        elif self.out is not None and r.stdout != self.out:
+            self.failed = "output changed between runs: %r then %r" % (self.out[:60], r.stdout[:60])
+        else:
+            self.out = r.stdout
+            self.times.append(elapsed)
+
+    def median(self):
+        return None if self.failed or not self.times else statistics.median(self.times)
+
+    def cell(self):
+        if self.failed:
+            return "timeout" if self.failed.startswith("timeout") else "FAIL"
+        return "%.3f" % self.median() if self.times else "-"
+
+def build(label, cmd):
+    """Runs a compile command; None if it worked, else why not."""
+    r = sh(cmd)
+    if r.returncode == 0:
+        return None
+    return "%s build failed: %s" % (label, (r.stderr.strip() or r.stdout.strip())[:300])
+
+def geomean(xs):
+    return math.exp(sum(math.log(x) for x in xs) / len(xs))
+
+def sequential(names, runs, timeout):
     gsc = shutil.which("gsc") or shutil.which("gambitc")
     chez = shutil.which("scheme") or shutil.which("chezscheme")
     if not gsc:
         print("note: Gambit is missing: apt-get install gambc (or benches/install-peers.sh)", file=sys.stderr)
     if not chez:
         print("note: Chez Scheme is missing: apt-get install chezscheme (or benches/install-peers.sh)", file=sys.stderr)
-    rows = []
+    rows, problems = [], []
     for name in names:
         src = os.path.join(SRC, name + ".scm")
+        if not os.path.exists(src):
+            sys.exit("no program %s in %s" % (name, SRC))
+        text = open(src).read()
+        print("%s..." % name, file=sys.stderr, flush=True)
         exe = os.path.join(OUT, name + "-termitec")
-        r = sh([TERMITEC, "build", src, "-o", exe])
-        if r.returncode != 0:
-            print("%s: termitec build failed: %s" % (name, r.stderr), file=sys.stderr)
-            continue
-        base = None
+        impls = {"AOT": Impl("termitec AOT", [exe], build("termitec", [TERMITEC, "build", src, "-o", exe]))}
         if BASELINE:
             bexe = os.path.join(OUT, name + "-baseline")
-            r = sh([BASELINE, "build", src, "-o", bexe])
-            if r.returncode != 0:
-                print("%s: baseline build failed: %s" % (name, r.stderr), file=sys.stderr)
-                aot, out_aot = timed([exe], runs)
-            else:
-                aot, base, out_aot = timed_pair([exe], [bexe], runs)
-        else:
-            aot, out_aot = timed([exe], runs)
-        jit, out_jit = timed([TERMITEC, "run", src], runs)
-        gam = out_gam = None
+            impls["base"] = Impl("baseline AOT", [bexe], build("baseline", [BASELINE, "build", src, "-o", bexe]))
+        impls["JIT"] = Impl("termitec JIT", [TERMITEC, "run", src])
         if gsc:
             gsrc = os.path.join(OUT, name + "-gambit.scm")
             with open(gsrc, "w") as f:
-                f.write(GAMBIT_PRELUDE + open(src).read())
+                f.write(GAMBIT_PRELUDE + text)
             gexe = os.path.join(OUT, name + "-gambit")
-            r = sh([gsc, "-exe", "-o", gexe, gsrc])
-            if r.returncode == 0:
-                gam, out_gam = timed([gexe], runs)
-            else:
-                print("%s: gsc failed: %s" % (name, r.stderr.strip()[:300]), file=sys.stderr)
-        chz = out_chz = None
+            impls["Gambit"] = Impl("Gambit", [gexe], build("gsc", [gsc, "-exe", "-o", gexe, gsrc]))
         if chez:
-            chz, out_chz = timed([chez, "--script", src], runs)
-        for label, out in (("JIT", out_jit), ("Gambit", out_gam), ("Chez", out_chz)):
-            if out is not None and out_aot is not None and out != out_aot:
-                print("%s: %s output differs from termitec AOT: %r vs %r" % (name, label, out[:80], out_aot[:80]), file=sys.stderr)
-        rows.append((name, aot, jit, gam, chz, base))
+            csrc = src
+            if re.search(r"\(define-record-type\b", text):
+                csrc = os.path.join(OUT, name + "-chez.scm")
+                with open(csrc, "w") as f:
+                    f.write(CHEZ_RECORD_SHIM + text)
+            impls["Chez"] = Impl("Chez", [chez, "--script", csrc])
+        for _ in range(runs):
+            for impl in impls.values():
+                impl.run(timeout)
+        # The reference output: the peers' (Gambit's, else Chez's), else termitec's.
+        ref = next((impls[k].out for k in ("Gambit", "Chez", "AOT", "JIT")
+                    if k in impls and impls[k].out is not None), None)
+        mismatch = [k for k, i in impls.items() if i.out is not None and i.out != ref]
+        found = ["%s: %s: %s" % (name, impl.label, impl.failed) for impl in impls.values() if impl.failed]
+        found += ["%s: OUTPUT MISMATCH: %s printed %r, expected %r"
+                  % (name, impls[k].label, impls[k].out[:100], ref[:100]) for k in mismatch]
+        for p in found:
+            print("  " + p, file=sys.stderr)
+        problems += found
+        rows.append((name, impls, bool(mismatch)))
 
-    fmt = lambda t: "%8.3f" % t if isinstance(t, float) else "%8s" % "-"
-    if rows:
-        print("%-10s %8s %8s %8s %8s %10s" % ("program", "AOT s", "JIT s", "Gambit s", "Chez s", "AOT/Gambit"))
-    ratios = []
-    for name, aot, jit, gam, chz, _ in rows:
-        ratio = aot / gam if isinstance(aot, float) and isinstance(gam, float) and gam > 0 else None
-        if ratio:
-            ratios.append(ratio)
-        print("%-10s %s %s %s %s %10s" % (name, fmt(aot), fmt(jit), fmt(gam), fmt(chz), "%.2f" % ratio if ratio else "-"))
-    if ratios:
-        geo = math.exp(sum(math.log(r) for r in ratios) / len(ratios))
-        print("geometric mean of AOT/Gambit: %.2f (worst %.2f)" % (geo, max(ratios)))
+    def ratio(impls, a, b):
+        x = impls[a].median() if a in impls else None
+        y = impls[b].median() if b in impls else None
+        return x / y if x and y else None
+
+    pairs = (("AOT", "Gambit"), ("AOT", "Chez"), ("JIT", "Gambit"))
+    cols = ("AOT s", "JIT s", "Gambit s", "Chez s") + tuple("%s/%s" % p for p in pairs)
+    print()
+    print("%-10s" % "program" + "".join("%11s" % c for c in cols))
+    means = {p: [] for p in pairs}
+    for name, impls, mismatch in rows:
+        cells = [impls[k].cell() if k in impls else "-" for k in ("AOT", "JIT", "Gambit", "Chez")]
+        rs = [ratio(impls, *p) for p in pairs]
+        if not mismatch:
+            for p, r in zip(pairs, rs):
+                if r:
+                    means[p].append(r)
+        line = "%-10s" % name + "".join("%11s" % c for c in cells)
+        line += "".join("%11s" % ("%.2f" % r if r else "-") for r in rs)
+        print(line + ("   OUTPUT MISMATCH (not in the means)" if mismatch else ""))
+    print("%-10s" % "geo mean" + " " * 44 + "".join(
+        "%11s" % ("%.2f" % geomean(means[p]) if means[p] else "-") for p in pairs))
+    print("%-10s" % "worst" + " " * 44 + "".join(
+        "%11s" % ("%.2f" % max(means[p]) if means[p] else "-") for p in pairs))
+    print("%-10s" % "programs" + " " * 44 + "".join("%11d" % len(means[p]) for p in pairs))
+    print("(median wall time of %d alternating runs; ratios below 1.0 mean termitec is faster;"
+          " Chez at its default optimize level)" % runs)
+    if problems:
+        print()
+        print("PROBLEMS (%d):" % len(problems))
+        for p in problems:
+            print("  " + p)
     if BASELINE and rows:
         print()
         print("%-10s %10s %8s %9s" % ("program", "baseline s", "AOT s", "AOT/base"))
         rs = []
-        for name, aot, _, _, _, base in rows:
-            r = aot / base if isinstance(aot, float) and isinstance(base, float) and base > 0 else None
+        for name, impls, _ in rows:
+            r = ratio(impls, "AOT", "base")
             if r:
                 rs.append(r)
-            print("%-10s %s %s %9s" % (name, "  " + fmt(base), fmt(aot), "%.3f" % r if r else "-"))
+            print("%-10s %10s %8s %9s" % (name, impls["base"].cell(), impls["AOT"].cell(), "%.3f" % r if r else "-"))
         if rs:
-            print("geometric mean of AOT/baseline: %.3f (worst %.3f)" % (math.exp(sum(math.log(r) for r in rs) / len(rs)), max(rs)))
-    if only in (None, "--concurrency"):
-        concurrency(max(1, min(runs, 3)))
-    if only in (None, "--dist"):
-        dist(max(1, min(runs, 3)))
+            print("geometric mean of AOT/baseline: %.3f (worst %.3f)" % (geomean(rs), max(rs)))
+
+def main():
+    ap = argparse.ArgumentParser(
+        description="termitec's benchmarks against Gambit, Chez Scheme and Erlang/OTP.",
+        epilog="Without a suite flag, all three suites run.")
+    suite = ap.add_mutually_exclusive_group()
+    suite.add_argument("--sequential", dest="only", action="store_const", const="sequential",
+                       help="only the sequential programs of benches/scheme/")
+    suite.add_argument("--concurrency", dest="only", action="store_const", const="concurrency",
+                       help="only the concurrency suite against Erlang")
+    suite.add_argument("--dist", dest="only", action="store_const", const="dist",
+                       help="only the two-node distribution suite")
+    ap.add_argument("--runs", type=int, default=5, metavar="N",
+                    help="runs per program and implementation; the median is shown (default 5;"
+                    " the concurrency and distribution suites use at most 3)")
+    ap.add_argument("--timeout", type=float, default=60, metavar="S",
+                    help="seconds after which a sequential run is killed and reported as a timeout (default 60)")
+    ap.add_argument("--baseline", metavar="PATH",
+                    help="another termitec binary to measure in the same run, with a before/after table")
+    ap.add_argument("names", nargs="*", metavar="NAME",
+                    help="sequential programs to run (names of benches/scheme/*.scm; default all)")
+    args = ap.parse_args()
+    if args.runs < 1:
+        ap.error("--runs must be at least 1")
+    global BASELINE
+    if args.baseline:
+        BASELINE = os.path.abspath(args.baseline)
+    names = args.names or sorted(f[:-4] for f in os.listdir(SRC) if f.endswith(".scm"))
+    os.makedirs(OUT, exist_ok=True)
+    print("building termitec (release)...", file=sys.stderr)
+    r = sh(["cargo", "build", "--release", "-p", "termitec"], cwd=ROOT)
+    if r.returncode != 0:
+        sys.exit(r.stderr)
+    if args.only in (None, "sequential"):
+        sequential(names, args.runs, args.timeout)
+    if args.only in (None, "concurrency"):
+        concurrency(max(1, min(args.runs, 3)))
+    if args.only in (None, "dist"):
+        dist(max(1, min(args.runs, 3)))
 
 if __name__ == "__main__":
     main()

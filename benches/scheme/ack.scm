@@ -3,5 +3,5 @@
         ((= n 0) (ack (- m 1) 1))
         (else (ack (- m 1) (ack m (- n 1))))))
 (define (run k acc) (if (= k 0) acc (run (- k 1) (+ acc (ack 2 9)))))
-(display (+ (ack 3 10) (run 300000 0)))
+(display (+ (ack 3 10) (run 2150000 0)))
 (newline)

@@ -12,5 +12,5 @@
         (loop (call-with-current-continuation (lambda (k) ((cdr step) k))) (+ n (car step))))))
 (define tree (make-tree 16))
 (define (run k acc) (if (= k 0) acc (run (- k 1) (+ acc (count-leaves tree)))))
-(display (run 100 0))
+(display (run 140 0))
 (newline)

@@ -11,5 +11,5 @@
         (else 'error)))
 (define expr '(+ (* 3 x x) (* a x x) (* b x) 5))
 (define (run k last) (if (= k 0) last (run (- k 1) (deriv expr))))
-(display (run 4000000 #f))
+(display (run 13000000 #f))
 (newline)

@@ -1,4 +1,4 @@
-;; Merge sort of a 1,000,000-element list of pseudo-random numbers.
+;; Merge sort of a 1,300,000-element list of pseudo-random numbers.
 (define (random-list n seed)
   (let loop ((i 0) (x seed) (acc '()))
     (if (= i n) acc
@@ -7,7 +7,7 @@
 (define (split l)
   (let loop ((l l) (a '()) (b '()))
     (if (null? l) (cons a b) (loop (cdr l) b (cons (car l) a)))))
-(define (merge a b)
+(define (merge-lists a b)
   (let loop ((a a) (b b) (acc '()))
     (cond ((null? a) (append (reverse acc) b))
           ((null? b) (append (reverse acc) a))
@@ -16,8 +16,8 @@
 (define (msort l)
   (if (or (null? l) (null? (cdr l))) l
       (let ((halves (split l)))
-        (merge (msort (car halves)) (msort (cdr halves))))))
-(define sorted (msort (random-list 1000000 42)))
+        (merge-lists (msort (car halves)) (msort (cdr halves))))))
+(define sorted (msort (random-list 1300000 42)))
 (define (sorted? l) (or (null? l) (null? (cdr l)) (and (<= (car l) (cadr l)) (sorted? (cdr l)))))
 (display (list (sorted? sorted) (car sorted) (length sorted)))
 (newline)

@@ -11,5 +11,5 @@
           (else (+ (if (ok? row 1 placed) (try 1 (- left 1) (cons row placed)) 0)
                    (try (+ row 1) left placed))))))
 (define (run k acc) (if (= k 0) acc (run (- k 1) (+ acc (queens 10)))))
-(display (run 100 0))
+(display (run 160 0))
 (newline)

@@ -1,0 +1,18 @@
+;; Matrix multiplication on lists of lists of exact integers: map, apply and
+;; transposition, squaring a 80x80 matrix modulo a prime.
+(define (make-matrix n)
+  (let rows ((i 0) (acc '()))
+    (if (= i n) (reverse acc)
+        (rows (+ i 1)
+              (cons (let cols ((j 0) (row '()))
+                      (if (= j n) (reverse row) (cols (+ j 1) (cons (modulo (+ (* i 31) (* j 17) 5) 101) row))))
+                    acc)))))
+(define (transpose m) (if (null? (car m)) '() (cons (map car m) (transpose (map cdr m)))))
+(define (dot a b) (if (null? a) 0 (+ (* (car a) (car b)) (dot (cdr a) (cdr b)))))
+(define (mat* a b)
+  (let ((bt (transpose b)))
+    (map (lambda (row) (map (lambda (col) (modulo (dot row col) 1000003)) bt)) a)))
+(define (power m k) (if (= k 1) m (mat* m (power m (- k 1)))))
+(define (diagonal-sum m) (let loop ((m m) (i 0) (s 0)) (if (null? m) s (loop (cdr m) (+ i 1) (+ s (list-ref (car m) i))))))
+(display (diagonal-sum (power (make-matrix 80) 460)))
+(newline)

@@ -1,0 +1,27 @@
+;; A persistent binary search tree: inserts of pseudo-random keys (each
+;; insert copies the path to the new node), then lookups of present and
+;; absent keys. Nodes are vectors: (vector key value left right).
+(define (insert t k v)
+  (cond ((null? t) (vector k v '() '()))
+        ((< k (vector-ref t 0))
+         (vector (vector-ref t 0) (vector-ref t 1) (insert (vector-ref t 2) k v) (vector-ref t 3)))
+        ((> k (vector-ref t 0))
+         (vector (vector-ref t 0) (vector-ref t 1) (vector-ref t 2) (insert (vector-ref t 3) k v)))
+        (else (vector k v (vector-ref t 2) (vector-ref t 3)))))
+(define (lookup t k)
+  (cond ((null? t) #f)
+        ((< k (vector-ref t 0)) (lookup (vector-ref t 2) k))
+        ((> k (vector-ref t 0)) (lookup (vector-ref t 3) k))
+        (else (vector-ref t 1))))
+(define (next x) (modulo (+ (* x 1103515245) 12345) 2147483648))
+(define (build n)
+  (let loop ((i 0) (x 7) (t '()))
+    (if (= i n) t (loop (+ i 1) (next x) (insert t (quotient x 8) i)))))
+(define (probe t n)
+  (let loop ((i 0) (x 7) (found 0))
+    (if (= i n) found
+        (loop (+ i 1) (next x) (+ found (if (lookup t (quotient x 8)) 1 0) (if (lookup t (+ 1 (* 2 i))) 1 0))))))
+(define (run k acc)
+  (if (= k 0) acc (let ((t (build 100000))) (run (- k 1) (+ acc (probe t 100000))))))
+(display (run 6 0))
+(newline)
