@@ -24,7 +24,8 @@ Distribution (benches/dist/, two nodes over loopback): ping-pong round
 trips/s (unpinned and both nodes on one core), one-way small messages/s, a
 100 MB message's MB/s and the worst ping while it is in flight, connection
 time; against Erlang/OTP distribution (erl -name) and a raw-socket floor
-(benches/dist/rawsock.c).
+(benches/dist/rawsock.c); and the wire format's encode and decode speed
+(the runtime's release-mode speed test).
 
 Usage: python3 benches/run.py [--runs N] [--timeout S] [--sequential | --concurrency | --dist]
                               [--baseline PATH] [NAME ...]   (see --help)
@@ -281,6 +282,8 @@ def dist(runs):
     e = median(erlang, "big", 100, False)
     rows.append(("100 MB message, MB/s", t and t[0], e and e[0], None, True))
     rows.append(("worst ping during it, ms", t and t[1], e and e[1], None, False))
+    for label, mbs in wire_speed():
+        rows.append((label, mbs, None, None, True))
     fmt = lambda x: "%12.1f" % x if isinstance(x, (int, float)) else "%12s" % "-"
     print()
     print("%-30s %12s %12s %12s %10s" % ("distribution (2 nodes)", "termitec", "Erlang", "raw socket", "vs Erlang"))
@@ -288,6 +291,25 @@ def dist(runs):
         r = (t / e if higher else e / t) if t and e else None
         print("%-30s %s %s %s %10s" % (label, fmt(t), fmt(e), fmt(f), "%.2f" % r if r else "-"))
     print("(vs Erlang: above 1.0 means termitec is better)")
+
+def wire_speed():
+    """Encode and decode speed of the wire format (MB/s, warm memory), from
+    the runtime's release-mode speed test (runtime/src/wire/tests.rs):
+    [(label, MB/s)]; empty if it cannot run."""
+    r = sh(["cargo", "test", "--release", "-q", "-p", "termite-runtime", "--lib",
+            "wire::tests::speed", "--", "--ignored", "--nocapture"], cwd=ROOT, timeout=1800)
+    rows = []
+    names = {"encode 10M-element list": "wire encode, 10M list, MB/s",
+             "decode 10M-element list": "wire decode, 10M list, MB/s",
+             "encode 100M-char string": "wire encode, 100 MB str, MB/s",
+             "decode 100M-char string": "wire decode, 100 MB str, MB/s"}
+    for line in r.stdout.splitlines():
+        for prefix, label in names.items():
+            if line.startswith(prefix) and "MB/s warm" in line:
+                rows.append((label, float(line.split(":")[1].split()[0])))
+    if r.returncode != 0 or not rows:
+        print("note: the wire speed test did not run: %s" % r.stderr.strip()[-300:], file=sys.stderr)
+    return rows
 
 class Impl:
     """One way of running a program: its command, the wall times of its runs

@@ -170,15 +170,79 @@ pub fn eqv(a: Value, b: Value) -> bool {
     false
 }
 
+/// Compound objects `equal?` compares before it first remembers which
+/// ones it took for equal (small data never pays for the table), and how
+/// many it then compares remembering them (`Phase`).
+const EQUAL_FAST: usize = 256;
+const EQUAL_SLOW: usize = 64;
+
+/// `equal?` alternates between comparing without the table and with it.
+/// A phase with the table that found shared structure is followed by a
+/// longer one; one that found none, by a fast phase twice as long as the
+/// last: on data without sharing (two long lists) the table's cost
+/// becomes a small fraction; on a DAG the table is kept in use.
+enum Phase {
+    Fast(usize),
+    Slow { left: usize, hit: bool },
+}
+
+/// Which compound objects `equal?` has taken for equal, as the classes of
+/// a union–find over their addresses (Adams and Dybvig, "Efficient
+/// nondestructive equality checking for trees and graphs", 2008). Taking
+/// `x` and `y` for equal before their parts are compared is sound because
+/// `equal?` answers false at the first difference it finds anywhere: if it
+/// answers true, every assumption held. So two DAGs with much sharing are
+/// compared in time proportional to their size, not to the size of their
+/// unfolded trees.
+#[derive(Default)]
+struct Classes {
+    parent: std::collections::HashMap<u64, u64>,
+}
+
+impl Classes {
+    fn find(&mut self, x: u64) -> u64 {
+        let mut root = x;
+        while let Some(&p) = self.parent.get(&root) {
+            root = p;
+        }
+        // Path compression: every object on the way points at the root.
+        let mut cur = x;
+        while let Some(&p) = self.parent.get(&cur) {
+            if p == root {
+                break;
+            }
+            self.parent.insert(cur, root);
+            cur = p;
+        }
+        root
+    }
+
+    /// Whether `x` and `y` were already taken for equal; if not, they are
+    /// from now on.
+    fn same_or_union(&mut self, x: Value, y: Value) -> bool {
+        let (rx, ry) = (self.find(x.0), self.find(y.0));
+        if rx == ry {
+            return true;
+        }
+        self.parent.insert(rx, ry);
+        false
+    }
+}
+
 /// `equal?`, on a work stack of its own: no native recursion however deep
 /// the data, and a wide vector or record takes one stack entry (the next
-/// field to compare), not one per element.
+/// field to compare), not one per element. In its slow phases (`Phase`)
+/// it remembers which compound objects it took for equal (`Classes`), so
+/// shared structure is not compared again and again.
 pub fn equal(a: Value, b: Value) -> bool {
     enum Item {
         Both(Value, Value),
         /// Fields `i..=len` of two vectors or records of the same length.
         Fields(Value, Value, usize),
     }
+    let mut phase = Phase::Fast(EQUAL_FAST);
+    let (mut fast_len, mut slow_len) = (EQUAL_FAST, EQUAL_SLOW);
+    let mut classes: Option<Classes> = None;
     let mut work = vec![Item::Both(a, b)];
     while let Some(item) = work.pop() {
         let (x, y) = match item {
@@ -199,6 +263,41 @@ pub fn equal(a: Value, b: Value) -> bool {
         let (hx, hy) = (x.header(), y.header());
         if header_type(hx) != header_type(hy) {
             return false;
+        }
+        if matches!(header_type(hx), T_PAIR | T_VECTOR | T_RECORD) {
+            match &mut phase {
+                Phase::Fast(left) => {
+                    *left -= 1;
+                    if *left == 0 {
+                        phase = Phase::Slow {
+                            left: slow_len,
+                            hit: false,
+                        };
+                    }
+                }
+                Phase::Slow { left, hit } => {
+                    if classes
+                        .get_or_insert_with(Classes::default)
+                        .same_or_union(x, y)
+                    {
+                        *hit = true;
+                        continue;
+                    }
+                    *left -= 1;
+                    if *left == 0 {
+                        phase = if *hit {
+                            slow_len *= 2;
+                            Phase::Slow {
+                                left: slow_len,
+                                hit: false,
+                            }
+                        } else {
+                            fast_len *= 2;
+                            Phase::Fast(fast_len)
+                        };
+                    }
+                }
+            }
         }
         match header_type(hx) {
             T_PAIR => {
