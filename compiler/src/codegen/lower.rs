@@ -6,8 +6,11 @@ use crate::expand::core::VarId;
 use crate::prims::Prim;
 use cranelift_codegen::Context;
 use cranelift_codegen::control::ControlPlane;
-use cranelift_codegen::ir::condcodes::IntCC;
-use cranelift_codegen::ir::{self, AbiParam, BlockArg, InstBuilder, MemFlagsData, types::I64};
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{
+    self, AbiParam, BlockArg, InstBuilder, MemFlagsData,
+    types::{F64, I64},
+};
 use cranelift_codegen::isa::CallConv;
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
@@ -363,6 +366,21 @@ fn preserve_all_wrapper<M: Module>(
 
 /// The machine comparison of two fixnums (tagged alike, so the words compare
 /// as the numbers do) for a numeric comparison primitive.
+/// The comparison of two flonums that a comparison primitive makes
+/// (ordered: false when either is a NaN, as the runtime's).
+fn flonum_comparison(name: &str) -> FloatCC {
+    match name {
+        "%lt" => FloatCC::LessThan,
+        "%gt" => FloatCC::GreaterThan,
+        "%le" => FloatCC::LessThanOrEqual,
+        "%ge" => FloatCC::GreaterThanOrEqual,
+        _ => FloatCC::Equal,
+    }
+}
+
+/// Bytes of a flonum box (header and the bits).
+const FLONUM_BYTES: i64 = 16;
+
 fn fixnum_comparison(name: &str) -> IntCC {
     match name {
         "%lt" => IntCC::SignedLessThan,
@@ -398,6 +416,10 @@ fn alloc_bytes(t: &Term) -> i64 {
                 Value::Closure(_, free) if free.is_empty() => 0,
                 Value::Closure(_, free) => 8 * (2 + free.len() as i64),
                 Value::Prim(p, _) if p.name() == "%cons" => 24,
+                // The inline flonum result of an arithmetic primitive.
+                Value::Prim(p, _) if matches!(p.name(), "%add" | "%sub" | "%mul" | "%div") => {
+                    FLONUM_BYTES
+                }
                 _ => 0,
             };
             here + alloc_bytes(body)
@@ -1633,12 +1655,25 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                 let cc = fixnum_comparison(name);
                 let g = self.both_fixnums(v[0], v[1]);
                 let fast = self.b.create_block();
+                let test_flo = self.b.create_block();
                 let slow = self.b.create_block();
                 self.b.set_cold_block(slow);
-                self.b.ins().brif(g, fast, &[], slow, &[]);
+                self.b.ins().brif(g, fast, &[], test_flo, &[]);
                 self.b.switch_to_block(fast);
                 self.b.seal_block(fast);
                 let c = self.b.ins().icmp(cc, v[0], v[1]);
+                self.b.ins().brif(c, then, &[], els, &[]);
+                // Two flonums compare inline too; anything else (mixed
+                // exactness compares exactly) in the runtime.
+                self.b.switch_to_block(test_flo);
+                self.b.seal_block(test_flo);
+                let gf = self.both_flonums(v[0], v[1]);
+                let flo = self.b.create_block();
+                self.b.ins().brif(gf, flo, &[], slow, &[]);
+                self.b.switch_to_block(flo);
+                self.b.seal_block(flo);
+                let (x, y) = (self.flonum_bits(v[0]), self.flonum_bits(v[1]));
+                let c = self.b.ins().fcmp(flonum_comparison(name), x, y);
                 self.b.ins().brif(c, then, &[], els, &[]);
                 self.b.switch_to_block(slow);
                 self.b.seal_block(slow);
@@ -1861,6 +1896,122 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         self.b.ins().icmp_imm_s(IntCC::Equal, bit, 0)
     }
 
+    fn both_flonums(&mut self, a: ir::Value, b: ir::Value) -> ir::Value {
+        let fa = self.has_type(a, rv::T_FLONUM);
+        let fb = self.has_type(b, rv::T_FLONUM);
+        self.b.ins().band(fa, fb)
+    }
+
+    /// The f64 in a value known to be a flonum.
+    fn flonum_bits(&mut self, v: ir::Value) -> ir::Value {
+        self.b.ins().load(F64, flags(), v, 7)
+    }
+
+    /// A number as an f64 when it is a fixnum or a flonum (the runtime
+    /// converts a fixnum the same way), and whether it was one. Reads the
+    /// flonum's bits from a harmless address when it is not one.
+    fn number_as_f64(&mut self, v: ir::Value) -> (ir::Value, ir::Value) {
+        let bit = self.b.ins().band_imm_s(v, 1);
+        let is_fix = self.b.ins().icmp_imm_s(IntCC::Equal, bit, 0);
+        let is_flo = self.has_type(v, rv::T_FLONUM);
+        let n = self.b.ins().sshr_imm_s(v, 1);
+        let from_fix = self.b.ins().fcvt_from_sint(F64, n);
+        let addr = self.b.ins().iadd_imm_s(v, -1);
+        let safe = self.b.ins().select(is_flo, addr, self.ctx);
+        let from_flo = self.b.ins().load(F64, flags(), safe, 8);
+        let x = self.b.ins().select(is_fix, from_fix, from_flo);
+        (x, self.b.ins().bor(is_fix, is_flo))
+    }
+
+    /// A new flonum holding `x` (its room was reserved at entry:
+    /// `alloc_bytes` counts one per arithmetic primitive).
+    fn box_flonum(&mut self, x: ir::Value) -> ir::Value {
+        let ptr = self.alloc(FLONUM_BYTES / 8);
+        let h = self.iconst(rv::header(rv::T_FLONUM, 1, 0) as i64);
+        self.store(h, ptr, 0);
+        self.b.ins().store(flags(), x, ptr, 8);
+        self.b.ins().iadd_imm_s(ptr, 1)
+    }
+
+    /// An arithmetic or comparison primitive: `fixnums` when `fix_guard`
+    /// holds (its overflow, if any, goes to the runtime); else inline on
+    /// f64s when both are flonums — or, for arithmetic (`arithmetic`), when
+    /// either is a flonum and the other a fixnum, which the runtime also
+    /// converts — boxing an arithmetic result; else the runtime function.
+    fn arith(
+        &mut self,
+        p: Prim,
+        v: &[ir::Value],
+        fix_guard: ir::Value,
+        fixnums: impl FnOnce(&mut Self) -> (ir::Value, Option<ir::Value>),
+        arithmetic: bool,
+    ) -> Result<ir::Value, String> {
+        let name = p.name();
+        let fix_b = self.b.create_block();
+        let test_flo = self.b.create_block();
+        let flo_b = self.b.create_block();
+        let slow_b = self.b.create_block();
+        self.b.set_cold_block(slow_b);
+        let join = self.b.create_block();
+        self.b.append_block_param(join, I64);
+        self.b.ins().brif(fix_guard, fix_b, &[], test_flo, &[]);
+        self.b.switch_to_block(fix_b);
+        self.b.seal_block(fix_b);
+        let (r, overflow) = fixnums(self);
+        match overflow {
+            Some(of) => {
+                self.b
+                    .ins()
+                    .brif(of, slow_b, &[], join, &[BlockArg::Value(r)]);
+            }
+            None => {
+                self.b.ins().jump(join, &[BlockArg::Value(r)]);
+            }
+        }
+        self.b.switch_to_block(test_flo);
+        self.b.seal_block(test_flo);
+        let (xy, ok) = if arithmetic {
+            let (x, okx) = self.number_as_f64(v[0]);
+            let (y, oky) = self.number_as_f64(v[1]);
+            // Not both fixnums (those went above, or to the runtime for /).
+            let fx = self.has_type(v[0], rv::T_FLONUM);
+            let fy = self.has_type(v[1], rv::T_FLONUM);
+            let one = self.b.ins().bor(fx, fy);
+            let both = self.b.ins().band(okx, oky);
+            (Some((x, y)), self.b.ins().band(both, one))
+        } else {
+            (None, self.both_flonums(v[0], v[1]))
+        };
+        self.b.ins().brif(ok, flo_b, &[], slow_b, &[]);
+        self.b.switch_to_block(flo_b);
+        self.b.seal_block(flo_b);
+        // Comparisons read the bits here, where both are known flonums.
+        let (x, y) = match xy {
+            Some(xy) => xy,
+            None => (self.flonum_bits(v[0]), self.flonum_bits(v[1])),
+        };
+        let r = if arithmetic {
+            let f = match name {
+                "%add" => self.b.ins().fadd(x, y),
+                "%sub" => self.b.ins().fsub(x, y),
+                "%mul" => self.b.ins().fmul(x, y),
+                _ => self.b.ins().fdiv(x, y),
+            };
+            self.box_flonum(f)
+        } else {
+            let c = self.b.ins().fcmp(flonum_comparison(name), x, y);
+            self.bool_value(c)
+        };
+        self.b.ins().jump(join, &[BlockArg::Value(r)]);
+        self.b.switch_to_block(slow_b);
+        self.b.seal_block(slow_b);
+        let s = self.slow_call(p, v)?;
+        self.b.ins().jump(join, &[BlockArg::Value(s)]);
+        self.b.switch_to_block(join);
+        self.b.seal_block(join);
+        Ok(self.b.block_params(join)[0])
+    }
+
     fn prim(&mut self, p: Prim, v: &[ir::Value]) -> Result<ir::Value, String> {
         let name = p.name();
         match name {
@@ -1923,32 +2074,35 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                         .icmp_imm_s(IntCC::Equal, low, ((kind << 3) | rv::TAG_IMM) as i64);
                 Ok(self.bool_value(c))
             }
-            "%add" | "%sub" => {
+            "%add" | "%sub" | "%mul" => {
                 let g = self.both_fixnums(v[0], v[1]);
-                self.guarded(p, v, g, |s| {
-                    let (r, of) = if name == "%add" {
-                        s.b.ins().sadd_overflow(v[0], v[1])
-                    } else {
-                        s.b.ins().ssub_overflow(v[0], v[1])
+                let fixnums = |s: &mut Self| {
+                    let (r, of) = match name {
+                        "%add" => s.b.ins().sadd_overflow(v[0], v[1]),
+                        "%sub" => s.b.ins().ssub_overflow(v[0], v[1]),
+                        _ => {
+                            let x = s.b.ins().sshr_imm_s(v[0], 1);
+                            s.b.ins().smul_overflow(x, v[1])
+                        }
                     };
                     (r, Some(of))
-                })
+                };
+                self.arith(p, v, g, fixnums, true)
             }
-            "%mul" => {
-                let g = self.both_fixnums(v[0], v[1]);
-                self.guarded(p, v, g, |s| {
-                    let x = s.b.ins().sshr_imm_s(v[0], 1);
-                    let (r, of) = s.b.ins().smul_overflow(x, v[1]);
-                    (r, Some(of))
-                })
+            "%div" => {
+                // Fixnums divide in the runtime (exact when the division is).
+                let never = self.b.ins().iconst(ir::types::I8, 0);
+                let none = |s: &mut Self| (s.iconst(UNSPEC), None);
+                self.arith(p, v, never, none, true)
             }
             "%lt" | "%gt" | "%le" | "%ge" | "%num-eq" => {
                 let cc = fixnum_comparison(name);
                 let g = self.both_fixnums(v[0], v[1]);
-                self.guarded(p, v, g, |s| {
+                let fixnums = |s: &mut Self| {
                     let c = s.b.ins().icmp(cc, v[0], v[1]);
                     (s.bool_value(c), None)
-                })
+                };
+                self.arith(p, v, g, fixnums, false)
             }
             "%void" => Ok(self.iconst(UNSPEC)),
             "%no-message?" => {
