@@ -22,7 +22,10 @@ const BLOCK_WORDS: usize = 1 << 16;
 /// Allocates `words` static words. The caller writes a header with
 /// `F_STATIC` set before the object is visible to anyone else.
 pub fn alloc(words: usize) -> *mut u64 {
-    let mut a = AREA.lock().unwrap_or_else(|e| e.into_inner());
+    alloc_in(&mut AREA.lock().unwrap_or_else(|e| e.into_inner()), words)
+}
+
+fn alloc_in(a: &mut Area, words: usize) -> *mut u64 {
     let fits = a.blocks.last().is_some_and(|b| a.used + words <= b.len());
     if !fits {
         a.blocks
@@ -42,5 +45,8 @@ pub fn alloc(words: usize) -> *mut u64 {
 /// A static copy of the graph reachable from `v` (sharing preserved); `v`
 /// itself when it is already static.
 pub fn promote(v: Value) -> Value {
-    super::copy::copy_graph(v, &mut alloc, F_STATIC)
+    // One lock for the whole copy (a global bound to a large structure
+    // copies millions of objects; the copy allocates nothing else).
+    let mut a = AREA.lock().unwrap_or_else(|e| e.into_inner());
+    super::copy::copy_graph(v, &mut |words| alloc_in(&mut a, words), F_STATIC)
 }
