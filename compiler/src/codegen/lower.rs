@@ -1837,32 +1837,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         guard: ir::Value,
         fast: impl FnOnce(&mut Self) -> (ir::Value, Option<ir::Value>),
     ) -> Result<ir::Value, String> {
-        let fast_b = self.b.create_block();
-        let slow_b = self.b.create_block();
-        self.b.set_cold_block(slow_b);
-        let join = self.b.create_block();
-        self.b.append_block_param(join, I64);
-        self.b.ins().brif(guard, fast_b, &[], slow_b, &[]);
-        self.b.switch_to_block(fast_b);
-        self.b.seal_block(fast_b);
-        let (r, overflow) = fast(self);
-        match overflow {
-            Some(of) => {
-                self.b
-                    .ins()
-                    .brif(of, slow_b, &[], join, &[BlockArg::Value(r)]);
-            }
-            None => {
-                self.b.ins().jump(join, &[BlockArg::Value(r)]);
-            }
-        }
-        self.b.switch_to_block(slow_b);
-        self.b.seal_block(slow_b);
-        let s = self.slow_call(p, vals)?;
-        self.b.ins().jump(join, &[BlockArg::Value(s)]);
-        self.b.switch_to_block(join);
-        self.b.seal_block(join);
-        Ok(self.b.block_params(join)[0])
+        self.arith(p, vals, guard, fast, None)
     }
     /// `car`/`cdr` chains: each step checks for a pair; any failure goes to
     /// the runtime function, which raises the error.
@@ -1933,28 +1908,30 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         self.b.ins().iadd_imm_s(ptr, 1)
     }
 
-    /// An arithmetic or comparison primitive: `fixnums` when `fix_guard`
-    /// holds (its overflow, if any, goes to the runtime); else inline on
-    /// f64s when both are flonums — or, for arithmetic (`arithmetic`), when
-    /// either is a flonum and the other a fixnum, which the runtime also
-    /// converts — boxing an arithmetic result; else the runtime function.
+    /// A primitive with an inline fast path: `fixnums` when `fix_guard`
+    /// holds (its overflow, if any, goes to the runtime). Then, with
+    /// `flonums` (`Some(arithmetic)`), inline on f64s when both are
+    /// flonums — or, for arithmetic, when either is a flonum and the other
+    /// a fixnum, which the runtime also converts — boxing an arithmetic
+    /// result. Else the runtime function. Returns the merged result.
     fn arith(
         &mut self,
         p: Prim,
         v: &[ir::Value],
         fix_guard: ir::Value,
         fixnums: impl FnOnce(&mut Self) -> (ir::Value, Option<ir::Value>),
-        arithmetic: bool,
+        flonums: Option<bool>,
     ) -> Result<ir::Value, String> {
         let name = p.name();
         let fix_b = self.b.create_block();
-        let test_flo = self.b.create_block();
-        let flo_b = self.b.create_block();
         let slow_b = self.b.create_block();
         self.b.set_cold_block(slow_b);
         let join = self.b.create_block();
         self.b.append_block_param(join, I64);
-        self.b.ins().brif(fix_guard, fix_b, &[], test_flo, &[]);
+        let test_flo = flonums.map(|_| self.b.create_block());
+        self.b
+            .ins()
+            .brif(fix_guard, fix_b, &[], test_flo.unwrap_or(slow_b), &[]);
         self.b.switch_to_block(fix_b);
         self.b.seal_block(fix_b);
         let (r, overflow) = fixnums(self);
@@ -1968,8 +1945,31 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                 self.b.ins().jump(join, &[BlockArg::Value(r)]);
             }
         }
-        self.b.switch_to_block(test_flo);
-        self.b.seal_block(test_flo);
+        if let (Some(test_flo), Some(arithmetic)) = (test_flo, flonums) {
+            self.b.switch_to_block(test_flo);
+            self.b.seal_block(test_flo);
+            self.flonum_path(name, v, arithmetic, slow_b, join);
+        }
+        self.b.switch_to_block(slow_b);
+        self.b.seal_block(slow_b);
+        let s = self.slow_call(p, v)?;
+        self.b.ins().jump(join, &[BlockArg::Value(s)]);
+        self.b.switch_to_block(join);
+        self.b.seal_block(join);
+        Ok(self.b.block_params(join)[0])
+    }
+
+    /// The flonum part of `arith`, from the block that tests the operands:
+    /// on to `join` with the result, or to `slow_b`.
+    fn flonum_path(
+        &mut self,
+        name: &str,
+        v: &[ir::Value],
+        arithmetic: bool,
+        slow_b: ir::Block,
+        join: ir::Block,
+    ) {
+        let flo_b = self.b.create_block();
         let (xy, ok) = if arithmetic {
             let (x, okx) = self.number_as_f64(v[0]);
             let (y, oky) = self.number_as_f64(v[1]);
@@ -2003,13 +2003,6 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
             self.bool_value(c)
         };
         self.b.ins().jump(join, &[BlockArg::Value(r)]);
-        self.b.switch_to_block(slow_b);
-        self.b.seal_block(slow_b);
-        let s = self.slow_call(p, v)?;
-        self.b.ins().jump(join, &[BlockArg::Value(s)]);
-        self.b.switch_to_block(join);
-        self.b.seal_block(join);
-        Ok(self.b.block_params(join)[0])
     }
 
     fn prim(&mut self, p: Prim, v: &[ir::Value]) -> Result<ir::Value, String> {
@@ -2087,13 +2080,13 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                     };
                     (r, Some(of))
                 };
-                self.arith(p, v, g, fixnums, true)
+                self.arith(p, v, g, fixnums, Some(true))
             }
             "%div" => {
                 // Fixnums divide in the runtime (exact when the division is).
                 let never = self.b.ins().iconst(ir::types::I8, 0);
                 let none = |s: &mut Self| (s.iconst(UNSPEC), None);
-                self.arith(p, v, never, none, true)
+                self.arith(p, v, never, none, Some(true))
             }
             "%lt" | "%gt" | "%le" | "%ge" | "%num-eq" => {
                 let cc = fixnum_comparison(name);
@@ -2102,7 +2095,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                     let c = s.b.ins().icmp(cc, v[0], v[1]);
                     (s.bool_value(c), None)
                 };
-                self.arith(p, v, g, fixnums, false)
+                self.arith(p, v, g, fixnums, Some(false))
             }
             "%void" => Ok(self.iconst(UNSPEC)),
             "%no-message?" => {
