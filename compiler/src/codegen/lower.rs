@@ -416,10 +416,6 @@ fn alloc_bytes(t: &Term) -> i64 {
                 Value::Closure(_, free) if free.is_empty() => 0,
                 Value::Closure(_, free) => 8 * (2 + free.len() as i64),
                 Value::Prim(p, _) if p.name() == "%cons" => 24,
-                // The inline flonum result of an arithmetic primitive.
-                Value::Prim(p, _) if matches!(p.name(), "%add" | "%sub" | "%mul" | "%div") => {
-                    FLONUM_BYTES
-                }
                 _ => 0,
             };
             here + alloc_bytes(body)
@@ -731,6 +727,8 @@ struct FnLower<'a, 'b, M: Module> {
     joins: HashMap<VarId, ir::Block>,
     ctx: ir::Value,
     hp: Variable,
+    /// Bytes of inline allocation the entry check reserved (`alloc_bytes`).
+    need: i64,
     tail_sig: ir::SigRef,
     raise_exit: Option<ir::Block>,
     /// The block that returns `STATUS_RAISE_TO` (a failed call).
@@ -775,6 +773,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
             joins: HashMap::new(),
             ctx: placeholder,
             hp,
+            need: 0,
             tail_sig,
             raise_exit: None,
             raise_to_exit: None,
@@ -1120,7 +1119,9 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
     /// function's), which yields when it fails.
     fn entry_check(&mut self, kind: LambdaKind, body: &Term, ps: &[ir::Value]) {
         let (ctx, selfv, argc, a0, a1, a2) = (ps[0], ps[1], ps[2], ps[3], ps[4], ps[5]);
-        let need = alloc_bytes(body); // Reductions are counted on procedure entry only: every loop goes
+        let need = alloc_bytes(body);
+        self.need = need;
+        // Reductions are counted on procedure entry only: every loop goes
         // through a procedure call, and a return always follows a call.
         let mut fail = None;
         if kind == LambdaKind::Proc {
@@ -1898,8 +1899,20 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         (x, self.b.ins().bor(is_fix, is_flo))
     }
 
-    /// A new flonum holding `x` (its room was reserved at entry:
-    /// `alloc_bytes` counts one per arithmetic primitive).
+    /// Whether a flonum box fits in the nursery now without taking room
+    /// from the inline allocations the entry check reserved: `hp + 16 +
+    /// need <= limit` (`need` bounds what the rest of the body allocates).
+    /// Code without flonums thus keeps an entry without a heap check.
+    fn flonum_room(&mut self) -> ir::Value {
+        let hp = self.b.use_var(self.hp);
+        let limit = self.load(self.ctx, OFFSET_LIMIT);
+        let end = self.b.ins().iadd_imm_s(hp, FLONUM_BYTES + self.need);
+        self.b
+            .ins()
+            .icmp(IntCC::UnsignedLessThanOrEqual, end, limit)
+    }
+
+    /// A new flonum holding `x`, where `flonum_room` said it fits.
     fn box_flonum(&mut self, x: ir::Value) -> ir::Value {
         let ptr = self.alloc(FLONUM_BYTES / 8);
         let h = self.iconst(rv::header(rv::T_FLONUM, 1, 0) as i64);
@@ -1928,7 +1941,13 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         self.b.set_cold_block(slow_b);
         let join = self.b.create_block();
         self.b.append_block_param(join, I64);
-        let test_flo = flonums.map(|_| self.b.create_block());
+        // The flonum path is out of line (cold), so that fixnum code is laid
+        // out as if it had none.
+        let test_flo = flonums.map(|_| {
+            let b = self.b.create_block();
+            self.b.set_cold_block(b);
+            b
+        });
         self.b
             .ins()
             .brif(fix_guard, fix_b, &[], test_flo.unwrap_or(slow_b), &[]);
@@ -1970,6 +1989,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         join: ir::Block,
     ) {
         let flo_b = self.b.create_block();
+        self.b.set_cold_block(flo_b);
         let (xy, ok) = if arithmetic {
             let (x, okx) = self.number_as_f64(v[0]);
             let (y, oky) = self.number_as_f64(v[1]);
@@ -1978,7 +1998,11 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
             let fy = self.has_type(v[1], rv::T_FLONUM);
             let one = self.b.ins().bor(fx, fy);
             let both = self.b.ins().band(okx, oky);
-            (Some((x, y)), self.b.ins().band(both, one))
+            let numbers = self.b.ins().band(both, one);
+            // No room for the box: the runtime computes the same result
+            // and allocates it on its own path.
+            let room = self.flonum_room();
+            (Some((x, y)), self.b.ins().band(numbers, room))
         } else {
             (None, self.both_flonums(v[0], v[1]))
         };
