@@ -80,6 +80,16 @@ pub(crate) struct State {
     down_values: HashMap<u32, Value>,
 }
 
+impl State {
+    /// Whether no process of incarnation `incarnation` of node `entry`
+    /// (0: any incarnation) can answer: another incarnation is up in its
+    /// place, or the node is a bare one, which has no processes.
+    fn cannot_answer(&self, entry: u32, incarnation: u64) -> bool {
+        self.bare.contains(&entry)
+            || matches!(self.up.get(&entry), Some(&j) if incarnation != 0 && incarnation != j)
+    }
+}
+
 /// A request waiting for the answer of another node.
 #[derive(Clone, Copy, PartialEq)]
 struct Wait {
@@ -272,16 +282,12 @@ fn send_to(ctx: &mut Ctx, who: &str, kind: u8, to: Value, v: Value) -> Value {
 /// Bytes of the header of a frame for a process of this node.
 const HEADER: usize = 16;
 
-/// The header of a frame for a process of this node: its incarnation,
-/// the pid word and the rest, or `None` if the frame is too short.
-fn split_header(payload: &[u8]) -> Option<(u64, u64, &[u8])> {
+/// The header of a frame for a process of this node: its incarnation and
+/// the pid word, or `None` if the frame is too short.
+fn split_header(payload: &[u8]) -> Option<(u64, u64)> {
     let (incarnation, rest) = payload.split_first_chunk::<8>()?;
-    let (word, rest) = rest.split_first_chunk::<8>()?;
-    Some((
-        u64::from_le_bytes(*incarnation),
-        u64::from_le_bytes(*word),
-        rest,
-    ))
+    let (word, _) = rest.split_first_chunk::<8>()?;
+    Some((u64::from_le_bytes(*incarnation), u64::from_le_bytes(*word)))
 }
 
 /// `(%link from to)` where either pid is of another node: `from`'s death
@@ -443,14 +449,6 @@ impl Sink for Glue {
                 "termite: node {peer} runs no program (a bare termitec node): \
                  it cannot serve requests; they fail with (node-down NODE)"
             ));
-            let waiting = with_state(|s| {
-                s.addr_of.insert(entry, peer);
-                s.entry_of.insert(peer, entry);
-                s.up.insert(entry, incarnation);
-                s.bare.insert(entry);
-                s.pending.remove(&entry).unwrap_or_default()
-            });
-            return end_waits(entry, waiting, Vec::new());
         }
         // Requests to processes of another incarnation of this node, and
         // links to them, were made while it was not up: those processes
@@ -459,11 +457,16 @@ impl Sink for Glue {
             s.addr_of.insert(entry, peer);
             s.entry_of.insert(peer, entry);
             s.up.insert(entry, incarnation);
-            let of_another = |i: u64| i != 0 && i != incarnation;
-            let stale = match s.pending.get_mut(&entry) {
-                Some(v) => v.extract_if(.., |w| of_another(w.incarnation)).collect(),
-                None => Vec::new(),
-            };
+            if !runs_program {
+                s.bare.insert(entry);
+            }
+            let waits = s.pending.remove(&entry).unwrap_or_default();
+            let (stale, live): (Vec<Wait>, Vec<Wait>) = waits
+                .into_iter()
+                .partition(|w| s.cannot_answer(entry, w.incarnation));
+            if !live.is_empty() {
+                s.pending.insert(entry, live);
+            }
             let watching = s.watches.take_other_incarnations(entry, incarnation);
             (stale, watching)
         });
@@ -473,7 +476,7 @@ impl Sink for Glue {
     fn frame(&self, peer: SocketAddr, kind: u8, payload: Payload<'_>) {
         match kind {
             MSG | LINK | WATCH | EXIT | UNWATCH => {
-                let Some((incarnation, word, _)) = split_header(&payload) else {
+                let Some((incarnation, word)) = split_header(&payload) else {
                     return self.log(&format!("termite: node {peer}: a truncated frame, dropped"));
                 };
                 // A frame for another incarnation of this node: its
@@ -506,13 +509,10 @@ impl Sink for Glue {
         // The network layer alternates the two events of a peer; a down
         // naming another incarnation than the one up would be stale.
         let current = with_state(|s| match (incarnation, s.up.get(&entry)) {
-            (Some(i), Some(&j)) if i != j => false,
+            (Some(i), Some(&j)) => i == j,
             // A failed attempt to connect while a connection is up.
             (None, Some(_)) => false,
-            _ => {
-                s.up.remove(&entry);
-                true
-            }
+            (_, None) => true,
         });
         if current {
             node_down(entry);
@@ -633,15 +633,13 @@ pub fn send_unwatch(from: u64, to: Value) {
 /// in its place, or the pid is of an earlier incarnation of this node),
 /// the tag comes at once.
 pub(crate) fn watch(pid: u64, target: Value, tag: Value) {
-    let (entry, incarnation) = match ident::parts(target) {
-        Some((entry, incarnation, _)) => (entry, incarnation),
-        None => match ident::node_index(target) {
-            // This node's own agent answers locally.
-            Some(0) => return,
-            Some(entry) => (entry, 0),
-            None => return,
-        },
+    let Some((entry, incarnation)) = target_entry(target) else {
+        return;
     };
+    if entry == 0 && incarnation == 0 {
+        // This node's own agent answers locally.
+        return;
+    }
     let w = Wait {
         pid,
         tag,
@@ -649,9 +647,7 @@ pub(crate) fn watch(pid: u64, target: Value, tag: Value) {
     };
     let answered = entry == 0
         || with_state(|s| {
-            if matches!(s.up.get(&entry), Some(&j) if incarnation != 0 && incarnation != j)
-                || s.bare.contains(&entry)
-            {
+            if s.cannot_answer(entry, incarnation) {
                 return true;
             }
             s.pending.entry(entry).or_default().push(w);
@@ -662,28 +658,31 @@ pub(crate) fn watch(pid: u64, target: Value, tag: Value) {
     }
 }
 
+/// The node-table entry of a `%watch-node` target, and the incarnation
+/// that is to answer: a pid's, or 0 (any) for a node.
+fn target_entry(target: Value) -> Option<(u32, u64)> {
+    match ident::parts(target) {
+        Some((entry, incarnation, _)) => Some((entry, incarnation)),
+        None => ident::node_index(target).map(|entry| (entry, 0)),
+    }
+}
+
 /// Whether `pid`, of another node, is known to be gone: it is of an
-/// earlier incarnation of this node, or another incarnation of its node
-/// is up (its processes' frames would be dropped there).
+/// earlier incarnation of this node, or no process of its incarnation can
+/// answer (`State::cannot_answer`).
 fn gone(pid: Value) -> bool {
     match ident::parts(pid) {
         _ if ident::is_local_pid(pid) => false,
         Some((0, _, _)) => true,
-        Some((entry, incarnation, _)) => {
-            with_state(|s| matches!(s.up.get(&entry), Some(&j) if j != incarnation))
-        }
+        Some((entry, incarnation, _)) => with_state(|s| s.cannot_answer(entry, incarnation)),
         None => false,
     }
 }
 
 /// `(%unwatch-node target tag)`: the answer came (or the wait ended).
 pub(crate) fn unwatch(pid: u64, target: Value, tag: Value) {
-    let entry = match ident::parts(target) {
-        Some((entry, _, _)) => entry,
-        None => match ident::node_index(target) {
-            Some(entry) => entry,
-            None => return,
-        },
+    let Some((entry, _)) = target_entry(target) else {
+        return;
     };
     with_state(|s| {
         if let Some(v) = s.pending.get_mut(&entry) {
