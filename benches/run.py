@@ -24,7 +24,9 @@ Distribution (benches/dist/, two nodes over loopback): ping-pong round
 trips/s (unpinned and both nodes on one core), one-way small messages/s, a
 100 MB message's MB/s and the worst ping while it is in flight, connection
 time; against Erlang/OTP distribution (erl -name) and a raw-socket floor
-(benches/dist/rawsock.c); and the wire format's encode and decode speed
+(benches/dist/rawsock.c); a process migrating back and forth (median and
+99th percentile per migration, holding nothing and about 1 MB of live
+data: the paper's 7.3); and the wire format's encode and decode speed
 (the runtime's release-mode speed test).
 
 Usage: python3 benches/run.py [--runs N] [--timeout S] [--sequential | --concurrency | --dist]
@@ -282,6 +284,12 @@ def dist(runs):
     e = median(erlang, "big", 100, False)
     rows.append(("100 MB message, MB/s", t and t[0], e and e[0], None, True))
     rows.append(("worst ping during it, ms", t and t[1], e and e[1], None, False))
+    # Paper 7.3: 109 ms per migration; Erlang cannot migrate a process.
+    t = median(termitec, "migrate", 1000, False)
+    rows.append(("migration, small, median ms", t and t[0], None, None, False))
+    rows.append(("migration, small, p99 ms", t and t[1], None, None, False))
+    rows.append(("migration, 1 MB live, median ms", t and t[2], None, None, False))
+    rows.append(("migration, 1 MB live, p99 ms", t and t[3], None, None, False))
     for label, mbs in wire_speed():
         rows.append((label, mbs, None, None, True))
     fmt = lambda x: "%12.1f" % x if isinstance(x, (int, float)) else "%12s" % "-"
@@ -290,7 +298,8 @@ def dist(runs):
     for label, t, e, f, higher in rows:
         r = (t / e if higher else e / t) if t and e else None
         print("%-30s %s %s %s %10s" % (label, fmt(t), fmt(e), fmt(f), "%.2f" % r if r else "-"))
-    print("(vs Erlang: above 1.0 means termitec is better)")
+    print("(vs Erlang: above 1.0 means termitec is better; migration: the paper's figure is")
+    print(" 109 ms, Erlang has none; a bare node cannot take a process yet)")
 
 def wire_speed():
     """Encode and decode speed of the wire format (MB/s, warm memory), from

@@ -126,6 +126,7 @@
       (%agent-call (car node) (list 'whereis name))))
 (define (local-loadavg) (%loadavg))
 (define (process-count) (%process-count))
+(define (forwarding-count) (%forwarding-count))
 
 ;;;; The generic server (paper 5.2). A plugin holds four callbacks:
 ;;;   (init) => state
@@ -270,6 +271,46 @@
                                           (cons 'value (thunk)))))))
         (let ((r (%remote-value node tag)))
           (if (eq? (car r) 'value) (cdr r) (raise (cdr r)))))))
+
+;;;; Migration (ARCHITECTURE.md, "Migration").
+
+;; (migrate node): the calling process goes on on `node`, with the same
+;; pid, its mailbox, links and dynamic state. Signals sent to it where it
+;; was follow it. If the node refuses it or is down, the reason is raised
+;; here and the process stays.
+(define (migrate node)
+  (if (not (eq? node (current-node)))
+      (%call/cc (lambda (k) (%migrate-to node k)))))
+
+(define (%migrate-to node k)
+  (if (%migrate-out node k)
+      (let wait ()
+        (if (%migrate-result)
+            (begin (%suspend #f) (wait))))
+      ;; Back on a node that had forwarded its signals: those still on
+      ;; their way come first.
+      (begin (%suspend (%deadline 0.001)) (%migrate-to node k))))
+
+;; Gambit Termite's (migrate-task node): the task goes on on `node` as a
+;; new process (a new pid); its mailbox and links stay behind.
+(define (migrate-task node)
+  (if (not (eq? node (current-node)))
+      (call/cc
+        (lambda (k)
+          (remote-spawn node (lambda () (k #t)))
+          (%end-process)))))
+
+;; Gambit Termite's (migrate/proxy node): as migrate-task, and the process
+;; left behind relays every message it gets to the moved one (they are
+;; linked: the death of either kills the other).
+(define (migrate/proxy node)
+  (if (not (eq? node (current-node)))
+      (call/cc
+        (lambda (k)
+          (let ((moved (remote-spawn-link node (lambda () (k #t)))))
+            (let relay ()
+              (! moved (?))
+              (relay)))))))
 
 ;; (node-serve): the primordial process waits forever (messages sent to it
 ;; stay in its mailbox), so the node keeps serving until it is killed.

@@ -2,7 +2,9 @@
 ;; (benches/run.py --dist). Roles: `serve` (prints ready, then serves),
 ;; `WHAT PORT N` with WHAT one of pingpong (N round trips), oneway (N small
 ;; messages), big (a string of N MB there and back while another process
-;; pings every millisecond). Prints an s-expression of numbers.
+;; pings every millisecond), migrate (a process migrating back and forth N
+;; times, holding nothing or about 1 MB of live data: the paper's 7.3).
+;; Prints an s-expression of numbers.
 (define (args) (cdr (command-line)))
 
 (define (echo)
@@ -36,6 +38,31 @@
         (recv ('ping #f))
         (pinger echo (max worst (- (current-time) t0)) parent)))))
 
+;; A process that migrates `n` times between `here` and `there`, holding
+;; `data`, and sends `parent` the time each migration took (from the call
+;; on one node to the return on the other), then 'done.
+(define (migrator here there n data parent)
+  (let loop ((i 0))
+    (if (< i n)
+        (let ((t0 (current-time)))
+          (migrate (if (even? i) there here))
+          (! parent (- (current-time) t0))
+          (loop (+ i 1)))
+        (! parent (list 'done (length data))))))
+
+;; The median and 99th percentile (ms) of the migrations of a process
+;; holding `data`.
+(define (migration-times here there n data)
+  (let ((me (self)))
+    (spawn (migrator here there n data me))
+    (let collect ((ts '()))
+      (recv
+        (('done _)
+         (let* ((v (list->vector (sort ts <)))
+                (at (lambda (q) (* 1000 (vector-ref v (min (- n 1) (exact (floor (* q n)))))))))
+           (list (at 0.5) (at 0.99))))
+        (t (collect (cons t ts)))))))
+
 (define (main what port n)
   (define server (make-node "127.0.0.1" port))
   (define t-connect (current-time))
@@ -55,6 +82,11 @@
        (oneway s n)
        (recv ('done #f))
        (display (list 'messages-per-second (round (/ n (- (current-time) t0)))))))
+    ((equal? what "migrate")
+     (let ((small (migration-times (current-node) server n '()))
+           (big (migration-times (current-node) server (quotient n 5) (iota 43690))))
+       (display (list 'small-median-ms (car small) 'small-p99-ms (cadr small)
+                      'mb-median-ms (car big) 'mb-p99-ms (cadr big)))))
     ((equal? what "big")
      (let* ((big (make-string (* n 1000000) #\x))
             (me (self))

@@ -20,12 +20,15 @@
 //! - `WATCH`: `incarnation | pid word | wire pid`: the process named by the
 //!   header is now in the links of the wire pid, a process of the sender's
 //!   node; if that node goes down, the watcher gets `(node-down NODE)`.
-//! - `EXIT`: `incarnation | pid word | from: u64 LE | wire reason`: the
-//!   sender's process `from`, linked to the one named by the header, died
-//!   of `reason`.
-//! - `UNWATCH`: `incarnation | pid word | from: u64 LE`: the sender's
-//!   process `from`, linked to the one named by the header, ended
-//!   normally: the watch of that link goes.
+//! - `EXIT`: `incarnation | pid word | from | wire reason`: the process
+//!   `from` (a length-prefixed wire pid: `migrate::put_pid`), running on
+//!   the sender's node and linked to the one named by the header, died of
+//!   `reason`.
+//! - `UNWATCH`: `incarnation | pid word | from`: the process `from`,
+//!   linked to the one named by the header, ended normally: the watch of
+//!   that link goes.
+//! - `MIGRATE`, `MIGRATED`, `FWD`, `FORGET`: migration (`migrate`;
+//!   docs/distribution.md).
 //!
 //! A process waiting for the answer of another node registers the tag of
 //! its request under that node (`%watch-node`), for any incarnation of it
@@ -55,16 +58,16 @@ pub const LINK: u8 = 3;
 pub const WATCH: u8 = 4;
 pub const EXIT: u8 = 5;
 pub const UNWATCH: u8 = 6;
+use migrate::MIGRATED;
 
+mod migrate;
 mod watches;
+
+pub(crate) use migrate::{Outcome, arrive, ended, forward, migrate_out, migrate_result};
 
 /// The peers this node knows, and who waits on which.
 #[derive(Default)]
 pub(crate) struct State {
-    /// Node-table entry -> the network layer's key of that peer.
-    addr_of: HashMap<u32, SocketAddr>,
-    /// And back.
-    entry_of: HashMap<SocketAddr, u32>,
     /// The incarnation of each peer that is up (between its `peer_up` and
     /// its `peer_down`).
     up: HashMap<u32, u64>,
@@ -78,6 +81,12 @@ pub(crate) struct State {
     watches: watches::Watches,
     /// Per node: the exit value `(node-down NODE)` (static).
     down_values: HashMap<u32, Value>,
+    /// Per node: the local processes waiting for it to take them.
+    migrations: HashMap<u32, Vec<migrate::Leaving>>,
+    /// Why the migration of a process was refused, until it looks.
+    failures: HashMap<u64, String>,
+    /// Processes that came back and wait for their fence.
+    fenced: Vec<u64>,
 }
 
 impl State {
@@ -102,6 +111,24 @@ struct Wait {
 }
 
 static STATE: Mutex<Option<State>> = Mutex::new(None);
+
+/// The network layer's keys of the peers: a lock of its own, never held
+/// while another is taken, so that a signal can be forwarded while its
+/// slot is locked (`process::Table::deliver_from`).
+#[derive(Default)]
+struct Peers {
+    /// Node-table entry -> the network layer's key of that peer.
+    addr_of: HashMap<u32, SocketAddr>,
+    /// And back.
+    entry_of: HashMap<SocketAddr, u32>,
+}
+
+static PEERS: Mutex<Option<Peers>> = Mutex::new(None);
+
+fn with_peers<R>(f: impl FnOnce(&mut Peers) -> R) -> R {
+    let mut g = PEERS.lock().unwrap_or_else(|e| e.into_inner());
+    f(g.get_or_insert_with(Peers::default))
+}
 static HANDLE: OnceLock<Result<NodeHandle, String>> = OnceLock::new();
 
 pub(crate) fn with_state<R>(f: impl FnOnce(&mut State) -> R) -> R {
@@ -146,7 +173,7 @@ fn handle() -> Result<&'static NodeHandle, String> {
 
 /// The network layer's key of node-table entry `entry`.
 fn peer_addr(entry: u32) -> Option<SocketAddr> {
-    if let Some(a) = with_state(|s| s.addr_of.get(&entry).copied()) {
+    if let Some(a) = with_peers(|s| s.addr_of.get(&entry).copied()) {
         return Some(a);
     }
     let e = ident::entry(entry)?;
@@ -156,7 +183,7 @@ fn peer_addr(entry: u32) -> Option<SocketAddr> {
         return None;
     }
     let a = (&*e.host, e.port).to_socket_addrs().ok()?.next()?;
-    with_state(|s| {
+    with_peers(|s| {
         s.addr_of.insert(entry, a);
         s.entry_of.insert(a, entry);
     });
@@ -216,6 +243,27 @@ fn send_frame_on(lane: u64, entry: u32, kind: u8, payload: Vec<u8>) -> Result<Se
         node_down(entry);
         return Ok(Sent::Ok);
     };
+    send_to_addr(h, addr, lane, entry, kind, payload)
+}
+
+/// `send_frame_on` to a node that is known (it sent us frames), taking no
+/// lock but the network layer's and the peers' (it runs with a process's
+/// slot locked): a frame to a node that is not is dropped.
+fn send_known(lane: u64, entry: u32, kind: u8, payload: Vec<u8>) {
+    let Some(Ok(h)) = HANDLE.get() else { return };
+    if let Some(addr) = with_peers(|s| s.addr_of.get(&entry).copied()) {
+        let _ = h.send_unbounded(addr, lane, kind, payload);
+    }
+}
+
+fn send_to_addr(
+    h: &NodeHandle,
+    addr: SocketAddr,
+    lane: u64,
+    entry: u32,
+    kind: u8,
+    payload: Vec<u8>,
+) -> Result<Sent, String> {
     let sent = if matches!(kind, MSG | AGENT) {
         h.send(addr, lane, kind, payload)
     } else {
@@ -239,7 +287,7 @@ pub(crate) fn congested(entry: u32) -> bool {
     let Some(Ok(h)) = HANDLE.get() else {
         return false;
     };
-    let Some(addr) = with_state(|s| s.addr_of.get(&entry).copied()) else {
+    let Some(addr) = with_peers(|s| s.addr_of.get(&entry).copied()) else {
         return false;
     };
     h.congested(addr)
@@ -294,29 +342,28 @@ fn split_header(payload: &[u8]) -> Option<(u64, u64)> {
 /// is to be raised in `to` (ARCHITECTURE.md, "Who watches whom").
 pub fn link(ctx: &mut Ctx, from: Value, to: Value) -> Value {
     let me = ctx.self_pid;
-    if gone(from) {
+    // A pid of another node may name a process that migrated here.
+    let (from_here, to_here) = (migrate::slot_of(from), migrate::slot_of(to));
+    let noproc = Value::symbol(crate::symbols::intern("noproc"));
+    if from_here.is_none() && gone(from) {
         // As locally, a link from a process that is gone fires at once.
-        if ident::is_local_pid(to) {
-            let noproc = Value::symbol(crate::symbols::intern("noproc"));
-            crate::sched::node().deliver(to.imm_payload(), Message::immediate(noproc, Kind::Exit));
+        if let Some(t) = to_here {
+            crate::sched::node().deliver(t, Message::immediate(noproc, Kind::Exit));
         }
         return UNSPECIFIED;
     }
-    if gone(to) {
+    if to_here.is_none() && gone(to) {
         // Nobody to tell.
         return UNSPECIFIED;
     }
-    if !ident::is_local_pid(from) {
-        // `from`'s node keeps the link; if `to` is ours, we also watch
+    let Some(f) = from_here else {
+        // `from`'s node keeps the link; if `to` is here, we also watch
         // `from`'s node.
-        if ident::is_local_pid(to)
-            && let Some((entry, _, _)) = ident::parts(from)
-        {
-            add_watch(entry, to.imm_payload(), from);
+        if let (Some(t), Some((entry, _, _))) = (to_here, ident::parts(from)) {
+            add_watch(entry, t, from);
         }
         return signal(send_to(ctx, "link", LINK, from, to));
-    }
-    // `from` is ours, `to` another node's: `to`'s node must watch us.
+    };
     if from == me {
         if let Some(p) = ctx.current.as_deref() {
             // SAFETY: this thread runs the current process.
@@ -328,15 +375,22 @@ pub fn link(ctx: &mut Ctx, from: Value, to: Value) -> Value {
             value: to,
             kind: Kind::Link,
         };
-        if !crate::sched::node().deliver(from.imm_payload(), m) {
-            send_exit(
-                from.imm_payload(),
-                to,
-                Value::symbol(crate::symbols::intern("noproc")),
-            );
+        if !crate::sched::node().deliver(f, m) {
+            match to_here {
+                Some(t) => crate::sched::node().deliver(t, Message::immediate(noproc, Kind::Exit)),
+                None => {
+                    send_exit(from, to, noproc);
+                    true
+                }
+            };
             return UNSPECIFIED;
         }
     }
+    if to_here.is_some() {
+        // Both run here: nobody else is to watch.
+        return UNSPECIFIED;
+    }
+    // `to`'s node must watch `from`, which runs here.
     signal(send_to(ctx, "link", WATCH, to, from))
 }
 
@@ -347,15 +401,24 @@ fn signal(v: Value) -> Value {
     if v.is_fixnum() { UNSPECIFIED } else { v }
 }
 
-/// The process `from` (of this node) died of `reason`: tell `to`, a
+/// The process `from` (running here) died of `reason`: tell `to`, a
 /// process of another node linked to it. Runs on `from`'s thread (the
 /// encoder reads `reason` in its heap).
-pub fn send_exit(from: u64, to: Value, reason: Value) {
-    match addressed(to, &[from], reason) {
+pub fn send_exit(from: Value, to: Value, reason: Value) {
+    let payload = addressed(to, &[], UNSPECIFIED).and_then(|(entry, mut payload)| {
+        payload.truncate(HEADER);
+        migrate::put_pid(&mut payload, from)?;
+        encode_after(reason, &mut payload)?;
+        Ok((entry, payload))
+    });
+    match payload {
         Ok((entry, payload)) => {
-            let _ = send_frame_on(crate::process::pid_value(from).0, entry, EXIT, payload);
+            let _ = send_frame_on(from.0, entry, EXIT, payload);
         }
-        Err(e) => eprintln!("termite: the exception of process {from} {e}: its link is not told"),
+        Err(e) => eprintln!(
+            "termite: the exception of process {} {e}: its link is not told",
+            crate::print::write_string(from)
+        ),
     }
 }
 
@@ -369,7 +432,7 @@ struct Glue;
 
 impl Glue {
     fn entry_of(peer: SocketAddr) -> Option<u32> {
-        with_state(|s| s.entry_of.get(&peer).copied())
+        with_peers(|s| s.entry_of.get(&peer).copied())
     }
 
     /// LINK, WATCH and EXIT: signals between processes of two nodes.
@@ -380,20 +443,15 @@ impl Glue {
         let node = crate::sched::node();
         let rest = &payload[HEADER..];
         if kind == EXIT || kind == UNWATCH {
-            let Some((from_word, _)) = rest.split_first_chunk::<8>() else {
+            let Some((from, n)) = migrate::take_pid(rest) else {
                 return self.log(&format!(
-                    "termite: node {peer}: a truncated link signal, dropped"
+                    "termite: node {peer}: a link signal without its sender, dropped"
                 ));
             };
-            let from_word = u64::from_le_bytes(*from_word);
-            let inc = ident::entry(peer_entry).map_or(0, |e| {
-                e.incarnation.load(std::sync::atomic::Ordering::Acquire)
-            });
-            let from = ident::pid_of(peer_entry, inc, from_word);
             with_state(|s| s.watches.remove(peer_entry, word, from));
             if kind == EXIT {
                 // The exception may be large: its receiver decodes it.
-                node.deliver(word, raw(payload, HEADER + 8, Kind::Exit));
+                node.deliver(word, raw(payload, HEADER + n, Kind::Exit));
             }
             return;
         }
@@ -414,14 +472,16 @@ impl Glue {
                     kind: Kind::Link,
                 };
                 if !node.deliver(word, m) && !ident::is_local_pid(value) {
-                    send_exit(word, value, Value::symbol(crate::symbols::intern("noproc")));
+                    send_exit(
+                        crate::process::pid_value(word),
+                        value,
+                        Value::symbol(crate::symbols::intern("noproc")),
+                    );
                 }
             }
-            WATCH if ident::is_remote_pid(value) => {
-                if let Some((entry, _, _)) = ident::parts(value) {
-                    add_watch(entry, word, value);
-                }
-            }
+            // The watched process runs on the sender's node (it may have
+            // migrated there from the node its pid names).
+            WATCH if ident::is_remote_pid(value) => add_watch(peer_entry, word, value),
             _ => self.log(&format!(
                 "termite: node {peer}: a link signal without a pid, dropped"
             )),
@@ -453,9 +513,11 @@ impl Sink for Glue {
         // Requests to processes of another incarnation of this node, and
         // links to them, were made while it was not up: those processes
         // are gone (no frame naming them will be taken).
-        let (stale, watching) = with_state(|s| {
+        with_peers(|s| {
             s.addr_of.insert(entry, peer);
             s.entry_of.insert(peer, entry);
+        });
+        let (stale, watching) = with_state(|s| {
             s.up.insert(entry, incarnation);
             if !runs_program {
                 s.bare.insert(entry);
@@ -488,6 +550,26 @@ impl Sink for Glue {
                     crate::sched::node().deliver(word, raw(payload, HEADER, Kind::Message));
                 } else {
                     self.link_frame(peer, kind, word, payload);
+                }
+            }
+            MIGRATED => {
+                let (Some((incarnation, word)), Some(from)) =
+                    (split_header(&payload), Glue::entry_of(peer))
+                else {
+                    return self.log(&format!("termite: node {peer}: a truncated frame, dropped"));
+                };
+                if incarnation == ident::self_incarnation() {
+                    migrate::migrated(from, word, &payload[HEADER..]);
+                }
+            }
+            migrate::MIGRATE | migrate::FWD | migrate::FORGET => {
+                let Some(from) = Glue::entry_of(peer) else {
+                    return;
+                };
+                match kind {
+                    migrate::MIGRATE => migrate::migrate_in(peer, from, payload),
+                    migrate::FWD => migrate::forwarded(peer, from, payload),
+                    _ => migrate::forget(peer, &payload),
                 }
             }
             AGENT => {
@@ -568,6 +650,7 @@ fn node_down(entry: u32) {
         )
     });
     end_waits(entry, waiting, watching);
+    migrate::fail_migrations(entry);
 }
 
 /// Ends `waiting` (their tags delivered) and fires `watching` (each local
@@ -591,8 +674,9 @@ fn end_waits(entry: u32, waiting: Vec<Wait>, watching: Vec<u64>) {
     }
 }
 
-/// The local process `watcher` is in the links of `watched`, a process of
-/// node `entry` (unless it is already gone: then nobody is to be told).
+/// The local process `watcher` is in the links of `watched`, a process
+/// running on node `entry` (unless it is already gone: then nobody is to
+/// be told); a watch of it under another node (it migrated) goes.
 /// Under the state's lock, so that the watcher's end (`forget_watcher`,
 /// after the process left the table) comes after the entry or finds it
 /// absent.
@@ -602,7 +686,7 @@ fn add_watch(entry: u32, watcher: u64, watched: Value) {
             p.watching.store(true, std::sync::atomic::Ordering::Release)
         });
         if live.is_some() {
-            s.watches.add(entry, watcher, watched);
+            s.watches.moved(entry, watcher, watched);
         }
     });
 }
@@ -615,15 +699,17 @@ pub fn forget_watcher(watcher: u64) {
 /// The process `from` (of this node) ended normally: `to`, a process of
 /// another node in its links, will not be told of its death, and its
 /// node forgets the watch it keeps for that link.
-pub fn send_unwatch(from: u64, to: Value) {
+pub fn send_unwatch(from: Value, to: Value) {
     let Some((entry, incarnation, word)) = ident::parts(to) else {
         return;
     };
-    let mut payload = Vec::with_capacity(24);
-    for w in [incarnation, word, from] {
+    let mut payload = Vec::with_capacity(40);
+    for w in [incarnation, word] {
         payload.extend_from_slice(&w.to_le_bytes());
     }
-    let _ = send_frame_on(crate::process::pid_value(from).0, entry, UNWATCH, payload);
+    if migrate::put_pid(&mut payload, from).is_ok() {
+        let _ = send_frame_on(from.0, entry, UNWATCH, payload);
+    }
 }
 
 /// `(%watch-node target tag)`: the calling process `pid` waits for the

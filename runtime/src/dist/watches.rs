@@ -28,6 +28,39 @@ impl Watches {
             .push(watched);
     }
 
+    /// `watcher` is in the links of `watched`, which runs on node `entry`
+    /// now (it may have migrated there): one entry, under that node only.
+    /// (A process's links hold a pid once, so one entry is one link.)
+    pub(crate) fn moved(&mut self, entry: u32, watcher: u64, watched: Value) {
+        self.forget_pair(watcher, watched);
+        self.add(entry, watcher, watched);
+    }
+
+    /// `watched` runs on this node now: no watcher here watches a node for it.
+    pub(crate) fn forget_watched(&mut self, watched: Value) {
+        self.by_node.retain(|_, m| {
+            m.retain(|_, v| {
+                v.retain(|&w| w != watched);
+                !v.is_empty()
+            });
+            !m.is_empty()
+        });
+    }
+
+    /// `watcher` watches `watched` under no node (it migrated to the
+    /// watcher's node).
+    pub(crate) fn forget_pair(&mut self, watcher: u64, watched: Value) {
+        self.by_node.retain(|_, m| {
+            if let Some(v) = m.get_mut(&watcher) {
+                v.retain(|&w| w != watched);
+                if v.is_empty() {
+                    m.remove(&watcher);
+                }
+            }
+            !m.is_empty()
+        });
+    }
+
     /// The link from `watched` to `watcher` is over (it fired, or
     /// `watched` ended normally).
     pub(crate) fn remove(&mut self, entry: u32, watcher: u64, watched: Value) {
@@ -66,7 +99,11 @@ impl Watches {
         let mut told = Vec::new();
         m.retain(|&watcher, watched| {
             let before = watched.len();
-            watched.retain(|&p| ident::parts(p).is_none_or(|(_, i, _)| i == incarnation));
+            // A process that migrated here from a third node keeps that
+            // node's pid: only pids of this node name an incarnation of it.
+            watched.retain(|&p| {
+                ident::parts(p).is_none_or(|(e, i, _)| e != entry || i == incarnation)
+            });
             if watched.len() < before {
                 told.push(watcher);
             }

@@ -142,6 +142,9 @@ const MIN_BUDGET_WORDS: usize = 512;
 const MAX_BUDGET_WORDS: usize = 1 << 16;
 const MAX_BLOCK_WORDS: usize = 1 << 17; // 1 MiB
 
+/// `Heap::fragment` when runtime functions have no block yet.
+const NO_FRAGMENT: u32 = u32::MAX;
+
 pub struct Heap {
     /// Blocks that hold the process's objects (from-space); an idle
     /// process has one, kept inline.
@@ -149,7 +152,9 @@ pub struct Heap {
     /// Index of the block compiled code bumps through, and of the one
     /// runtime functions bump through.
     nursery: u32,
-    fragment: Option<u32>,
+    /// The block runtime functions bump through, or `NO_FRAGMENT` (a
+    /// plain u32 keeps `Process` in its allocation size class).
+    fragment: u32,
     /// Words in all blocks.
     words: usize,
     /// Collect when `words` exceeds this.
@@ -172,7 +177,7 @@ impl Heap {
         Heap {
             blocks: smallvec::smallvec![first],
             nursery: 0,
-            fragment: None,
+            fragment: NO_FRAGMENT,
             words,
             threshold: (words * 4).max(MIN_BUDGET_WORDS),
             budget: (words * 4).max(MIN_BUDGET_WORDS) as u32,
@@ -232,8 +237,8 @@ impl Heap {
     /// Allocates `words` words for a runtime function. Never moves anything.
     #[inline]
     pub fn alloc(&mut self, words: usize) -> *mut u64 {
-        if let Some(f) = self.fragment
-            && let Some(p) = self.blocks[f as usize].try_bump(words)
+        if let Some(b) = self.blocks.get_mut(self.fragment as usize)
+            && let Some(p) = b.try_bump(words)
         {
             return p;
         }
@@ -244,7 +249,7 @@ impl Heap {
     fn alloc_in_new_fragment(&mut self, words: usize) -> *mut u64 {
         let size = self.block_size_for(words);
         let f = self.add_block(size);
-        self.fragment = Some(f);
+        self.fragment = f;
         match self.blocks[f as usize].try_bump(words) {
             Some(p) => p,
             None => unreachable!("a fresh block is large enough"),
@@ -287,7 +292,7 @@ impl Heap {
         self.budget = (self.budget * 2).min(MAX_BUDGET_WORDS as u32);
         self.threshold = ((live * 3).max(self.budget as usize) + self.words)
             .min(limit::words().max(self.words + self.budget as usize));
-        self.fragment = None;
+        self.fragment = NO_FRAGMENT;
         // A nursery: the last to-space block if it has room, or a new one.
         let last = self.blocks.len().checked_sub(1);
         match last {

@@ -264,6 +264,7 @@ prim_table! {
     "%resolve" "" 1 tm_resolve, FAILS;
         "%loadavg" "" 0 tm_loadavg, 0;
         "%process-count" "process-count" 0 tm_process_count, 0;
+    "%forwarding-count" "forwarding-count" 0 tm_forwarding_count, 0;
     // nodes
     "%current-node" "current-node" 0 tm_current_node, PURE;
     "%make-node" "make-node" 2 tm_make_node, FAILS;
@@ -278,6 +279,9 @@ prim_table! {
     "%unwatch-node" "" 2 tm_unwatch_node, FAILS;
     "%congested?" "" 1 tm_congested_p, FAILS;
     "%pid-local?" "" 1 tm_pid_local_p, PURE;
+    "%migrate-out" "" 2 tm_migrate_out, FAILS;
+    "%migrate-result" "" 0 tm_migrate_result, FAILS;
+    "%end-process" "" 0 tm_end_process, FAILS;
     "%output-port" "" 0 tm_output_port, PURE;
     "%error-port" "" 0 tm_error_port, PURE;
     "%display-to" "" 2 tm_display_to, FAILS;

@@ -27,7 +27,7 @@ prim!(fn tm_spawn(ctx, thunk) {
 // spawn-link: the child's exceptions come to us, and ours go to the child.
 prim!(fn tm_spawn_link(ctx, thunk) {
     if !thunk.has_type(T_CLOSURE) { return ctx.type_error("spawn-link", "a procedure", thunk); }
-    let me = ctx.self_pid.imm_payload();
+    let me = ctx.self_pid;
     let Some(child) = sched::spawn(ctx, node(), thunk, Some(me)) else {
         return ctx.raise_error("spawn-link: the node holds as many processes as it can", &[]);
     };
@@ -75,14 +75,15 @@ prim!(fn tm_link(ctx, from, to) {
     if !is_pid(from) || !is_pid(to) {
         return crate::dist::link(ctx, from, to);
     }
-    let (from, to) = (from.imm_payload(), to.imm_payload());
-    if from == ctx.self_pid.imm_payload() {
+    if from == ctx.self_pid {
+        let to = to.imm_payload();
         if let Some(p) = ctx.current.as_deref() {
             // SAFETY: this thread runs the current process.
             unsafe { p.inner() }.add_link(to);
         }
         return UNSPECIFIED;
     }
+    let (from, to) = (from.imm_payload(), to.imm_payload());
     if from == OUTPUT_PID {
         // The output device never dies.
         return UNSPECIFIED;
@@ -140,6 +141,8 @@ fn drain_into(
         match m.kind {
             // Even after a kill: the requester learns `killed` at the end.
             Kind::Link => inner.add_link_value(m.value),
+            // A migration's marker, for the slot, not the process.
+            Kind::Fence => {}
             Kind::Kill => outcome = Drained::Killed,
             // Messages after a kill are dropped with the process.
             _ if matches!(outcome, Drained::Killed) => {}
@@ -334,3 +337,7 @@ prim!(fn tm_loadavg(ctx) {
 
 // The number of live processes on this node.
 prim!(fn tm_process_count(_ctx) { Value::fixnum(node().table.len() as i64) });
+
+// The number of forwarding entries on this node: processes that migrated
+// away and are still alive elsewhere (the paper's migration table).
+prim!(fn tm_forwarding_count(_ctx) { Value::fixnum(node().table.forwarding() as i64) });

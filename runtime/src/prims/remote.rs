@@ -50,7 +50,7 @@ prim!(fn tm_watch_node(ctx, target, tag) {
         return ctx.type_error("watch", "a node or a pid", target);
     }
     if !ident::is_tag(tag) || !tag.is_imm() { return ctx.type_error("watch", "a tag of this node", tag); }
-    crate::dist::watch(ctx.self_pid.imm_payload(), target, tag);
+    crate::dist::watch(self_word(ctx), target, tag);
     UNSPECIFIED
 });
 
@@ -58,7 +58,7 @@ prim!(fn tm_unwatch_node(ctx, target, tag) {
     if !ident::is_pid(target) && !ident::is_node(target) {
         return ctx.type_error("watch", "a node or a pid", target);
     }
-    crate::dist::unwatch(ctx.self_pid.imm_payload(), target, tag);
+    crate::dist::unwatch(self_word(ctx), target, tag);
     UNSPECIFIED
 });
 
@@ -77,3 +77,43 @@ prim!(fn tm_congested_p(ctx, n) {
 // (%pid-local? x): a pid of this node (the immediate), as opposed to one of
 // another node.
 prim!(fn tm_pid_local_p(_ctx, x) { Value::bool(ident::is_local_pid(x)) });
+
+/// The slot of the running process on this node (its pid, unless it
+/// migrated here).
+fn self_word(ctx: &Ctx) -> u64 {
+    ctx.current.as_ref().map_or(0, |p| p.pid)
+}
+
+// (%migrate-out node k): sends the running process, to resume with `k`, to
+// `node` (ARCHITECTURE.md, "Migration"): #t when sent (`%migrate-result`
+// says what became of it), #f when the process must first wait (it came
+// back here and signals forwarded earlier are still on their way).
+prim!(fn tm_migrate_out(ctx, n, k) {
+    let entry = match node_arg(ctx, "migrate", n) { Ok(e) => e, Err(e) => return e };
+    if !k.has_type(T_CLOSURE) { return ctx.type_error("migrate", "a continuation", k); }
+    if entry == 0 { return raise(ctx, "migrate", "the process is on that node"); }
+    if crate::prims::process::take_inbox(ctx) {
+        return crate::prims::process::die_killed(ctx);
+    }
+    match crate::dist::migrate_out(ctx, entry, k) {
+        Ok(sent) => Value::bool(sent),
+        Err(e) => {
+            let who = ident::node_value(entry);
+            ctx.raise_error(&format!("migrate: {e}"), &[who])
+        }
+    }
+});
+
+// (%migrate-result): #t while the other node has not answered; when it
+// took the process, the process ends here (it runs there); when it
+// refused, or went down, the reason is raised here and the process goes on.
+prim!(fn tm_migrate_result(ctx) {
+    match crate::dist::migrate_result(ctx) {
+        crate::dist::Outcome::Pending => TRUE,
+        crate::dist::Outcome::Moved => crate::prims::system::end_process(ctx),
+        crate::dist::Outcome::Failed(why) => ctx.raise_error(&format!("migrate: {why}"), &[]),
+    }
+});
+
+// (%end-process): the running process ends, as if it returned.
+prim!(fn tm_end_process(ctx) { crate::prims::system::end_process(ctx) });

@@ -237,6 +237,13 @@ prim!(fn tm_uncaught(ctx, v) {
     EXCEPTION
 });
 
+/// Ends the running process as if it returned (its links are told
+/// nothing); the primitive that calls this answers its value.
+pub(crate) fn end_process(ctx: &mut Ctx) -> Value {
+    ctx.status = crate::ctx::STATUS_DONE;
+    EXCEPTION
+}
+
 /// Builds the rest-argument list of a call from `ctx.args[start..argc]`.
 #[unsafe(no_mangle)]
 pub extern "C" fn tm_rest_list(ctx: &mut Ctx, start: u64, argc: u64) -> Value {

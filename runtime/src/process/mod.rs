@@ -27,6 +27,10 @@ pub enum Kind {
     Link,
     /// End at once.
     Kill,
+    /// A migration's fence (ARCHITECTURE.md, "Migration"): the value is
+    /// the fence's number. It means nothing to a process; a node that took
+    /// a process back releases the messages it held when its fence returns.
+    Fence,
 }
 
 /// A signal in an inbox: a copy of a value in blocks of its own, which
@@ -112,7 +116,58 @@ pub struct Inner {
     pub timed_out: bool,
     /// Whether the process was ended by a kill signal.
     pub killed: bool,
+    /// What a process that migrated (or is migrating) carries besides
+    /// its state; `None` for one that never did.
+    pub migration: Option<Box<Migration>>,
 }
+
+/// A process that migrated or is migrating (ARCHITECTURE.md, "Migration").
+pub struct Migration {
+    /// The pid it answers to: the one it was spawned with, on its home
+    /// node (a local pid there, a remote pid elsewhere).
+    pub identity: Value,
+    /// The nodes that keep a forwarding entry for it (node-table entries),
+    /// told to forget it when it ends.
+    pub visited: Vec<u32>,
+    /// Arriving: its state in the wire format, the node it comes from and
+    /// its pid word there (to acknowledge), until its first slice decodes it.
+    pub arriving: Option<Arriving>,
+    /// Leaving: the node it goes to, while it waits for the answer.
+    pub leaving: Option<u32>,
+    /// Why the last migration was refused.
+    pub failure: Option<String>,
+    /// The move is done: the process ends here without telling anyone.
+    pub committed: bool,
+}
+
+pub struct Arriving {
+    pub state: Message,
+    pub from: u32,
+    pub from_word: u64,
+    /// The forwarding entry this arrival replaced (the process came back
+    /// to a node it had left), to restore if the state is refused.
+    pub replaced: Option<Forward>,
+}
+
+impl Migration {
+    pub fn new(identity: Value) -> Migration {
+        Migration {
+            identity,
+            visited: Vec::new(),
+            arriving: None,
+            leaving: None,
+            failure: None,
+            committed: false,
+        }
+    }
+}
+
+/// `Process::migrating`: no migration, or one waiting for its answer, or
+/// answered.
+pub const MIGRATION_NONE: u8 = 0;
+pub const MIGRATION_PENDING: u8 = 1;
+pub const MIGRATION_DONE: u8 = 2;
+pub const MIGRATION_FAILED: u8 = 3;
 
 impl Inner {
     /// Appends a message (or a link exit) to the private queue.
@@ -150,6 +205,14 @@ impl Inner {
     pub fn add_link(&mut self, to: u64) {
         self.add_link_value(pid_value(to));
     }
+
+    /// The pid this process answers to (`pid` is its slot here).
+    pub fn identity(&self, pid: u64) -> Value {
+        match &self.migration {
+            Some(m) => m.identity,
+            None => pid_value(pid),
+        }
+    }
 }
 
 pub struct Process {
@@ -170,6 +233,9 @@ pub struct Process {
     /// Set when the process is in the watch table of `dist` (in the links
     /// of a process of another node): its end clears its entries.
     pub watching: AtomicBool,
+    /// `MIGRATION_*`: set by the process when it asks another node to take
+    /// it, and by the I/O thread when that node answers.
+    pub migrating: AtomicU8,
     inner: UnsafeCell<Inner>,
 }
 
@@ -189,6 +255,7 @@ impl Process {
             urgent: AtomicBool::new(false),
             published: AtomicBool::new(false),
             watching: AtomicBool::new(false),
+            migrating: AtomicU8::new(MIGRATION_NONE),
             inner: UnsafeCell::new(Inner {
                 heap,
                 callee,
@@ -200,6 +267,7 @@ impl Process {
                 timer: NO_TIMER,
                 timed_out: false,
                 killed: false,
+                migration: None,
             }),
         }
     }
@@ -250,6 +318,12 @@ const CHUNKS: usize = 1 << 14;
 /// at a time.
 const PID_BATCH: usize = 256;
 
+/// The pid of the next process of `pid`'s slot.
+fn next_generation(pid: u64) -> u64 {
+    let generation = ((pid >> INDEX_BITS) + 1) & GENERATION_MASK;
+    generation << INDEX_BITS | slot_index(pid) as u64
+}
+
 fn slot_index(pid: u64) -> usize {
     (pid & ((1 << INDEX_BITS) - 1)) as usize
 }
@@ -278,10 +352,38 @@ pub enum Inbox {
     One(Message),
     /// A burst: the buffer is kept for the next one.
     Many(VecDeque<Message>),
+    /// The slot's process migrated (the slot holds no process): signals
+    /// for it go on to the node it went to.
+    Moved(Box<Forward>),
+    /// The process came back to this node, which had forwarded signals
+    /// for it: those still on their way come back through the node it
+    /// came from; the signals that came by another way wait until the
+    /// fence it sent after them returns (ARCHITECTURE.md, "Migration").
+    Fenced(Box<Fenced>),
+}
+
+/// A forwarding entry: the process `pid` of this slot migrated to node
+/// `to`; it answers to `identity`.
+#[derive(Clone, Copy)]
+pub struct Forward {
+    pub pid: u64,
+    pub to: u32,
+    pub identity: Value,
+}
+
+pub struct Fenced {
+    /// The node the process came from, and the number of the fence sent.
+    pub from: u32,
+    pub seq: u64,
+    /// Signals that came from `from`, for the process now.
+    pub mail: VecDeque<Message>,
+    /// Signals that came another way, until the fence returns.
+    pub held: VecDeque<Message>,
 }
 
 impl Inbox {
-    fn push(&mut self, m: Message) {
+    /// Adds a signal; false when it is held (not for the process yet).
+    fn push(&mut self, m: Message) -> bool {
         match self {
             Inbox::Empty => *self = Inbox::One(m),
             Inbox::Many(q) => q.push_back(m),
@@ -290,18 +392,37 @@ impl Inbox {
                     *self = Inbox::Many(VecDeque::from([first, m]));
                 }
             }
+            Inbox::Fenced(f) => {
+                f.held.push_back(m);
+                return false;
+            }
+            // A slot that holds a process is never `Moved`.
+            Inbox::Moved(_) => return false,
         }
+        true
     }
 
     pub fn drain(&mut self, mut f: impl FnMut(Message)) {
         match self {
-            Inbox::Empty => {}
+            Inbox::Empty | Inbox::Moved(_) => {}
             Inbox::Many(q) => q.drain(..).for_each(f),
             Inbox::One(_) => {
                 if let Inbox::One(m) = std::mem::take(self) {
                     f(m)
                 }
             }
+            Inbox::Fenced(fenced) => fenced.mail.drain(..).for_each(f),
+        }
+    }
+
+    /// Every signal, held ones included, in order; the inbox is left empty.
+    fn drain_all(&mut self, mut f: impl FnMut(Message)) {
+        if let Inbox::Fenced(fenced) = self {
+            fenced.mail.drain(..).for_each(&mut f);
+            fenced.held.drain(..).for_each(f);
+            *self = Inbox::Empty;
+        } else {
+            self.drain(f);
         }
     }
 }
@@ -336,6 +457,8 @@ pub struct Table {
     /// The first slot never used.
     next_index: AtomicU64,
     live: AtomicUsize,
+    /// Forwarding entries (`Inbox::Moved`).
+    moved: AtomicUsize,
 }
 
 impl Default for Table {
@@ -348,6 +471,7 @@ impl Default for Table {
             // pid 2 the standard error (`prims::ports::ERROR_PID`).
             next_index: AtomicU64::new(3),
             live: AtomicUsize::new(0),
+            moved: AtomicUsize::new(0),
         }
     }
 }
@@ -417,17 +541,60 @@ impl Table {
     /// it waits (unless the signal is a link request, which can wait for
     /// the next drain or the process's end).
     pub fn deliver(&self, pid: u64, m: Message) -> Delivery {
+        self.deliver_from(pid, m, None)
+    }
+
+    /// `deliver` of a signal forwarded by node-table entry `from` (after
+    /// the process migrated): one from the node a returning process came
+    /// from is for the process at once, and its own fence releases the
+    /// signals held until then.
+    pub fn deliver_from(&self, pid: u64, m: Message, from: Option<u32>) -> Delivery {
         let Some(slot) = self.slot(pid) else {
             return Delivery::NoProcess(m);
         };
         let mut slot = slot.lock();
         let SlotData { process, inbox } = &mut *slot;
         let Some(p) = process.as_ref().filter(|p| p.pid == pid) else {
+            if let Inbox::Moved(f) = inbox
+                && f.pid == pid
+            {
+                // The process migrated: the signal goes on, before the
+                // lock goes (see `move_back`).
+                crate::dist::forward(m, **f);
+                return Delivery::Queued;
+            }
             drop(slot);
             return Delivery::NoProcess(m);
         };
         let kind = m.kind;
-        inbox.push(m);
+        let for_now = match inbox {
+            Inbox::Fenced(f) if from == Some(f.from) => {
+                if kind == Kind::Fence {
+                    if m.value != Value::fixnum(f.seq as i64) {
+                        return Delivery::Queued;
+                    }
+                    // Everything forwarded before the fence has come: the
+                    // held signals are next.
+                    let mut all = std::mem::take(&mut f.mail);
+                    all.append(&mut f.held);
+                    let any = !all.is_empty();
+                    if all.iter().any(|m| m.kind == Kind::Kill) {
+                        p.urgent.store(true, Ordering::Release);
+                    }
+                    *inbox = Inbox::Many(all);
+                    if !any {
+                        return Delivery::Queued;
+                    }
+                } else {
+                    f.mail.push_back(m);
+                }
+                true
+            }
+            _ => inbox.push(m),
+        };
+        if !for_now {
+            return Delivery::Queued;
+        }
         if kind == Kind::Kill {
             p.urgent.store(true, Ordering::Release);
         }
@@ -439,6 +606,108 @@ impl Table {
         } else {
             Delivery::Queued
         }
+    }
+
+    /// The process `pid` migrated to node `to`: its slot becomes a
+    /// forwarding entry, and every signal that arrived since it last
+    /// drained its inbox goes to `forward`, in order, before the lock is
+    /// let go (so that those signals are on their way before any that
+    /// finds the entry). False if `pid` is not in the table.
+    pub fn move_out(
+        &self,
+        pid: u64,
+        to: u32,
+        identity: Value,
+        mut forward: impl FnMut(Message),
+    ) -> bool {
+        let Some(slot) = self.slot(pid) else {
+            return false;
+        };
+        let mut slot = slot.lock();
+        if slot.process.as_ref().is_none_or(|p| p.pid != pid) {
+            return false;
+        }
+        if let Some(p) = slot.process.take() {
+            p.has_mail.store(false, Ordering::Relaxed);
+        }
+        slot.inbox.drain_all(&mut forward);
+        slot.inbox = Inbox::Moved(Box::new(Forward { pid, to, identity }));
+        self.live.fetch_sub(1, Ordering::Relaxed);
+        self.moved.fetch_add(1, Ordering::Relaxed);
+        true
+    }
+
+    /// A process that had left this node (slot `p.pid`, a forwarding
+    /// entry) comes back from node `from`: it takes its slot again, with
+    /// fence `seq` (see `Inbox::Fenced`). Answers the forwarding entry it
+    /// replaced, or None (and nothing changes) if there is none. Every
+    /// signal forwarded through the entry was sent on under this lock, so
+    /// a fence sent after this goes after all of them.
+    pub fn move_back(&self, p: Arc<Process>, from: u32, seq: u64) -> Option<Forward> {
+        let slot = self.slot(p.pid)?;
+        let mut slot = slot.lock();
+        let f = match &slot.inbox {
+            Inbox::Moved(f) if f.pid == p.pid && slot.process.is_none() => **f,
+            _ => return None,
+        };
+        slot.inbox = Inbox::Fenced(Box::new(Fenced {
+            from,
+            seq,
+            mail: VecDeque::new(),
+            held: VecDeque::new(),
+        }));
+        slot.process = Some(p);
+        self.live.fetch_add(1, Ordering::Relaxed);
+        self.moved.fetch_sub(1, Ordering::Relaxed);
+        Some(f)
+    }
+
+    /// The fence of `pid` will not return (a node on its way went down):
+    /// the held signals are for the process now.
+    pub fn unfence(&self, pid: u64) -> Option<Arc<Process>> {
+        let slot = self.slot(pid)?;
+        let mut slot = slot.lock();
+        let SlotData { process, inbox } = &mut *slot;
+        let p = process.as_ref().filter(|p| p.pid == pid)?;
+        let Inbox::Fenced(f) = inbox else { return None };
+        let mut all = std::mem::take(&mut f.mail);
+        all.append(&mut f.held);
+        if all.iter().any(|m| m.kind == Kind::Kill) {
+            p.urgent.store(true, Ordering::Release);
+        }
+        let any = !all.is_empty();
+        *inbox = Inbox::Many(all);
+        if !any {
+            return None;
+        }
+        p.has_mail.store(true, Ordering::SeqCst);
+        p.wake().then(|| p.clone())
+    }
+
+    /// Whether the process `pid` waits for its fence.
+    pub fn is_fenced(&self, pid: u64) -> bool {
+        self.slot(pid)
+            .is_some_and(|s| matches!(s.lock().inbox, Inbox::Fenced(_)))
+    }
+
+    /// The process that migrated from slot `pid` ended: the forwarding
+    /// entry goes and the slot serves again. False if there is none.
+    pub fn forget(&self, pid: u64) -> bool {
+        let Some(slot) = self.slot(pid) else {
+            return false;
+        };
+        let mut slot = slot.lock();
+        if !matches!(&slot.inbox, Inbox::Moved(f) if f.pid == pid) || slot.process.is_some() {
+            return false;
+        }
+        slot.inbox = Inbox::Empty;
+        drop(slot);
+        self.moved.fetch_sub(1, Ordering::Relaxed);
+        self.free
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(next_generation(pid));
+        true
     }
 
     /// Hands every message that arrived for `p` (which this thread runs),
@@ -477,12 +746,16 @@ impl Table {
         let mut slot = slot.lock();
         if slot.process.as_ref().is_some_and(|p| p.pid == pid) {
             slot.process = None;
-            let unread = std::mem::take(&mut slot.inbox);
+            let unread = match std::mem::take(&mut slot.inbox) {
+                Inbox::Fenced(mut f) => {
+                    f.mail.append(&mut f.held);
+                    Inbox::Many(std::mem::take(&mut f.mail))
+                }
+                unread => unread,
+            };
             drop(slot);
             self.live.fetch_sub(1, Ordering::Relaxed);
-            let generation = ((pid >> INDEX_BITS) + 1) & GENERATION_MASK;
-            let reuse = generation << INDEX_BITS | slot_index(pid) as u64;
-            cache.push(reuse);
+            cache.push(next_generation(pid));
             if cache.len() >= 2 * PID_BATCH {
                 let keep = cache.len() - PID_BATCH;
                 self.free
@@ -502,6 +775,11 @@ impl Table {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// How many forwarding entries the table holds (processes that left).
+    pub fn forwarding(&self) -> usize {
+        self.moved.load(Ordering::Relaxed)
     }
 }
 

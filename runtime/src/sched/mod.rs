@@ -125,6 +125,11 @@ impl Node {
         }
     }
 
+    /// Ends the program with status `code` (its first process ended).
+    pub fn end_program(&self, code: i32) {
+        self.finish(code);
+    }
+
     /// The process's last wait is over: if it had a timer that did not
     /// fire, that timer is stale.
     fn wait_over(&self, inner: &mut crate::process::Inner, timed_out: bool) {
@@ -222,7 +227,7 @@ fn purge_timers(node: &Node, me: usize, timers: &mut Timers) {
 
 /// Creates a process running `thunk` (a closure in `from`'s heap, copied);
 /// None when the node has as many processes as it can hold.
-pub fn spawn(ctx: &mut Ctx, node: &Node, thunk: Value, link_with: Option<u64>) -> Option<u64> {
+pub fn spawn(ctx: &mut Ctx, node: &Node, thunk: Value, link_with: Option<Value>) -> Option<u64> {
     let pid = node.table.fresh_pid(&mut ctx.free_pids)?;
     let mut heap = Heap::new(PROCESS_HEAP_BYTES);
     let callee = heap.copy_into_new(thunk);
@@ -234,9 +239,7 @@ pub fn spawn(ctx: &mut Ctx, node: &Node, thunk: Value, link_with: Option<u64>) -
     ));
     if let Some(parent) = link_with {
         // SAFETY: the process is not published yet: its creator owns it.
-        unsafe { p.inner() }
-            .links
-            .push(crate::process::pid_value(parent));
+        unsafe { p.inner() }.links.push(parent);
     }
     node.table.insert(p.clone());
     node.schedule(p);
@@ -448,7 +451,15 @@ fn run_process(node: &'static Node, ctx: &mut Ctx, sched: &mut Scheduler, p: Arc
     let inner = unsafe { (*proc).inner() };
     let timed_out = std::mem::take(&mut inner.timed_out);
     node.wait_over(inner, timed_out);
-    if crate::prims::process::drain_urgent(&p, inner) {
+    if inner.migration.is_some() && !crate::dist::arrive(&p, inner) {
+        // Its state was refused: the node it came from keeps it.
+        end(node, &mut ctx.free_pids, &p, None);
+        return;
+    }
+    // A process waiting for another node to take it handles no signal:
+    // they go with it, or stay if it stays.
+    let leaving = p.migrating.load(Ordering::Relaxed) != crate::process::MIGRATION_NONE;
+    if !leaving && crate::prims::process::drain_urgent(&p, inner) {
         end(
             node,
             &mut ctx.free_pids,
@@ -457,7 +468,7 @@ fn run_process(node: &'static Node, ctx: &mut Ctx, sched: &mut Scheduler, p: Arc
         );
         return;
     }
-    ctx.self_pid = crate::process::pid_value(p.pid);
+    ctx.self_pid = inner.identity(p.pid);
     // The context owns the process while it runs (no reference count to
     // take); `proc` stays valid until it is taken back below.
     ctx.current = Some(p);
@@ -524,7 +535,7 @@ fn run_process(node: &'static Node, ctx: &mut Ctx, sched: &mut Scheduler, p: Arc
                     unsafe { p.inner() }.timed_out = true;
                     sched.local.push(p);
                 }
-            } else if p.has_mail() && p.wake() {
+            } else if ready_to_resume(&p) && p.wake() {
                 sched.local.push(p);
             }
         }
@@ -537,11 +548,36 @@ fn run_process(node: &'static Node, ctx: &mut Ctx, sched: &mut Scheduler, p: Arc
     }
 }
 
+/// Whether a process that just began to wait has something to resume for:
+/// mail, or (one waiting for another node to take it) the answer.
+fn ready_to_resume(p: &Process) -> bool {
+    match p.migrating.load(Ordering::SeqCst) {
+        crate::process::MIGRATION_NONE => p.has_mail(),
+        crate::process::MIGRATION_PENDING => false,
+        _ => true,
+    }
+}
+
 /// A process ended (with an uncaught exception `died`): tell its links,
 /// and the link requests that arrived since it last drained its inbox,
 /// and forget it. The program ends with its primordial process.
 fn end(node: &Node, free_pids: &mut Vec<u64>, p: &Arc<Process>, died: Option<Value>) {
     p.state.store(DONE, Ordering::Release);
+    // SAFETY: the process is DONE; this thread still owns its state.
+    if let Some(m) = unsafe { p.inner() }.migration.as_deref()
+        && m.committed
+    {
+        // It runs on another node now (or was refused here): its slot is
+        // a forwarding entry (or free), its links went with it.
+        let inner = unsafe { p.inner() };
+        node.wait_over(inner, false);
+        if p.published.load(Ordering::Acquire) {
+            crate::prims::process::unpublish(p.pid);
+        }
+        inner.private.clear();
+        inner.heap.release();
+        return;
+    }
     // From here on a signal to `p` finds no process (and a link request
     // is answered `noproc`): every earlier one is in `unread`.
     let unread = node.table.remove(p.pid, free_pids);
@@ -556,11 +592,15 @@ fn end(node: &Node, free_pids: &mut Vec<u64>, p: &Arc<Process>, died: Option<Val
             links.push(m.value);
         }
     });
+    let identity = inner.identity(p.pid);
+    if let Some(m) = inner.migration.as_deref() {
+        crate::dist::ended(identity, m);
+    }
     if died.is_none() {
         // Processes of other nodes linked to this one forget the link.
         for &to in &links {
             if !crate::ident::is_local_pid(to) {
-                crate::dist::send_unwatch(p.pid, to);
+                crate::dist::send_unwatch(identity, to);
             }
         }
     }
@@ -572,7 +612,7 @@ fn end(node: &Node, free_pids: &mut Vec<u64>, p: &Arc<Process>, died: Option<Val
             if crate::ident::is_local_pid(to) {
                 node.deliver(to.imm_payload(), Message::copy_of(v, Kind::Exit));
             } else {
-                crate::dist::send_exit(p.pid, to, v);
+                crate::dist::send_exit(identity, to, v);
             }
         }
         if links.is_empty() && p.pid != node.primordial && !inner.killed {
