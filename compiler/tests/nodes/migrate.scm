@@ -36,6 +36,32 @@
     (show (?))
     (show (?)))
 
+  ;; The paper's 4.8 and 4.9, across nodes.
+  (let ((migrating (spawn (let loop ()
+                            (recv
+                              ((from tag 'where) (! from (list tag (current-node))) (loop))
+                              (('migrate to) (migrate to) (loop))
+                              ('stop #t))))))
+    (show "4.8 " (equal? (!? migrating 'where) home))
+    (! migrating (list 'migrate b))
+    (show "4.8 " (equal? (!? migrating 'where) b))
+    (! migrating (list 'migrate home))
+    (show "4.8 " (equal? (!? migrating 'where) home))
+    (! migrating 'stop))
+  (let ((me (self)))
+    (spawn
+      (migrate b)
+      (! me 'boo)))
+  (show "4.9 " (?))
+  (show "4.9 link "
+        (catch
+          (lambda (exception) exception)
+          (let ((me (self)))
+            (spawn-link
+              (migrate b)
+              (raise 'error)))
+          (? 2 'ok)))
+
   ;; Back and forth 200 times while another process sends 3000 numbered
   ;; messages to the pid it had at home: all arrive, in order.
   (let* ((trips 200)

@@ -480,8 +480,8 @@ impl Glue {
                 }
             }
             // The watched process runs on the sender's node (it may have
-            // migrated there from the node its pid names).
-            WATCH if ident::is_remote_pid(value) => add_watch(peer_entry, word, value),
+            // migrated there from the node its pid names, even from this one).
+            WATCH if ident::is_pid(value) => add_watch(peer_entry, word, value),
             _ => self.log(&format!(
                 "termite: node {peer}: a link signal without a pid, dropped"
             )),
