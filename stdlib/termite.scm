@@ -288,8 +288,9 @@
         (if (%migrate-result)
             (begin (%suspend #f) (wait))))
       ;; Back on a node that had forwarded its signals: those still on
-      ;; their way come first.
-      (begin (%suspend (%deadline 0.001)) (%migrate-to node k))))
+      ;; their way come first (the fence's return wakes it; it looks
+      ;; again now and then in case the fence is lost with a node).
+      (begin (%suspend (%deadline 0.05)) (%migrate-to node k))))
 
 ;; Gambit Termite's (migrate-task node): the task goes on on `node` as a
 ;; new process (a new pid); its mailbox and links stay behind.

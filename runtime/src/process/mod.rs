@@ -574,17 +574,14 @@ impl Table {
                         return Delivery::Queued;
                     }
                     // Everything forwarded before the fence has come: the
-                    // held signals are next.
+                    // held signals are next. The process wakes even if
+                    // there are none: it may wait to migrate again.
                     let mut all = std::mem::take(&mut f.mail);
                     all.append(&mut f.held);
-                    let any = !all.is_empty();
                     if all.iter().any(|m| m.kind == Kind::Kill) {
                         p.urgent.store(true, Ordering::Release);
                     }
                     *inbox = Inbox::Many(all);
-                    if !any {
-                        return Delivery::Queued;
-                    }
                 } else {
                     f.mail.push_back(m);
                 }
