@@ -25,7 +25,8 @@ pub fn compile_object(p: &closure::Program, clif: Option<&mut String>) -> Result
     let lowered = lower_program(&mut module, p, clif)?;
     let err = |e: cranelift_module::ModuleError| e.to_string();
 
-    let data = postcard::to_stdvec(&codegen::program_data(p)).map_err(|e| e.to_string())?;
+    let data =
+        postcard::to_stdvec(&codegen::program_data(p, &lowered)).map_err(|e| e.to_string())?;
     let data_id = module
         .declare_data("termite_program_data", Linkage::Local, false, false)
         .map_err(err)?;
@@ -37,8 +38,9 @@ pub fn compile_object(p: &closure::Program, clif: Option<&mut String>) -> Result
         .declare_data("termite_code_table", Linkage::Local, false, false)
         .map_err(err)?;
     let mut td = DataDescription::new();
-    td.define(vec![0u8; 8 * lowered.functions.len().max(1)].into_boxed_slice());
-    for (i, f) in lowered.functions.iter().enumerate() {
+    let code: Vec<_> = lowered.code_order().collect();
+    td.define(vec![0u8; 8 * code.len().max(1)].into_boxed_slice());
+    for (i, f) in code.iter().enumerate() {
         let fref = module.declare_func_in_data(*f, &mut td);
         td.write_function_addr(8 * i as u32, fref);
     }
@@ -51,7 +53,7 @@ pub fn compile_object(p: &closure::Program, clif: Option<&mut String>) -> Result
     let mut desc = DataDescription::new();
     let mut bytes = vec![0u8; 8 * 8];
     bytes[8..16].copy_from_slice(&(data.len() as u64).to_le_bytes());
-    bytes[24..32].copy_from_slice(&(lowered.functions.len() as u64).to_le_bytes());
+    bytes[24..32].copy_from_slice(&(code.len() as u64).to_le_bytes());
     desc.define(bytes.into_boxed_slice());
     let gv = module.declare_data_in_data(data_id, &mut desc);
     desc.write_data_addr(0, gv, 0);

@@ -29,15 +29,15 @@ pub fn compile(p: &closure::Program, clif: Option<&mut String>) -> Result<JitPro
         .finalize_definitions()
         .map_err(|e| format!("cranelift: {e}"))?;
     let code: Vec<*const u8> = lowered
-        .functions
-        .iter()
-        .map(|id| module.get_finalized_function(*id))
+        .code_order()
+        .map(|id| module.get_finalized_function(id))
         .collect();
     let entry_ptr = module.get_finalized_function(lowered.entry);
     // SAFETY: `tm_entry` was generated with exactly `EntryFn`'s signature.
     #[allow(unsafe_code)]
     let entry: EntryFn = unsafe { std::mem::transmute::<*const u8, EntryFn>(entry_ptr) };
-    let data = postcard::to_stdvec(&codegen::program_data(p)).map_err(|e| e.to_string())?;
+    let data =
+        postcard::to_stdvec(&codegen::program_data(p, &lowered)).map_err(|e| e.to_string())?;
     Ok(JitProgram {
         main: code[p.main as usize],
         halt: module.get_finalized_function(lowered.halt),

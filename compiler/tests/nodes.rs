@@ -718,8 +718,8 @@ fn nodes_of_different_programs_refuse_each_other() {
 
 /// Migration (issue 9), between three nodes, AOT and JIT mixed both ways
 /// round: a process keeps its pid, mailbox, state, dynamic state and links;
-/// messages sent to its old location follow it, in order, through 200
-/// round trips; every node forgets it when it ends; a node that is down
+/// messages sent to its old location follow it, in order, through 1,000
+/// migrations; every node forgets it when it ends; a node that is down
 /// refuses it; 100 processes migrate at once; one holds a 1,000,000-element
 /// list; migrate-task, migrate/proxy and the paper's cloning (4.10).
 #[test]

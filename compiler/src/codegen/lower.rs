@@ -25,9 +25,36 @@ use termite_runtime::value as rv;
 /// function (same order), plus the runtime's entry points.
 pub struct Lowered {
     pub functions: Vec<FuncId>,
+    /// The resume functions: the index in `functions` of the function each
+    /// resumes, and its id.
+    pub resumes: Vec<(usize, FuncId)>,
     pub entry: FuncId,
     pub halt: FuncId,
     pub raise_return: FuncId,
+}
+
+impl Lowered {
+    /// Every function that has a code id, in the order of the program's
+    /// code table (`codegen::program_data`): the functions, then the
+    /// resume functions.
+    pub fn code_order(&self) -> impl Iterator<Item = FuncId> + '_ {
+        self.functions
+            .iter()
+            .copied()
+            .chain(self.resumes.iter().map(|&(_, id)| id))
+    }
+}
+
+/// The code id of the resume function of the function whose code id is
+/// `id`: derived from it, so that it is as stable as `id` (the same for
+/// `run` and `build`), and so that a continuation in it travels.
+pub fn resume_code_id(id: u64) -> u64 {
+    // SplitMix64's finalizer of `id` and a tag: distinct from `id`, and
+    // as unlikely as any other code id to collide.
+    let mut z = id ^ 0x7265_7375_6d65_2121;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 fn tail_sig<M: Module>(m: &M) -> ir::Signature {
@@ -68,7 +95,8 @@ pub fn lower_program<M: Module>(
     let mut cctx = module.make_context();
     let frontend = module.target_config();
     let cold_isa = super::cold_isa(module.isa().flags().is_pic())?;
-    for (f, id) in p.functions.iter().zip(&functions) {
+    let mut resumes = Vec::new();
+    for (index, (f, id)) in p.functions.iter().zip(&functions).enumerate() {
         let res = Resumable::of(&f.body, &known);
         // A function with resumable sites gets a resume function, whose
         // static closure its sites name as their continuation's code.
@@ -80,6 +108,7 @@ pub fn lower_program<M: Module>(
                 .declare_function(&name, Linkage::Local, &tsig)
                 .map_err(|e| e.to_string())?;
             let data = static_closure_data(module, &format!("{name}_closure"), rid)?;
+            resumes.push((index, rid));
             Some((rid, data))
         };
         for (resuming, fid) in [(false, *id)]
@@ -123,6 +152,7 @@ pub fn lower_program<M: Module>(
     let entry = entry_wrapper(module, &tsig, &mut fctx)?;
     Ok(Lowered {
         functions,
+        resumes,
         entry,
         halt,
         raise_return,

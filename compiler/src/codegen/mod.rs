@@ -64,8 +64,9 @@ fn isa_with(pic: bool, cold: bool) -> Result<OwnedTargetIsa, String> {
         .map_err(|e| format!("cranelift: {e}"))
 }
 
-/// The serialized half of the program the runtime loads.
-pub fn program_data(p: &closure::Program) -> ProgramData {
+/// The serialized half of the program the runtime loads; its code table
+/// lists `lowered.code_order()`.
+pub fn program_data(p: &closure::Program, lowered: &lower::Lowered) -> ProgramData {
     let mut ids: Vec<u64> = p.functions.iter().map(|f| f.code_id).collect();
     ids.sort_unstable();
     let mut h: u64 = 0xcbf29ce484222325;
@@ -83,7 +84,27 @@ pub fn program_data(p: &closure::Program) -> ProgramData {
                 .position(|g| g == "raise")
                 .map(|i| i as u32),
         },
-        code_ids: p.functions.iter().map(|f| f.code_id).collect(),
-        code_names: p.functions.iter().map(|f| f.name.clone()).collect(),
+        code_ids: p
+            .functions
+            .iter()
+            .map(|f| f.code_id)
+            .chain(
+                lowered
+                    .resumes
+                    .iter()
+                    .map(|&(i, _)| lower::resume_code_id(p.functions[i].code_id)),
+            )
+            .collect(),
+        code_names: p
+            .functions
+            .iter()
+            .map(|f| f.name.clone())
+            .chain(
+                lowered
+                    .resumes
+                    .iter()
+                    .map(|&(i, _)| format!("{} (resume)", p.functions[i].name)),
+            )
+            .collect(),
     }
 }

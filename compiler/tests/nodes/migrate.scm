@@ -62,9 +62,9 @@
               (raise 'error)))
           (? 2 'ok)))
 
-  ;; Back and forth 200 times while another process sends 3000 numbered
+  ;; Back and forth 1,000 times while another process sends 3000 numbered
   ;; messages to the pid it had at home: all arrive, in order.
-  (let* ((trips 200)
+  (let* ((trips 1000)
          (p (spawn
               (let loop ((i 0) (next 0) (bad 0))
                 (define (take next bad k)
@@ -110,6 +110,13 @@
     (recv ('ending #t))
     (? 0.3 #f)
     (show "forgotten " (forwarding-count) " " (on b forwarding-count) " " (on c forwarding-count)))
+
+;; A process inside a handler, resumed by the handler's value: the
+  ;; continuation of the failed operation (a resume function's) travels.
+  (spawn (! me (list 'resumed
+                     (handle (lambda (e) (migrate b) 41) (+ 1 (car '())))
+                     (equal? (current-node) b))))
+  (show (?))
 
   ;; A node that is down: the process stays, with the reason raised.
   (spawn (! me (list 'down-stays

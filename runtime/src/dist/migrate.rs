@@ -20,6 +20,10 @@
 //! - `FWD`: `kind u8 | pid | wire value`: a signal for the process `pid`,
 //!   forwarded by a node it left.
 //! - `FORGET`: `pid`: the process ended; the forwarding entry goes.
+//! - `WATCH_AT`: `header | pid | wire node`: the process named by the
+//!   header (of the receiver) watches `pid`, which runs on `node` now.
+//! - `PROBE`: nothing; it makes the network layer connect (so that the
+//!   death of a node is noticed by one that had no connection to it).
 
 use super::*;
 use crate::process::{
@@ -32,6 +36,8 @@ pub const MIGRATE: u8 = 7;
 pub const MIGRATED: u8 = 8;
 pub const FWD: u8 = 9;
 pub const FORGET: u8 = 10;
+pub const WATCH_AT: u8 = 11;
+pub const PROBE: u8 = 12;
 
 /// A process waiting for another node to take it.
 #[derive(Clone)]
@@ -41,6 +47,9 @@ pub(crate) struct Leaving {
     /// The processes of this node in its links: once it is gone, they
     /// watch the node it went to.
     watchers: Vec<u64>,
+    /// The processes of other nodes in its links: once it is gone, their
+    /// nodes are told where it went (before the new node tells them).
+    remote_watchers: Vec<Value>,
 }
 
 /// Fixed words of a state vector before its messages.
@@ -213,10 +222,17 @@ pub(crate) fn migrate_out(ctx: &mut Ctx, entry: u32, k: Value) -> Result<bool, S
         .filter(|&&l| ident::is_local_pid(l))
         .map(|l| l.imm_payload())
         .collect();
+    let remote_watchers = inner
+        .links
+        .iter()
+        .copied()
+        .filter(|&l| !ident::is_local_pid(l))
+        .collect();
     let leaving = Leaving {
         pid: p.pid,
         identity,
         watchers,
+        remote_watchers,
     };
     with_state(|s| s.migrations.entry(entry).or_default().push(leaving));
     match send_frame_on(lane_of(identity), entry, MIGRATE, payload) {
@@ -259,9 +275,32 @@ fn answered(entry: u32, pid: u64, result: Result<(), String>) {
         }
         Some(leaving)
     });
-    let Some(Leaving { identity, .. }) = leaving else {
+    let Some(Leaving {
+        identity,
+        remote_watchers,
+        ..
+    }) = leaving
+    else {
         return;
     };
+    if result.is_ok() {
+        // The watchers of other nodes learn where it went from here too: if
+        // the new node died before its own WATCH reached them, they would
+        // never be told.
+        for w in remote_watchers {
+            let frame = addressed(w, &[], UNSPECIFIED).and_then(|(e, mut payload)| {
+                payload.truncate(HEADER);
+                put_pid(&mut payload, identity)?;
+                encode_after(ident::node_value(entry), &mut payload)?;
+                Ok((e, payload))
+            });
+            if let Ok((e, payload)) = frame
+                && e != entry
+            {
+                let _ = send_frame_on(lane_of(identity), e, WATCH_AT, payload);
+            }
+        }
+    }
     let node = crate::sched::node();
     let Some(p) = node.table.get(pid) else {
         return;
@@ -582,5 +621,29 @@ pub(super) fn forget(peer: SocketAddr, payload: &[u8]) {
             // The program's first process ended elsewhere: the program is over.
             node.end_program(0);
         }
+    }
+}
+
+/// A WATCH_AT frame for our process `word`: it watches the process `pid`,
+/// which runs on another node now; if this node has no connection to that
+/// node, it makes one, so that its death is noticed.
+pub(super) fn watch_at(peer: SocketAddr, word: u64, rest: &[u8]) {
+    let Some((pid, n)) = take_pid(rest) else {
+        return log_bad(peer, "a malformed WATCH_AT");
+    };
+    let node = match crate::wire::decode(&rest[n..]) {
+        Ok((_, v)) => ident::node_index(v),
+        Err(_) => None,
+    };
+    let Some(entry) = node else {
+        return log_bad(peer, "a WATCH_AT without a node");
+    };
+    if entry == 0 {
+        // It came here: `migrate_in` took care of its watchers.
+        return;
+    }
+    add_watch(entry, word, pid);
+    if !with_state(|s| s.up.contains_key(&entry)) {
+        let _ = send_frame_on(lane_of(pid), entry, PROBE, Vec::new());
     }
 }

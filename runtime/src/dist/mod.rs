@@ -562,6 +562,15 @@ impl Sink for Glue {
                     migrate::migrated(from, word, &payload[HEADER..]);
                 }
             }
+            migrate::WATCH_AT => {
+                let Some((incarnation, word)) = split_header(&payload) else {
+                    return self.log(&format!("termite: node {peer}: a truncated frame, dropped"));
+                };
+                if incarnation == ident::self_incarnation() {
+                    migrate::watch_at(peer, word, &payload[HEADER..]);
+                }
+            }
+            migrate::PROBE => {}
             migrate::MIGRATE | migrate::FWD | migrate::FORGET => {
                 let Some(from) = Glue::entry_of(peer) else {
                     return;
