@@ -534,6 +534,59 @@ fn bad_frames_on_an_authenticated_connection_close_only_it() {
         }
     }
     assert!(heard, "nothing came back on the connection");
+    // Malformed migration frames are logged and dropped too; a process
+    // whose state is garbage is refused (and answered); the connection
+    // stays up.
+    {
+        use termite_runtime::dist::{FORGET, FWD, MIGRATE, MIGRATED, WATCH_AT};
+        let pid = termite_runtime::wire::encode(termite_runtime::process::pid_value(77))
+            .expect("a pid encodes");
+        let mut with_pid = (pid.len() as u32).to_le_bytes().to_vec();
+        with_pid.extend_from_slice(&pid);
+        let mut garbage_state = 5u64.to_le_bytes().to_vec();
+        garbage_state.extend_from_slice(&with_pid);
+        garbage_state.extend_from_slice(b"\xff\xfenot a state");
+        let mut bad_fence = vec![4u8];
+        bad_fence.extend_from_slice(&with_pid);
+        bad_fence.extend_from_slice(b"\xff");
+        let frames: [(u8, Vec<u8>); 9] = [
+            (MIGRATE, vec![1, 2, 3]),
+            (
+                MIGRATE,
+                [5u64.to_le_bytes().as_slice(), b"\x09\0\0\0xx"].concat(),
+            ),
+            (MIGRATE, garbage_state),
+            (FWD, Vec::new()),
+            (FWD, vec![9, 1, 0, 0, 0]),
+            (FWD, bad_fence),
+            (FORGET, b"\xff\xff\xff\xff".to_vec()),
+            (WATCH_AT, [0u64.to_le_bytes(), 0u64.to_le_bytes()].concat()),
+            (MIGRATED, vec![1]),
+        ];
+        let mut out = Vec::new();
+        for (k, data) in &frames {
+            frame::push_msg(&mut out, *k, data);
+        }
+        s.write_all(&out).expect("write");
+        let start = Instant::now();
+        let mut events = 0;
+        while events < 2 && start.elapsed() < LIMIT {
+            match s.read(inc.spare()) {
+                Ok(0) => panic!("a malformed migration frame closed the connection"),
+                Ok(n) => {
+                    inc.filled(n);
+                    while let Ok(Some(_)) = inc.next_event() {
+                        events += 1;
+                    }
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert!(
+            events >= 2,
+            "no answer and heartbeat after the migration frames"
+        );
+    }
     // Each of these closes its connection.
     let mut hello = Vec::new();
     frame::push_frame(&mut hello, kind::HELLO, &[0; 40]);
@@ -567,7 +620,18 @@ fn bad_frames_on_an_authenticated_connection_close_only_it() {
         log.contains("malformed"),
         "the bad message is not logged: {log}"
     );
-    for what in ["middle of a frame", "over the limit", "HELLO not allowed"] {
+    for what in [
+        "middle of a frame",
+        "over the limit",
+        "HELLO not allowed",
+        "a truncated migration",
+        "a migration without a pid",
+        "a process from another node is refused",
+        "an empty forwarded signal",
+        "a malformed forwarded signal",
+        "a malformed fence",
+        "a malformed FORGET",
+    ] {
         assert!(
             log.to_lowercase().contains(&what.to_lowercase()),
             "no log line says {what:?}: {log}"

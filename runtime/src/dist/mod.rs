@@ -58,11 +58,11 @@ pub const LINK: u8 = 3;
 pub const WATCH: u8 = 4;
 pub const EXIT: u8 = 5;
 pub const UNWATCH: u8 = 6;
-use migrate::MIGRATED;
 
 mod migrate;
 mod watches;
 
+pub use migrate::{FORGET, FWD, MIGRATE, MIGRATED, PROBE, WATCH_AT};
 pub(crate) use migrate::{Outcome, arrive, ended, forward, migrate_out, migrate_result};
 
 /// The peers this node knows, and who waits on which.
