@@ -710,17 +710,22 @@ fn the_readme_example_runs_on_two_nodes() {
         &["server".into()],
     );
     server.expect(&format!("serving on #<node 127.0.0.1:{port}>"));
+    let client_port = free_port();
     let mut client = Node::start_file(
         &scratch,
         &dir,
         "two_nodes",
         Mode::Jit,
-        free_port(),
+        client_port,
         &["client".into(), port_arg(port)],
     );
     finish_ok(
         &mut client,
-        &["(sum 42)", &format!("(ran-on #<node 127.0.0.1:{port}>)")],
+        &[
+            "(sum 42)".to_string(),
+            format!("(ran-on #<node 127.0.0.1:{port}>)"),
+            format!("(count 3 on #<node 127.0.0.1:{client_port}>)"),
+        ],
     );
 }
 
