@@ -11,10 +11,11 @@
 //!   process whose slot on the sender is `word` and who answers to `pid`
 //!   (a length-prefixed wire pid, see `put_pid`). The state is one wire
 //!   value, so sharing between the continuation and the mailbox is kept:
-//!   `#(k r0 r1 r2 r3 links visited m0 x0 m1 x1 ...)` — the continuation
-//!   to resume, the registers, the outbound links, the nodes that keep a
-//!   forwarding entry for it (the sender included), and the private
-//!   queue's messages with their exit flags.
+//!   `#(k r0 r1 r2 r3 links visited watched m0 x0 m1 x1 ...)` — the
+//!   continuation to resume, the registers, the outbound links, the nodes
+//!   that keep a forwarding entry for it (the sender included), what it
+//!   watches (`(node . pid)` pairs: processes of other nodes it is linked
+//!   from), and the private queue's messages with their exit flags.
 //! - `MIGRATED`: `incarnation | word | status u8 | reason text`: the
 //!   answer, 0 when the process runs on the answering node.
 //! - `FWD`: `kind u8 | pid | wire value`: a signal for the process `pid`,
@@ -53,7 +54,15 @@ pub(crate) struct Leaving {
 }
 
 /// Fixed words of a state vector before its messages.
-const STATE_WORDS: usize = 7;
+const STATE_WORDS: usize = 8;
+
+/// A fence sent out by a process that came back here.
+pub(crate) struct FenceOut {
+    pid: u64,
+    /// The node it went to first.
+    via: u32,
+    since: std::time::Instant,
+}
 
 /// Appends `pid` as a length-prefixed (u32 LE) wire value.
 pub(crate) fn put_pid(out: &mut Vec<u8>, pid: Value) -> Result<(), String> {
@@ -70,14 +79,20 @@ pub(crate) fn put_pid(out: &mut Vec<u8>, pid: Value) -> Result<(), String> {
 pub(crate) fn take_pid(bytes: &[u8]) -> Option<(Value, usize)> {
     let (n, rest) = bytes.split_first_chunk::<4>()?;
     let n = u32::from_le_bytes(*n) as usize;
-    let (_, pid) = crate::wire::decode(rest.get(..n)?).ok()?;
-    ident::is_pid(pid).then_some((pid, 4 + n))
+    let (mem, pid) = crate::wire::decode(rest.get(..n)?).ok()?;
+    // A pid is an immediate or a static object: it has no message memory
+    // (anything else is not looked at once its memory is gone).
+    let is_pid = matches!(mem, crate::heap::MessageMem::None) && ident::is_pid(pid);
+    drop(mem);
+    is_pid.then_some((pid, 4 + n))
 }
 
 /// The lane of the frames that carry process `identity` and its signals
 /// from one node to the next: one per identity, so they stay in order.
+/// It is also the lane of the process's own frames (`ctx.self_pid`), so
+/// that what it sent before it left goes before it.
 fn lane_of(identity: Value) -> u64 {
-    identity.0 | 1 << 63
+    identity.0
 }
 
 /// The slot here of the process that answers to `identity`: its own slot
@@ -97,6 +112,7 @@ fn kind_byte(k: Kind) -> u8 {
         Kind::Link => 2,
         Kind::Kill => 3,
         Kind::Fence => 4,
+        Kind::Unwatch => 5,
     }
 }
 
@@ -107,6 +123,7 @@ fn byte_kind(b: u8) -> Option<Kind> {
         2 => Kind::Link,
         3 => Kind::Kill,
         4 => Kind::Fence,
+        5 => Kind::Unwatch,
         _ => return None,
     })
 }
@@ -153,6 +170,13 @@ pub(super) fn forwarded(peer: SocketAddr, from: u32, payload: Payload<'_>) {
         raw(payload, 1 + n, kind)
     };
     deliver_here(word, m, Some(from));
+    if kind == Kind::Fence {
+        let node = crate::sched::node();
+        if !node.table.is_fenced(word) {
+            with_state(|s| s.fenced.retain(|f| f.pid != word));
+        }
+        release_stale_fences();
+    }
 }
 
 /// Delivers `m` to slot `word` (from node `from` if forwarded), sending it
@@ -177,6 +201,7 @@ pub(crate) fn migrate_out(ctx: &mut Ctx, entry: u32, k: Value) -> Result<bool, S
     };
     let node = crate::sched::node();
     if node.table.is_fenced(p.pid) {
+        release_stale_fences();
         return Ok(false);
     }
     if with_state(|s| s.cannot_answer(entry, 0)) {
@@ -194,12 +219,21 @@ pub(crate) fn migrate_out(ctx: &mut Ctx, entry: u32, k: Value) -> Result<bool, S
     let links = inner.links.clone();
     let links = ctx.list(&links);
     let visited = ctx.list(&visited);
+    // What it watches moves with it (the watch table is kept where the
+    // watcher runs); this node forgets it when the move is done.
+    let watched = with_state(|s| s.watches.of_watcher(p.pid));
+    let watched: Vec<Value> = watched
+        .into_iter()
+        .map(|(e, w)| ctx.cons(ident::node_value(e), w))
+        .collect();
+    let watched = ctx.list(&watched);
     let registers = ctx.registers;
     let mut items = Vec::with_capacity(STATE_WORDS + 2 * inner.private.len());
     items.push(k);
     items.extend_from_slice(&registers);
     items.push(links);
     items.push(visited);
+    items.push(watched);
     for e in &inner.private {
         items.push(e.value);
         items.push(Value::bool(e.is_exit()));
@@ -267,10 +301,12 @@ fn answered(entry: u32, pid: u64, result: Result<(), String>) {
             Ok(()) => {
                 // Its watchers here now watch the node it went to: if
                 // that node dies, so did it. (Under the state's lock, as
-                // the node's death is handled.)
+                // the node's death is handled.) What it watched, it
+                // watches there.
                 for &w in &leaving.watchers {
                     s.watches.moved(entry, w, leaving.identity);
                 }
+                s.watches.forget_watcher(pid);
             }
         }
         Some(leaving)
@@ -331,13 +367,32 @@ pub(super) fn fail_migrations(entry: u32) {
         answered(entry, l.pid, Err("the node is down".into()));
     }
     // A fence on its way through that node will not come back.
-    let fenced = with_state(|s| std::mem::take(&mut s.fenced));
+    release_fences(|f| f.via == entry);
+}
+
+/// Releases the fences `lost` says will not come back, and those out for
+/// longer than twice the heartbeat timeout (lost with a node further on
+/// the way, whose death this node may not see).
+fn release_fences(lost: impl Fn(&FenceOut) -> bool) {
+    let stale = 2 * crate::node::options::get().heartbeat_timeout;
+    let released = with_state(|s| {
+        let (gone, kept) = std::mem::take(&mut s.fenced)
+            .into_iter()
+            .partition(|f| lost(f) || f.since.elapsed() > stale);
+        s.fenced = kept;
+        gone
+    });
     let node = crate::sched::node();
-    for pid in fenced {
-        if let Some(p) = node.table.unfence(pid) {
+    for f in released {
+        if let Some(p) = node.table.unfence(f.pid) {
             node.schedule(p);
         }
     }
+}
+
+/// Releases the fences that are out for too long (see `release_fences`).
+pub(crate) fn release_stale_fences() {
+    release_fences(|_| false);
 }
 
 /// What `%migrate-result` finds for the running process.
@@ -419,8 +474,11 @@ pub(super) fn migrate_in(peer: SocketAddr, from: u32, payload: Payload<'_>) {
         // It comes back to a node it left: it takes its slot again, and
         // the signals this node forwarded meanwhile come back through
         // `from`, followed by a fence.
+        // Numbered apart from other nodes' fences (a stale one of another
+        // node must not release this one).
         static FENCES: AtomicU64 = AtomicU64::new(1);
-        let seq = FENCES.fetch_add(1, Ordering::Relaxed);
+        let seq = (ident::self_incarnation() & 0xf_ffff) << 40
+            | FENCES.fetch_add(1, Ordering::Relaxed) & ((1 << 40) - 1);
         let p = make(pid, None, state);
         let Some(f) = node.table.move_back(p.clone(), from, seq) else {
             return refuse("its slot here is taken");
@@ -433,14 +491,20 @@ pub(super) fn migrate_in(peer: SocketAddr, from: u32, payload: Payload<'_>) {
         {
             a.replaced = Some(f);
         }
-        with_state(|s| s.fenced.push(pid));
+        with_state(|s| {
+            s.fenced.push(FenceOut {
+                pid,
+                via: f.to,
+                since: std::time::Instant::now(),
+            })
+        });
         forward(
             Message::immediate(Value::fixnum(seq as i64), Kind::Fence),
             f,
         );
         p
     } else {
-        let Some(pid) = node.table.fresh_pid(&mut Vec::new()) else {
+        let Some(pid) = node.table.fresh_pid_shared() else {
             return refuse("this node holds as many processes as it can");
         };
         let p = make(pid, None, state);
@@ -494,7 +558,14 @@ pub(crate) fn arrive(p: &Arc<Process>, inner: &mut crate::process::Inner) -> boo
     let result = take_up(inner, a.state);
     let identity = inner.identity(p.pid);
     match result {
-        Ok(()) => {
+        Ok(watched) => {
+            // What it watches, it watches from here (a process of this
+            // node it watched is in this node's links of it: nothing to do).
+            for (entry, w) in watched {
+                if entry != 0 {
+                    add_watch(entry, p.pid, w);
+                }
+            }
             send_answer(a.from, a.from_word, identity, Ok(()));
             // Its watchers on other nodes watch this node for it now.
             for &w in &inner.links {
@@ -516,7 +587,9 @@ pub(crate) fn arrive(p: &Arc<Process>, inner: &mut crate::process::Inner) -> boo
                         .move_out(p.pid, f.to, identity, |m| forward(m, f));
                 }
                 None => {
-                    node.table.remove(p.pid, &mut Vec::new());
+                    let mut freed = Vec::new();
+                    node.table.remove(p.pid, &mut freed);
+                    node.table.give_back(freed);
                     if let Some(l) = ident::location(identity) {
                         l.store(0, Ordering::Release);
                     }
@@ -531,7 +604,11 @@ pub(crate) fn arrive(p: &Arc<Process>, inner: &mut crate::process::Inner) -> boo
 }
 
 /// Decodes a state vector (see the module's comment) into `inner`.
-fn take_up(inner: &mut crate::process::Inner, state: Message) -> Result<(), String> {
+fn take_up(inner: &mut crate::process::Inner, state: Message) -> Result<Vec<(u32, Value)>, String> {
+    let limit = match &state.mem {
+        crate::heap::MessageMem::Wire(w) => w.value().len(),
+        _ => 0,
+    };
     let m = decoded(state).ok_or("its state is malformed")?;
     let v = inner.heap.take_message(m.mem, m.value);
     if !v.has_type(T_VECTOR) {
@@ -546,8 +623,19 @@ fn take_up(inner: &mut crate::process::Inner, state: Message) -> Result<(), Stri
     if !k.has_type(T_CLOSURE) {
         return Err("its continuation is not a procedure".into());
     }
-    let links = list_items(field(5)).ok_or("its links are malformed")?;
-    let visited = list_items(field(6)).ok_or("its visited nodes are malformed")?;
+    let links = list_items(field(5), limit).ok_or("its links are malformed")?;
+    let visited = list_items(field(6), limit).ok_or("its visited nodes are malformed")?;
+    let watched = list_items(field(7), limit).ok_or("what it watches is malformed")?;
+    let watched: Vec<(u32, Value)> = watched
+        .iter()
+        .map(|w| {
+            let (n, pid) = w.as_pair().ok_or("a watch is not a pair")?;
+            match ident::node_index(n) {
+                Some(e) if ident::is_pid(pid) => Ok((e, pid)),
+                _ => Err("a watch is not a node and a pid"),
+            }
+        })
+        .collect::<Result<_, _>>()?;
     if !links.iter().all(|&l| ident::is_pid(l)) {
         return Err("its links are not pids".into());
     }
@@ -572,13 +660,18 @@ fn take_up(inner: &mut crate::process::Inner, state: Message) -> Result<(), Stri
         inner.push_private(field(i), field(i + 1) == TRUE);
         i += 2;
     }
-    Ok(())
+    Ok(watched)
 }
 
-/// The elements of a proper list (bounded by the heap it is in).
-fn list_items(mut l: Value) -> Option<Vec<Value>> {
+/// The elements of a proper list; `None` for an improper or circular one
+/// (the wire format keeps cycles: a list of more elements than its
+/// message has words is circular).
+fn list_items(mut l: Value, limit: usize) -> Option<Vec<Value>> {
     let mut out = Vec::new();
     while let Some((car, cdr)) = l.as_pair() {
+        if out.len() >= limit {
+            return None;
+        }
         out.push(car);
         l = cdr;
     }

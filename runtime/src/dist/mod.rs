@@ -86,7 +86,7 @@ pub(crate) struct State {
     /// Why the migration of a process was refused, until it looks.
     failures: HashMap<u64, String>,
     /// Processes that came back and wait for their fence.
-    fenced: Vec<u64>,
+    fenced: Vec<migrate::FenceOut>,
 }
 
 impl State {
@@ -449,6 +449,15 @@ impl Glue {
                 ));
             };
             with_state(|s| s.watches.remove(peer_entry, word, from));
+            if node.table.is_moved(word) {
+                // The process migrated: the watch is where it runs now.
+                let m = Message {
+                    mem: crate::heap::MessageMem::None,
+                    value: from,
+                    kind: Kind::Unwatch,
+                };
+                node.deliver(word, m);
+            }
             if kind == EXIT {
                 // The exception may be large: its receiver decodes it.
                 node.deliver(word, raw(payload, HEADER + n, Kind::Exit));
@@ -573,7 +582,9 @@ impl Sink for Glue {
             migrate::PROBE => {}
             migrate::MIGRATE | migrate::FWD | migrate::FORGET => {
                 let Some(from) = Glue::entry_of(peer) else {
-                    return;
+                    return self.log(&format!(
+                        "termite: node {peer}: a migration frame before the node is known, dropped"
+                    ));
                 };
                 match kind {
                     migrate::MIGRATE => migrate::migrate_in(peer, from, payload),
@@ -698,6 +709,12 @@ fn add_watch(entry: u32, watcher: u64, watched: Value) {
             s.watches.moved(entry, watcher, watched);
         }
     });
+}
+
+/// The local process `watcher` no longer watches `watched` (which ended
+/// normally, or died: its exit is on its way), wherever it runs.
+pub(crate) fn forget_watch(watcher: u64, watched: Value) {
+    with_state(|s| s.watches.forget_pair(watcher, watched));
 }
 
 /// The local process `watcher`, which was in the watch table, ended.

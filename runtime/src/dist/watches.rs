@@ -123,6 +123,17 @@ impl Watches {
         });
     }
 
+    /// What `watcher` watches: (node, watched process) pairs.
+    pub(crate) fn of_watcher(&self, watcher: u64) -> Vec<(u32, Value)> {
+        let mut out = Vec::new();
+        for (&entry, m) in &self.by_node {
+            if let Some(v) = m.get(&watcher) {
+                out.extend(v.iter().map(|&w| (entry, w)));
+            }
+        }
+        out
+    }
+
     /// Links recorded, all nodes together.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {

@@ -143,6 +143,7 @@ fn drain_into(
             Kind::Link => inner.add_link_value(m.value),
             // A migration's marker, for the slot, not the process.
             Kind::Fence => {}
+            Kind::Unwatch => crate::dist::forget_watch(p.pid, m.value),
             Kind::Kill => outcome = Drained::Killed,
             // Messages after a kill are dropped with the process.
             _ if matches!(outcome, Drained::Killed) => {}

@@ -31,6 +31,10 @@ pub enum Kind {
     /// the fence's number. It means nothing to a process; a node that took
     /// a process back releases the messages it held when its fence returns.
     Fence,
+    /// A process the receiver watched (the value, a pid) ended normally,
+    /// or its exit is on its way: the receiver (which migrated since it
+    /// made the link) forgets the watch it keeps where it runs.
+    Unwatch,
 }
 
 /// A signal in an inbox: a copy of a value in blocks of its own, which
@@ -679,6 +683,31 @@ impl Table {
         }
         p.has_mail.store(true, Ordering::SeqCst);
         p.wake().then(|| p.clone())
+    }
+
+    /// Whether slot `pid` is a forwarding entry (its process migrated).
+    pub fn is_moved(&self, pid: u64) -> bool {
+        self.slot(pid)
+            .is_some_and(|s| matches!(&s.lock().inbox, Inbox::Moved(f) if f.pid == pid))
+    }
+
+    /// A pid for a process made off a scheduler thread (which has no
+    /// batch of its own).
+    pub fn fresh_pid_shared(&self) -> Option<u64> {
+        let mut cache = Vec::new();
+        let pid = self.fresh_pid(&mut cache);
+        self.give_back(cache);
+        pid
+    }
+
+    /// Returns a batch of free pids to the shared list.
+    pub fn give_back(&self, cache: Vec<u64>) {
+        if !cache.is_empty() {
+            self.free
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .extend(cache);
+        }
     }
 
     /// Whether the process `pid` waits for its fence.
