@@ -844,3 +844,26 @@ fn a_node_killed_in_the_middle_of_migrations() {
     }
     eprintln!("outcomes: {outcomes:?}");
 }
+
+/// What a migrated process watches goes with it: a link from a process of
+/// a third node that ended normally is forgotten where it runs (that
+/// node's death does not kill it), and one from a live process fires when
+/// that node dies.
+#[test]
+fn watches_follow_a_migrated_process() {
+    let _serial = one_at_a_time();
+    let scratch = Scratch::new("migrate_watch");
+    let server = serve(&scratch, "migrate_watch", Mode::Jit, "server");
+    let mut third = serve(&scratch, "migrate_watch", Mode::Aot, "third");
+    let mut c = client(
+        &scratch,
+        "migrate_watch",
+        Mode::Jit,
+        "client",
+        &[server.port, third.port],
+    );
+    c.expect("kill third");
+    third.signal("KILL");
+    let _ = third.finish();
+    finish_ok(&mut c, &["(w-told node-down)", "(p-alive #t)"]);
+}

@@ -563,7 +563,7 @@ pub(crate) fn arrive(p: &Arc<Process>, inner: &mut crate::process::Inner) -> boo
             // node it watched is in this node's links of it: nothing to do).
             for (entry, w) in watched {
                 if entry != 0 {
-                    add_watch(entry, p.pid, w);
+                    watch_node(entry, p.pid, w);
                 }
             }
             send_answer(a.from, a.from_word, identity, Ok(()));
@@ -735,8 +735,14 @@ pub(super) fn watch_at(peer: SocketAddr, word: u64, rest: &[u8]) {
         // It came here: `migrate_in` took care of its watchers.
         return;
     }
-    add_watch(entry, word, pid);
+    watch_node(entry, word, pid);
+}
+
+/// `add_watch`, and a connection to node `entry` if there is none, so
+/// that its death is noticed here.
+fn watch_node(entry: u32, watcher: u64, watched: Value) {
+    add_watch(entry, watcher, watched);
     if !with_state(|s| s.up.contains_key(&entry)) {
-        let _ = send_frame_on(lane_of(pid), entry, PROBE, Vec::new());
+        let _ = send_frame_on(lane_of(watched), entry, PROBE, Vec::new());
     }
 }
