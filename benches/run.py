@@ -292,7 +292,7 @@ def dist(runs):
     rows.append(("migration, 1 MB live, p99 ms", t and t[3], None, None, False))
     for label, mbs in wire_speed():
         rows.append((label, mbs, None, None, True))
-    fmt = lambda x: "%12.1f" % x if isinstance(x, (int, float)) else "%12s" % "-"
+    fmt = lambda x: ("%12.3f" if x < 10 else "%12.1f") % x if isinstance(x, (int, float)) else "%12s" % "-"
     print()
     print("%-30s %12s %12s %12s %10s" % ("distribution (2 nodes)", "termitec", "Erlang", "raw socket", "vs Erlang"))
     for label, t, e, f, higher in rows:
