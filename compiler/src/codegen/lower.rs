@@ -747,7 +747,12 @@ struct FnLower<'a, 'b, M: Module> {
     /// fixed arity: the loop head its calls to itself in tail position
     /// jump to, and its number of parameters.
     loop_head: Option<(u32, ir::Block, usize)>,
+    /// Bytes the entry check reserves for an inline rest list.
+    rest_need: i64,
 }
+
+/// Bytes of a pair (header, car, cdr).
+const REST_PAIR_BYTES: i64 = 24;
 
 /// The condition of an inline fast path: it is taken when the value is
 /// nonzero (`Holds`) or when it is zero (`Fails`: the tag bits of
@@ -803,6 +808,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
             raise_at_exit: None,
             cold: None,
             loop_head: None,
+            rest_need: 0,
         }
     }
 
@@ -1149,7 +1155,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         regs: &[ir::Value],
     ) {
         let ctx = self.ctx;
-        let need = alloc_bytes(body);
+        let need = alloc_bytes(body) + self.rest_need;
         self.need = need;
         let slow = self.b.create_block();
         self.b.set_cold_block(slow);
@@ -1264,6 +1270,10 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
             [a0, a1, a2] = [0, 1, 2].map(|i| regs.get(i).copied().unwrap_or(unspec));
             self.loop_head = Some((f.id, head, f.params.len()));
         } else {
+            if f.rest.is_some() {
+                // Room for a rest list of the register arguments, built inline.
+                self.rest_need = REST_PAIR_BYTES * (3 - nparams).max(0);
+            }
             let regs = [a0, a1, a2];
             self.entry_check(f.kind, &f.body, selfv, Argc::Value(argc), &regs);
         }
@@ -1301,6 +1311,26 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                 .brif(none, join, &[BlockArg::Value(null)], build, &[]);
             self.b.switch_to_block(build);
             self.b.seal_block(build);
+            // Extra arguments all in registers: the list is made inline, in
+            // the room the entry check reserved (`rest_need`); a call to
+            // the runtime through its wrapper cost more than the rest of a
+            // small variadic procedure like `<` passed as a value.
+            let regs = [a0, a1, a2];
+            for extra in 1..=(3 - nparams).max(0) {
+                let this = self.b.create_block();
+                let next = self.b.create_block();
+                let is = self.b.ins().icmp_imm_s(IntCC::Equal, argc, nparams + extra);
+                self.b.ins().brif(is, this, &[], next, &[]);
+                self.b.switch_to_block(this);
+                self.b.seal_block(this);
+                let mut l = self.iconst(rv::NULL.0 as i64);
+                for i in (nparams..nparams + extra).rev() {
+                    l = self.cons(regs[i as usize], l);
+                }
+                self.b.ins().jump(join, &[BlockArg::Value(l)]);
+                self.b.switch_to_block(next);
+                self.b.seal_block(next);
+            }
             let args = self.load(ctx, OFFSET_ARGS);
             self.store(a0, args, 0);
             self.store(a1, args, 8);
@@ -2206,17 +2236,20 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         self.b.ins().jump(join, &[BlockArg::Value(r)]);
     }
 
+    /// A new pair, in room an entry check reserved.
+    fn cons(&mut self, car: ir::Value, cdr: ir::Value) -> ir::Value {
+        let ptr = self.alloc(REST_PAIR_BYTES / 8);
+        let h = self.iconst(rv::header(rv::T_PAIR, 2, 0) as i64);
+        self.store(h, ptr, 0);
+        self.store(car, ptr, 8);
+        self.store(cdr, ptr, 16);
+        self.b.ins().iadd_imm_s(ptr, 1)
+    }
+
     fn prim(&mut self, p: Prim, v: &[ir::Value]) -> Result<ir::Value, String> {
         let name = p.name();
         match name {
-            "%cons" => {
-                let ptr = self.alloc(3);
-                let h = self.iconst(rv::header(rv::T_PAIR, 2, 0) as i64);
-                self.store(h, ptr, 0);
-                self.store(v[0], ptr, 8);
-                self.store(v[1], ptr, 16);
-                Ok(self.b.ins().iadd_imm_s(ptr, 1))
-            }
+            "%cons" => Ok(self.cons(v[0], v[1])),
             "%car" | "%cdr" | "%caar" | "%cadr" | "%cdar" | "%cddr" | "%caddr" | "%cdddr"
             | "%cadddr" => {
                 // The letters between c and r, applied right to left.
