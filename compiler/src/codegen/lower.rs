@@ -773,6 +773,31 @@ struct FnLower<'a, 'b, M: Module> {
     raise_at_exit: Option<ir::Block>,
     /// Lowering the resume function.
     cold: Option<Cold>,
+    /// The function being lowered (its index), when it is a procedure of
+    /// fixed arity: the loop head its calls to itself in tail position
+    /// jump to, and its number of parameters.
+    loop_head: Option<(u32, ir::Block, usize)>,
+    /// Bytes the entry check reserves for an inline rest list.
+    rest_need: i64,
+}
+
+/// Bytes of a pair (header, car, cdr).
+const REST_PAIR_BYTES: i64 = 24;
+
+/// The condition of an inline fast path: it is taken when the value is
+/// nonzero (`Holds`) or when it is zero (`Fails`: the tag bits of
+/// `both_fixnums`).
+#[derive(Clone, Copy)]
+enum Guard {
+    Holds(ir::Value),
+    Fails(ir::Value),
+}
+
+/// The argument count of the call an entry check saves.
+#[derive(Clone, Copy)]
+enum Argc {
+    Value(ir::Value),
+    Known(i64),
 }
 
 fn flags() -> MemFlagsData {
@@ -812,6 +837,8 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
             cur_site: None,
             raise_at_exit: None,
             cold: None,
+            loop_head: None,
+            rest_need: 0,
         }
     }
 
@@ -1146,21 +1173,38 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
     }
 
     /// Reductions and heap: one check for the whole of `body` (the
-    /// function's), which yields when it fails.
-    fn entry_check(&mut self, kind: LambdaKind, body: &Term, ps: &[ir::Value]) {
-        let (ctx, selfv, argc, a0, a1, a2) = (ps[0], ps[1], ps[2], ps[3], ps[4], ps[5]);
-        let need = alloc_bytes(body);
+    /// function's), which yields when it fails. `call` is the call to save
+    /// then: the callee, its argument count and the register arguments
+    /// (only those within the count are stored).
+    fn entry_check(
+        &mut self,
+        kind: LambdaKind,
+        body: &Term,
+        selfv: ir::Value,
+        argc: Argc,
+        regs: &[ir::Value],
+    ) {
+        let ctx = self.ctx;
+        let need = alloc_bytes(body) + self.rest_need;
         self.need = need;
+        let slow = self.b.create_block();
+        self.b.set_cold_block(slow);
         // Reductions are counted on procedure entry only: every loop goes
         // through a procedure call, and a return always follows a call.
-        let mut fail = None;
+        // Two branches to one cold block: cheaper than or-ing the two
+        // conditions into one (the flags of each compare go to its branch).
         if kind == LambdaKind::Proc {
             let red = self.load(ctx, OFFSET_REDUCTIONS);
             let red = self.b.ins().iadd_imm_s(red, -1);
             self.store(red, ctx, OFFSET_REDUCTIONS);
-            fail = Some(self.b.ins().icmp_imm_s(IntCC::SignedLessThan, red, 0));
+            let spent = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, red, 0);
+            let next = self.b.create_block();
+            self.b.ins().brif(spent, slow, &[], next, &[]);
+            self.b.switch_to_block(next);
+            self.b.seal_block(next);
         }
         let hp0 = self.load(ctx, OFFSET_HP);
+        let body_b = self.b.create_block();
         // A continuation that calls the runtime checks the limit even when
         // it allocates nothing inline: runtime allocation lowers
         // `ctx.limit` when the heap is due for a collection, and this check
@@ -1171,42 +1215,36 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
             let limit = self.load(ctx, OFFSET_LIMIT);
             let end = self.b.ins().iadd_imm_s(hp0, need);
             let short = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, limit);
-            fail = Some(match fail {
-                Some(f) => self.b.ins().bor(f, short),
-                None => short,
-            });
+            self.b.ins().brif(short, slow, &[], body_b, &[]);
+        } else {
+            self.b.ins().jump(body_b, &[]);
         }
-        let fail = match fail {
-            Some(f) => f,
-            None => self.b.ins().iconst(ir::types::I8, 0),
-        };
-        let slow = self.b.create_block();
-        let body = self.b.create_block();
-        self.b.set_cold_block(slow);
-        self.b.ins().brif(fail, slow, &[], body, &[]);
         self.b.switch_to_block(slow);
         self.b.seal_block(slow);
         let args = self.load(ctx, OFFSET_ARGS);
-        self.store(a0, args, 0);
-        self.store(a1, args, 8);
-        self.store(a2, args, 16);
+        for (i, r) in regs.iter().enumerate() {
+            self.store(*r, args, 8 * i as i32);
+        }
         self.store(selfv, ctx, OFFSET_SAVED_SELF);
+        let argc = match argc {
+            Argc::Value(v) => v,
+            Argc::Known(n) => self.iconst(n),
+        };
         self.store(argc, ctx, OFFSET_SAVED_ARGC);
         let needv = self.iconst(need);
         self.store(needv, ctx, OFFSET_NEED);
         let y = self.iconst(STATUS_YIELD as i64);
         self.b.ins().return_(&[y]);
 
-        self.b.switch_to_block(body);
-        self.b.seal_block(body);
+        self.b.switch_to_block(body_b);
+        self.b.seal_block(body_b);
         self.b.def_var(self.hp, hp0);
     }
 
     fn function(&mut self, f: &Function) -> Result<(), String> {
         let ps = self.entry();
-        let (ctx, selfv, argc, a0, a1, a2) = (ps[0], ps[1], ps[2], ps[3], ps[4], ps[5]);
-        self.entry_check(f.kind, &f.body, &ps);
-
+        let (ctx, mut selfv, argc, mut a0, mut a1, mut a2) =
+            (ps[0], ps[1], ps[2], ps[3], ps[4], ps[5]);
         let nparams = f.params.len() as i64;
         if f.kind == LambdaKind::Proc {
             let bad = if f.rest.is_some() {
@@ -1218,6 +1256,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
             };
             let err = self.b.create_block();
             let ok = self.b.create_block();
+            self.b.set_cold_block(err);
             self.b.ins().brif(bad, err, &[], ok, &[]);
             self.b.switch_to_block(err);
             self.b.seal_block(err);
@@ -1228,10 +1267,45 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
             let req = self.iconst(nparams - 1);
             let rest = self.iconst(i64::from(f.rest.is_some()));
             self.call_rt("tm_arity_error", &[selfv, argc, a0, req, rest])?;
+            // Before the entry check: the exit stores the heap pointer
+            // back, so it must be defined here too (unchanged).
+            let hp = self.load(ctx, OFFSET_HP);
+            self.b.def_var(self.hp, hp);
             let exit = self.raise_to_exit();
             self.b.ins().jump(exit, &[]);
             self.b.switch_to_block(ok);
             self.b.seal_block(ok);
+        }
+        if f.kind == LambdaKind::Proc && f.rest.is_none() {
+            // The arity is checked first, so the entry check saves a call
+            // of known count; its block is the head of the loop that the
+            // function's calls to itself in tail position jump to (they
+            // pass the same count: `self_call`). Its parameters are the
+            // callee and the register arguments.
+            let nregs = f.params.len().min(3);
+            let head = self.b.create_block();
+            self.b.append_block_param(head, I64);
+            for _ in 0..nregs {
+                self.b.append_block_param(head, I64);
+            }
+            let mut init = vec![BlockArg::Value(selfv)];
+            init.extend([a0, a1, a2][..nregs].iter().map(|v| BlockArg::Value(*v)));
+            self.b.ins().jump(head, &init);
+            self.b.switch_to_block(head);
+            let hs = self.b.block_params(head).to_vec();
+            selfv = hs[0];
+            let regs = &hs[1..];
+            self.entry_check(f.kind, &f.body, selfv, Argc::Known(nparams), regs);
+            let unspec = self.iconst(UNSPEC);
+            [a0, a1, a2] = [0, 1, 2].map(|i| regs.get(i).copied().unwrap_or(unspec));
+            self.loop_head = Some((f.id, head, f.params.len()));
+        } else {
+            if f.rest.is_some() {
+                // Room for a rest list of the register arguments, built inline.
+                self.rest_need = REST_PAIR_BYTES * (3 - nparams).max(0);
+            }
+            let regs = [a0, a1, a2];
+            self.entry_check(f.kind, &f.body, selfv, Argc::Value(argc), &regs);
         }
         let regs = [a0, a1, a2];
         let unspec = self.iconst(UNSPEC);
@@ -1242,8 +1316,11 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                 let args = self.load(ctx, OFFSET_ARGS);
                 self.load(args, 8 * i as i32)
             };
-            if f.kind == LambdaKind::Cont {
-                // A continuation accepts any number of values.
+            if f.kind == LambdaKind::Cont && i >= 3 {
+                // A continuation accepts any number of values. A register
+                // argument past the count already holds the unspecified
+                // value (every caller, the trampoline and `spread_call`
+                // fill it so); only the buffer needs the test.
                 let present = self
                     .b
                     .ins()
@@ -1264,6 +1341,26 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                 .brif(none, join, &[BlockArg::Value(null)], build, &[]);
             self.b.switch_to_block(build);
             self.b.seal_block(build);
+            // Extra arguments all in registers: the list is made inline, in
+            // the room the entry check reserved (`rest_need`); a call to
+            // the runtime through its wrapper cost more than the rest of a
+            // small variadic procedure like `<` passed as a value.
+            let regs = [a0, a1, a2];
+            for extra in 1..=(3 - nparams).max(0) {
+                let this = self.b.create_block();
+                let next = self.b.create_block();
+                let is = self.b.ins().icmp_imm_s(IntCC::Equal, argc, nparams + extra);
+                self.b.ins().brif(is, this, &[], next, &[]);
+                self.b.switch_to_block(this);
+                self.b.seal_block(this);
+                let mut l = self.iconst(rv::NULL.0 as i64);
+                for i in (nparams..nparams + extra).rev() {
+                    l = self.cons(regs[i as usize], l);
+                }
+                self.b.ins().jump(join, &[BlockArg::Value(l)]);
+                self.b.switch_to_block(next);
+                self.b.seal_block(next);
+            }
             let args = self.load(ctx, OFFSET_ARGS);
             self.store(a0, args, 0);
             self.store(a1, args, 8);
@@ -1281,6 +1378,9 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
             self.vars.insert(*v, x);
         }
         self.term(&f.body)?;
+        if let Some((_, head, _)) = self.loop_head {
+            self.b.seal_block(head);
+        }
         self.finish_raise_exit();
         self.finish_raise_to_exit();
         self.finish_raise_at_exit()?;
@@ -1298,12 +1398,17 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
     fn resume_function(&mut self, f: &Function) -> Result<(), String> {
         let res = self.res;
         let ps = self.entry();
-        let (selfv, argc, a0) = (ps[1], ps[2], ps[3]);
+        let (selfv, a0) = (ps[1], ps[3]);
         // The whole body's reservation covers any rest of it.
-        self.entry_check(LambdaKind::Cont, &f.body, &ps);
-        let unspec = self.iconst(UNSPEC);
-        let present = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThan, argc, 0);
-        let v = self.b.ins().select(present, a0, unspec);
+        self.entry_check(
+            LambdaKind::Cont,
+            &f.body,
+            selfv,
+            Argc::Value(ps[2]),
+            &ps[3..6],
+        );
+        // With no value, `a0` is the unspecified value (see `function`).
+        let v = a0;
         let site = self.load(selfv, 8 * 2 - 1);
         let site = self.b.ins().sshr_imm_s(site, 1);
         let n = res.sites.len();
@@ -1371,8 +1476,28 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
     /// The value of the static closure `data`.
     fn static_data_closure(&mut self, data: DataId) -> ir::Value {
         let gv = self.module.declare_data_in_func(data, self.b.func);
-        let addr = self.b.ins().symbol_value(I64, gv);
-        self.b.ins().iadd_imm_s(addr, 1)
+        // The tagged pointer is the symbol's address plus one: one `lea`.
+        let gv = match self.b.func.global_values[gv].clone() {
+            ir::GlobalValueData::Symbol {
+                name,
+                offset,
+                colocated,
+                tls,
+            } => self
+                .b
+                .func
+                .create_global_value(ir::GlobalValueData::Symbol {
+                    name,
+                    offset: ir::immediates::Imm64::new(offset.bits() + 1),
+                    colocated,
+                    tls,
+                }),
+            _ => {
+                let addr = self.b.ins().symbol_value(I64, gv);
+                return self.b.ins().iadd_imm_s(addr, 1);
+            }
+        };
+        self.b.ins().symbol_value(I64, gv)
     }
 
     fn func_ref(&mut self, f: u32) -> ir::FuncRef {
@@ -1437,6 +1562,10 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                     return self.jump_to_site(s, x);
                 }
                 self.vars.insert(*v, x);
+                // A closure made here has known code: calls to it are direct.
+                if let Value::Closure(f, _) = val {
+                    self.known_vars.insert(*v, *f);
+                }
                 self.term(body)
             }
             Term::LetRecClosures(binds, body) => {
@@ -1444,6 +1573,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                 for (v, f, free) in binds {
                     let (p, val) = self.closure(*f, free.len())?;
                     self.vars.insert(*v, val);
+                    self.known_vars.insert(*v, *f);
                     made.push((p, free));
                 }
                 for (p, free) in made {
@@ -1514,6 +1644,14 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                     _ => None,
                 };
                 match known {
+                    Some(func)
+                        if self.cold.is_none()
+                            && self
+                                .loop_head
+                                .is_some_and(|(me, _, n)| me == func && n == vals.len()) =>
+                    {
+                        self.self_call(fv, &vals)
+                    }
                     Some(func) => self.direct_call(func, fv, &vals),
                     None => {
                         self.check_procedure(fv, vals[0])?;
@@ -1567,10 +1705,10 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
     /// Raises unless `f` is a procedure; the call's continuation `k` gets
     /// the value of a `handle` handler.
     fn check_procedure(&mut self, f: ir::Value, k: ir::Value) -> Result<(), String> {
-        let ok = self.has_type(f, rv::T_CLOSURE);
         let good = self.b.create_block();
         let bad = self.b.create_block();
-        self.b.ins().brif(ok, good, &[], bad, &[]);
+        self.b.set_cold_block(bad);
+        self.branch_on_type(f, rv::T_CLOSURE, good, bad);
         self.b.switch_to_block(bad);
         self.b.seal_block(bad);
         // Stored before the call, so that `k` is not live across it.
@@ -1581,6 +1719,22 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         self.b.switch_to_block(good);
         self.b.seal_block(good);
         Ok(())
+    }
+
+    /// Branches to `yes` when `v` points to a heap object of type `ty`,
+    /// else to `no`: the tag, then the header's type byte (6 instructions
+    /// where `has_type`'s branch-free test takes 13; for tests that branch).
+    fn branch_on_type(&mut self, v: ir::Value, ty: u64, yes: ir::Block, no: ir::Block) {
+        let addr = self.b.ins().iadd_imm_s(v, -(rv::TAG_PTR as i64));
+        let tag = self.b.ins().band_imm_s(addr, rv::TAG_MASK as i64);
+        let header = self.b.create_block();
+        self.b.ins().brif(tag, no, &[], header, &[]);
+        self.b.switch_to_block(header);
+        self.b.seal_block(header);
+        // The type is the header's low byte (little-endian).
+        let t = self.b.ins().uload8(I64, flags(), addr, 0);
+        let is_ty = self.b.ins().icmp_imm_s(IntCC::Equal, t, ty as i64);
+        self.b.ins().brif(is_ty, yes, &[], no, &[]);
     }
 
     /// Whether `v` points to a heap object of type `ty` (a boolean `i8`).
@@ -1624,6 +1778,29 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         self.b
             .ins()
             .return_call(fref, &[self.ctx, callee, argc, regs[0], regs[1], regs[2]]);
+        Ok(())
+    }
+
+    /// A call of the function being lowered to itself, in tail position
+    /// and with its own arity: a jump to its loop head, which counts the
+    /// reduction and checks the heap as an entry does (no prologue, no
+    /// epilogue, no arity check). `callee` may be another closure of the
+    /// same code: the head loads the free variables from it.
+    fn self_call(&mut self, callee: ir::Value, vals: &[ir::Value]) -> Result<(), String> {
+        let Some((_, head, _)) = self.loop_head else {
+            return Err("internal: a self call without a loop head".into());
+        };
+        if vals.len() > 3 {
+            self.ensure_args(vals.len())?;
+            let args = self.load(self.ctx, OFFSET_ARGS);
+            for (i, v) in vals.iter().enumerate().skip(3) {
+                self.store(*v, args, 8 * i as i32);
+            }
+        }
+        self.sync_hp();
+        let mut hargs = vec![BlockArg::Value(callee)];
+        hargs.extend(vals.iter().take(3).map(|v| BlockArg::Value(*v)));
+        self.b.ins().jump(head, &hargs);
         Ok(())
     }
 
@@ -1678,10 +1855,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                 let c = self.b.ins().icmp(IntCC::Equal, v[0], v[1]);
                 self.b.ins().brif(c, then, &[], els, &[]);
             }
-            "%pair?" => {
-                let c = self.has_type(v[0], rv::T_PAIR);
-                self.b.ins().brif(c, then, &[], els, &[]);
-            }
+            "%pair?" => self.branch_on_type(v[0], rv::T_PAIR, then, els),
             "%lt" | "%gt" | "%le" | "%ge" | "%num-eq" => {
                 let cc = fixnum_comparison(name);
                 let g = self.both_fixnums(v[0], v[1]);
@@ -1689,7 +1863,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                 let test_flo = self.b.create_block();
                 let slow = self.b.create_block();
                 self.b.set_cold_block(slow);
-                self.b.ins().brif(g, fast, &[], test_flo, &[]);
+                self.b.ins().brif(g, test_flo, &[], fast, &[]);
                 self.b.switch_to_block(fast);
                 self.b.seal_block(fast);
                 let c = self.b.ins().icmp(cc, v[0], v[1]);
@@ -1761,11 +1935,21 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         }
         self.b.switch_to_block(go);
         self.b.seal_block(go);
-        // The buffer may have moved while growing.
+        // The buffer may have moved while growing. Register arguments past
+        // the count are the unspecified value, as every call passes them
+        // (a continuation reads its first three values without a test).
         let args = self.load(self.ctx, OFFSET_ARGS);
-        let r0 = self.load(args, 0);
-        let r1 = self.load(args, 8);
-        let r2 = self.load(args, 16);
+        let unspec = self.iconst(UNSPEC);
+        let mut regs = [unspec; 3];
+        for (i, r) in regs.iter_mut().enumerate() {
+            let x = self.load(args, 8 * i as i32);
+            let present = self
+                .b
+                .ins()
+                .icmp_imm_s(IntCC::UnsignedGreaterThan, argc, i as i64);
+            *r = self.b.ins().select(present, x, unspec);
+        }
+        let [r0, r1, r2] = regs;
         let code = self.load(callee, 7);
         self.sync_hp();
         self.b.ins().return_call_indirect(
@@ -1868,7 +2052,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         guard: ir::Value,
         fast: impl FnOnce(&mut Self) -> (ir::Value, Option<ir::Value>),
     ) -> Result<ir::Value, String> {
-        self.arith(p, vals, guard, fast, None)
+        self.arith(p, vals, Guard::Holds(guard), fast, None)
     }
     /// `car`/`cdr` chains: each step checks for a pair; any failure goes to
     /// the runtime function, which raises the error.
@@ -1879,9 +2063,8 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         self.b.set_cold_block(slow);
         let mut cur = x;
         for step in path {
-            let ok = self.has_type(cur, rv::T_PAIR);
             let next = self.b.create_block();
-            self.b.ins().brif(ok, next, &[], slow, &[]);
+            self.branch_on_type(cur, rv::T_PAIR, next, slow);
             self.b.switch_to_block(next);
             self.b.seal_block(next);
             cur = self.load(cur, if *step == 'a' { 7 } else { 15 });
@@ -1896,10 +2079,27 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         Ok(self.b.block_params(join)[0])
     }
 
+    /// Zero exactly when `a` and `b` are both fixnums (their tag bits),
+    /// for a branch to the path where they are not (`Guard::Fails`). An
+    /// operand that is a fixnum constant is not tested: `test $1, x; jne`
+    /// instead of or-ing the two first.
     fn both_fixnums(&mut self, a: ir::Value, b: ir::Value) -> ir::Value {
-        let o = self.b.ins().bor(a, b);
-        let bit = self.b.ins().band_imm_s(o, 1);
-        self.b.ins().icmp_imm_s(IntCC::Equal, bit, 0)
+        let fixnum_const = |s: &Self, v: ir::Value| match s.b.func.dfg.value_def(v) {
+            ir::ValueDef::Result(i, _) => matches!(
+                s.b.func.dfg.insts[i],
+                ir::InstructionData::UnaryImm { opcode: ir::Opcode::Iconst, imm }
+                    if imm.bits() & 1 == 0
+            ),
+            _ => false,
+        };
+        let x = if fixnum_const(self, b) {
+            a
+        } else if fixnum_const(self, a) {
+            b
+        } else {
+            self.b.ins().bor(a, b)
+        };
+        self.b.ins().band_imm_s(x, 1)
     }
 
     fn both_flonums(&mut self, a: ir::Value, b: ir::Value) -> ir::Value {
@@ -1935,7 +2135,12 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
     /// Code without flonums thus keeps an entry without a heap check.
     fn flonum_room(&mut self) -> ir::Value {
         let hp = self.b.use_var(self.hp);
-        let limit = self.load(self.ctx, OFFSET_LIMIT);
+        // Read again through another address value: merged with the entry
+        // check's load (same address, no store between), the limit stayed
+        // live through the hot path for this cold block and cost callee-saved
+        // registers in the prologue of every function with arithmetic.
+        let at = self.b.ins().iadd_imm_s(self.ctx, i64::from(OFFSET_LIMIT));
+        let limit = self.load(at, 0);
         let end = self.b.ins().iadd_imm_s(hp, FLONUM_BYTES + self.need);
         self.b
             .ins()
@@ -1961,7 +2166,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         &mut self,
         p: Prim,
         v: &[ir::Value],
-        fix_guard: ir::Value,
+        fix_guard: Guard,
         fixnums: impl FnOnce(&mut Self) -> (ir::Value, Option<ir::Value>),
         flonums: Option<bool>,
     ) -> Result<ir::Value, String> {
@@ -1978,9 +2183,11 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
             self.b.set_cold_block(b);
             b
         });
-        self.b
-            .ins()
-            .brif(fix_guard, fix_b, &[], test_flo.unwrap_or(slow_b), &[]);
+        let other = test_flo.unwrap_or(slow_b);
+        match fix_guard {
+            Guard::Holds(g) => self.b.ins().brif(g, fix_b, &[], other, &[]),
+            Guard::Fails(g) => self.b.ins().brif(g, other, &[], fix_b, &[]),
+        };
         self.b.switch_to_block(fix_b);
         self.b.seal_block(fix_b);
         let (r, overflow) = fixnums(self);
@@ -2059,17 +2266,20 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         self.b.ins().jump(join, &[BlockArg::Value(r)]);
     }
 
+    /// A new pair, in room an entry check reserved.
+    fn cons(&mut self, car: ir::Value, cdr: ir::Value) -> ir::Value {
+        let ptr = self.alloc(REST_PAIR_BYTES / 8);
+        let h = self.iconst(rv::header(rv::T_PAIR, 2, 0) as i64);
+        self.store(h, ptr, 0);
+        self.store(car, ptr, 8);
+        self.store(cdr, ptr, 16);
+        self.b.ins().iadd_imm_s(ptr, 1)
+    }
+
     fn prim(&mut self, p: Prim, v: &[ir::Value]) -> Result<ir::Value, String> {
         let name = p.name();
         match name {
-            "%cons" => {
-                let ptr = self.alloc(3);
-                let h = self.iconst(rv::header(rv::T_PAIR, 2, 0) as i64);
-                self.store(h, ptr, 0);
-                self.store(v[0], ptr, 8);
-                self.store(v[1], ptr, 16);
-                Ok(self.b.ins().iadd_imm_s(ptr, 1))
-            }
+            "%cons" => Ok(self.cons(v[0], v[1])),
             "%car" | "%cdr" | "%caar" | "%cadr" | "%cdar" | "%cddr" | "%caddr" | "%cdddr"
             | "%cadddr" => {
                 // The letters between c and r, applied right to left.
@@ -2134,13 +2344,48 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                     };
                     (r, Some(of))
                 };
-                self.arith(p, v, g, fixnums, Some(true))
+                self.arith(p, v, Guard::Fails(g), fixnums, Some(true))
+            }
+            "%quotient" | "%remainder" | "%modulo" => {
+                // Two fixnums and a divisor that is not 0 (nor -1 for a
+                // quotient, whose result may then need a bignum): the
+                // machine division on the tagged words (2x rem 2y is
+                // 2 (x rem y); 2x / 2y is x / y, tagged again).
+                let bits = self.both_fixnums(v[0], v[1]);
+                let fix = self.b.ins().icmp_imm_s(IntCC::Equal, bits, 0);
+                let nonzero = self.b.ins().icmp_imm_s(IntCC::NotEqual, v[1], 0);
+                let mut g = self.b.ins().band(fix, nonzero);
+                if name == "%quotient" {
+                    let minus_one = rv::Value::fixnum(-1).0 as i64;
+                    let not_m1 = self.b.ins().icmp_imm_s(IntCC::NotEqual, v[1], minus_one);
+                    g = self.b.ins().band(g, not_m1);
+                }
+                self.guarded(p, v, g, |s| {
+                    let r = match name {
+                        "%quotient" => {
+                            let q = s.b.ins().sdiv(v[0], v[1]);
+                            s.b.ins().ishl_imm_s(q, 1)
+                        }
+                        "%remainder" => s.b.ins().srem(v[0], v[1]),
+                        _ => {
+                            // The remainder takes the divisor's sign.
+                            let r = s.b.ins().srem(v[0], v[1]);
+                            let nz = s.b.ins().icmp_imm_s(IntCC::NotEqual, r, 0);
+                            let x = s.b.ins().bxor(r, v[1]);
+                            let differ = s.b.ins().icmp_imm_s(IntCC::SignedLessThan, x, 0);
+                            let adj = s.b.ins().band(nz, differ);
+                            let sum = s.b.ins().iadd(r, v[1]);
+                            s.b.ins().select(adj, sum, r)
+                        }
+                    };
+                    (r, None)
+                })
             }
             "%div" => {
                 // Fixnums divide in the runtime (exact when the division is).
                 let never = self.b.ins().iconst(ir::types::I8, 0);
                 let none = |s: &mut Self| (s.iconst(UNSPEC), None);
-                self.arith(p, v, never, none, Some(true))
+                self.arith(p, v, Guard::Holds(never), none, Some(true))
             }
             "%lt" | "%gt" | "%le" | "%ge" | "%num-eq" => {
                 let cc = fixnum_comparison(name);
@@ -2149,7 +2394,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                     let c = s.b.ins().icmp(cc, v[0], v[1]);
                     (s.bool_value(c), None)
                 };
-                self.arith(p, v, g, fixnums, Some(false))
+                self.arith(p, v, Guard::Fails(g), fixnums, Some(false))
             }
             "%void" => Ok(self.iconst(UNSPEC)),
             "%no-message?" => {

@@ -2,10 +2,12 @@
 //! back ends (generic over `cranelift_module::Module`).
 //!
 //! Every function has the signature `tail fn(ctx, self, argc, a0, a1, a2) -> i64`
-//! (see ARCHITECTURE.md, "Calling convention"). At entry it checks, once,
-//! its reduction budget and the heap space its body allocates inline; then
-//! it checks its arity, binds its parameters and free variables, and runs
-//! its body, which ends in a tail call (`return_call_indirect`) or in a
+//! (see ARCHITECTURE.md, "Calling convention"). A procedure checks its
+//! arity at entry; then every function checks, once, its reduction budget
+//! and the heap space its body allocates inline (for a procedure of fixed
+//! arity, at the head of the loop its calls to itself jump to), binds its
+//! parameters and free variables, and runs its body, which ends in a tail
+//! call (`return_call_indirect`, `return_call`, a jump to the head) or in a
 //! `return` of a status to the runtime's trampoline.
 
 mod lower;
