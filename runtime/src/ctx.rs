@@ -82,6 +82,10 @@ pub struct Ctx {
     /// kept in `reductions_kept` for the trampoline to give back.
     pub collection_due: bool,
     pub reductions_kept: i64,
+    /// Bytes of nursery compiled code found missing for an inline box
+    /// (`tm_nursery_full`): the trampoline grows the nursery by at least
+    /// this much at the next yield.
+    pub want: u64,
 }
 
 pub const OFFSET_HP: i32 = 0;
@@ -124,6 +128,7 @@ impl Ctx {
             own_heap: Box::new(Heap::new(64 * 1024)),
             collection_due: false,
             reductions_kept: 0,
+            want: 0,
             args_buf,
             globals_len,
             current: None,

@@ -257,12 +257,14 @@ pub fn run_slice(ctx: &mut Ctx, node: &crate::sched::Node, f: Value, argc: usize
                         }
                         continue;
                     }
-                } else if free < ctx.need as usize {
-                    let (hp, need) = (ctx.hp, (ctx.need as usize).div_ceil(8));
+                } else if free < ctx.need.max(ctx.want) as usize {
+                    let need = ctx.need.max(ctx.want);
+                    let (hp, need) = (ctx.hp, (need as usize).div_ceil(8));
                     let (hp, limit) = ctx.heap().grow_nursery(hp, need);
                     ctx.hp = hp;
                     ctx.limit = limit;
                 }
+                ctx.want = 0;
                 if stress::enabled() {
                     // Room for exactly the call that resumes: the next
                     // function that allocates comes back here.

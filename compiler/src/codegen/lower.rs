@@ -2235,15 +2235,33 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
             let fy = self.has_type(v[1], rv::T_FLONUM);
             let one = self.b.ins().bor(fx, fy);
             let both = self.b.ins().band(okx, oky);
-            let numbers = self.b.ins().band(both, one);
-            // No room for the box: the runtime computes the same result
-            // and allocates it on its own path.
-            let room = self.flonum_room();
-            (Some((x, y)), self.b.ins().band(numbers, room))
+            (Some((x, y)), self.b.ins().band(both, one))
         } else {
             (None, self.both_flonums(v[0], v[1]))
         };
-        self.b.ins().brif(ok, flo_b, &[], slow_b, &[]);
+        if arithmetic {
+            // The box needs room: without it the runtime computes the same
+            // result on its own path, and asks the trampoline for room
+            // (`tm_nursery_full`), so that the next operations are inline
+            // again.
+            let room_b = self.b.create_block();
+            self.b.set_cold_block(room_b);
+            let full_b = self.b.create_block();
+            self.b.set_cold_block(full_b);
+            self.b.ins().brif(ok, room_b, &[], slow_b, &[]);
+            self.b.switch_to_block(room_b);
+            self.b.seal_block(room_b);
+            let room = self.flonum_room();
+            self.b.ins().brif(room, flo_b, &[], full_b, &[]);
+            self.b.switch_to_block(full_b);
+            self.b.seal_block(full_b);
+            let bytes = self.iconst(FLONUM_BYTES + self.need);
+            // A runtime call here cannot fail: there is nothing to check.
+            let _ = self.call_rt("tm_nursery_full", &[bytes]);
+            self.b.ins().jump(slow_b, &[]);
+        } else {
+            self.b.ins().brif(ok, flo_b, &[], slow_b, &[]);
+        }
         self.b.switch_to_block(flo_b);
         self.b.seal_block(flo_b);
         // Comparisons read the bits here, where both are known flonums.

@@ -291,7 +291,7 @@ prim_table! {
 /// The runtime functions compiled code calls that are not primitives of
 /// the language (arity and type failures, argument lists, `apply`).
 pub use system::{
-    tm_apply_list, tm_arity_error, tm_ensure_args, tm_not_procedure, tm_rest_list,
+    tm_apply_list, tm_arity_error, tm_ensure_args, tm_not_procedure, tm_nursery_full, tm_rest_list,
     tm_unbound_global,
 };
 
@@ -305,6 +305,7 @@ pub fn runtime_symbols() -> Vec<(&'static str, *const u8)> {
     v.push(("tm_ensure_args", tm_ensure_args as *const u8));
     v.push(("tm_not_procedure", tm_not_procedure as *const u8));
     v.push(("tm_rest_list", tm_rest_list as *const u8));
+    v.push(("tm_nursery_full", tm_nursery_full as *const u8));
     v.push(("tm_unbound_global", tm_unbound_global as *const u8));
     v
 }

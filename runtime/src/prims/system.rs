@@ -244,6 +244,17 @@ pub(crate) fn end_process(ctx: &mut Ctx) -> Value {
     EXCEPTION
 }
 
+/// Compiled code found no room in the nursery for an inline box of
+/// `bytes` bytes (and computes its value on the runtime's path): the next
+/// entry check fails and the trampoline makes room, so that the inline
+/// path serves again (without this, a loop whose nursery filled up took
+/// the runtime path at every flonum operation until its next collection).
+#[unsafe(no_mangle)]
+pub extern "C" fn tm_nursery_full(ctx: &mut Ctx, bytes: u64) {
+    ctx.want = ctx.want.max(bytes);
+    ctx.request_collection();
+}
+
 /// Builds the rest-argument list of a call from `ctx.args[start..argc]`.
 #[unsafe(no_mangle)]
 pub extern "C" fn tm_rest_list(ctx: &mut Ctx, start: u64, argc: u64) -> Value {
