@@ -133,6 +133,9 @@ fn drain_into(
     let mut first = None;
     let mut want_first = take_first && inner.private.is_empty();
     let mut outcome = Drained::Mail;
+    // Applied once the slot's lock is let go (the watch table's lock is
+    // taken before slots' elsewhere).
+    let mut unwatched = Vec::new();
     node().table.drain(p, |m| {
         // A message from another node is decoded here, by its receiver.
         let Some(m) = crate::dist::decoded(m) else {
@@ -143,7 +146,7 @@ fn drain_into(
             Kind::Link => inner.add_link_value(m.value),
             // A migration's marker, for the slot, not the process.
             Kind::Fence => {}
-            Kind::Unwatch => crate::dist::forget_watch(p.pid, m.value),
+            Kind::Unwatch => unwatched.push(m.value),
             Kind::Kill => outcome = Drained::Killed,
             // Messages after a kill are dropped with the process.
             _ if matches!(outcome, Drained::Killed) => {}
@@ -158,6 +161,9 @@ fn drain_into(
             }
         }
     });
+    for w in unwatched {
+        crate::dist::forget_watch(p.pid, w);
+    }
     (first, outcome)
 }
 
