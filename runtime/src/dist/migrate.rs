@@ -45,12 +45,10 @@ pub const PROBE: u8 = 12;
 pub(crate) struct Leaving {
     pid: u64,
     identity: Value,
-    /// The processes of this node in its links: once it is gone, they
-    /// watch the node it went to.
-    watchers: Vec<u64>,
-    /// The processes of other nodes in its links: once it is gone, their
-    /// nodes are told where it went (before the new node tells them).
-    remote_watchers: Vec<Value>,
+    /// Its links: once it is gone, those of this node watch the node it
+    /// went to, and the nodes of the others are told where it went
+    /// (before the new node tells them).
+    links: Vec<Value>,
 }
 
 /// Fixed words of a state vector before its messages.
@@ -243,30 +241,16 @@ pub(crate) fn migrate_out(ctx: &mut Ctx, entry: u32, k: Value) -> Result<bool, S
     payload.extend_from_slice(&p.pid.to_le_bytes());
     put_pid(&mut payload, identity)?;
     encode_after(state, &mut payload)?;
-    let m = inner
+    // It answers to its identity from now on, wherever it runs.
+    inner
         .migration
         .get_or_insert_with(|| Box::new(Migration::new(identity)));
-    m.leaving = Some(entry);
-    m.failure = None;
     p.migrating.store(MIGRATION_PENDING, Ordering::SeqCst);
     // Registered before the send: a node that cannot be reached fails it.
-    let watchers = inner
-        .links
-        .iter()
-        .filter(|&&l| ident::is_local_pid(l))
-        .map(|l| l.imm_payload())
-        .collect();
-    let remote_watchers = inner
-        .links
-        .iter()
-        .copied()
-        .filter(|&l| !ident::is_local_pid(l))
-        .collect();
     let leaving = Leaving {
         pid: p.pid,
         identity,
-        watchers,
-        remote_watchers,
+        links: inner.links.clone(),
     };
     with_state(|s| s.migrations.entry(entry).or_default().push(leaving));
     match send_frame_on(lane_of(identity), entry, MIGRATE, payload) {
@@ -303,8 +287,8 @@ fn answered(entry: u32, pid: u64, result: Result<(), String>) {
                 // that node dies, so did it. (Under the state's lock, as
                 // the node's death is handled.) What it watched, it
                 // watches there.
-                for &w in &leaving.watchers {
-                    s.watches.moved(entry, w, leaving.identity);
+                for &w in leaving.links.iter().filter(|&&l| ident::is_local_pid(l)) {
+                    s.watches.moved(entry, w.imm_payload(), leaving.identity);
                 }
                 s.watches.forget_watcher(pid);
             }
@@ -312,9 +296,7 @@ fn answered(entry: u32, pid: u64, result: Result<(), String>) {
         Some(leaving)
     });
     let Some(Leaving {
-        identity,
-        remote_watchers,
-        ..
+        identity, links, ..
     }) = leaving
     else {
         return;
@@ -323,7 +305,7 @@ fn answered(entry: u32, pid: u64, result: Result<(), String>) {
         // The watchers of other nodes learn where it went from here too: if
         // the new node died before its own WATCH reached them, they would
         // never be told.
-        for w in remote_watchers {
+        for w in links.into_iter().filter(|&l| !ident::is_local_pid(l)) {
             let frame = addressed(w, &[], UNSPECIFIED).and_then(|(e, mut payload)| {
                 payload.truncate(HEADER);
                 put_pid(&mut payload, identity)?;
@@ -347,7 +329,7 @@ fn answered(entry: u32, pid: u64, result: Result<(), String>) {
             to: entry,
             identity,
         };
-        node.table.move_out(pid, entry, identity, |m| forward(m, f));
+        node.table.move_out(f, forward);
         MIGRATION_DONE
     } else {
         MIGRATION_FAILED
@@ -418,7 +400,6 @@ pub(crate) fn migrate_result(ctx: &mut Ctx) -> Outcome {
     // SAFETY: this thread runs the process.
     let inner = unsafe { p.inner() };
     if let Some(m) = inner.migration.as_mut() {
-        m.leaving = None;
         m.committed = state == MIGRATION_DONE;
     }
     if state == MIGRATION_DONE {
@@ -444,7 +425,7 @@ pub(super) fn migrate_in(peer: SocketAddr, from: u32, payload: Payload<'_>) {
     // death of the node it comes from is handled).
     with_state(|s| s.watches.forget_watched(identity));
     let state = raw(payload, 8 + n, Kind::Message);
-    let make = |pid: u64, replaced: Option<Forward>, state: Message| {
+    let make = |pid: u64, state: Message| {
         let p = Arc::new(Process::new(
             pid,
             crate::heap::Heap::new(crate::sched::PROCESS_HEAP_BYTES),
@@ -463,7 +444,7 @@ pub(super) fn migrate_in(peer: SocketAddr, from: u32, payload: Payload<'_>) {
             state,
             from,
             from_word,
-            replaced,
+            replaced: None,
         });
         // SAFETY: the process is not published yet: its creator owns it.
         unsafe { p.inner() }.migration = Some(Box::new(m));
@@ -479,7 +460,7 @@ pub(super) fn migrate_in(peer: SocketAddr, from: u32, payload: Payload<'_>) {
         static FENCES: AtomicU64 = AtomicU64::new(1);
         let seq = (ident::self_incarnation() & 0xf_ffff) << 40
             | FENCES.fetch_add(1, Ordering::Relaxed) & ((1 << 40) - 1);
-        let p = make(pid, None, state);
+        let p = make(pid, state);
         let Some(f) = node.table.move_back(p.clone(), from, seq) else {
             return refuse("its slot here is taken");
         };
@@ -507,7 +488,7 @@ pub(super) fn migrate_in(peer: SocketAddr, from: u32, payload: Payload<'_>) {
         let Some(pid) = node.table.fresh_pid_shared() else {
             return refuse("this node holds as many processes as it can");
         };
-        let p = make(pid, None, state);
+        let p = make(pid, state);
         if let Some(l) = ident::location(identity) {
             l.store(pid, Ordering::Release);
         }
@@ -583,8 +564,7 @@ pub(crate) fn arrive(p: &Arc<Process>, inner: &mut crate::process::Inner) -> boo
             let node = crate::sched::node();
             match a.replaced {
                 Some(f) => {
-                    node.table
-                        .move_out(p.pid, f.to, identity, |m| forward(m, f));
+                    node.table.move_out(f, forward);
                 }
                 None => {
                     let mut freed = Vec::new();

@@ -136,10 +136,6 @@ pub struct Migration {
     /// Arriving: its state in the wire format, the node it comes from and
     /// its pid word there (to acknowledge), until its first slice decodes it.
     pub arriving: Option<Arriving>,
-    /// Leaving: the node it goes to, while it waits for the answer.
-    pub leaving: Option<u32>,
-    /// Why the last migration was refused.
-    pub failure: Option<String>,
     /// The move is done: the process ends here without telling anyone.
     pub committed: bool,
 }
@@ -159,8 +155,6 @@ impl Migration {
             identity,
             visited: Vec::new(),
             arriving: None,
-            leaving: None,
-            failure: None,
             committed: false,
         }
     }
@@ -385,6 +379,16 @@ pub struct Fenced {
     pub held: VecDeque<Message>,
 }
 
+impl Fenced {
+    /// Everything it holds, in order: what came from `from`, then what
+    /// waited.
+    fn release(&mut self) -> VecDeque<Message> {
+        let mut all = std::mem::take(&mut self.mail);
+        all.append(&mut self.held);
+        all
+    }
+}
+
 impl Inbox {
     /// Adds a signal; false when it is held (not for the process yet).
     fn push(&mut self, m: Message) -> bool {
@@ -420,10 +424,9 @@ impl Inbox {
     }
 
     /// Every signal, held ones included, in order; the inbox is left empty.
-    fn drain_all(&mut self, mut f: impl FnMut(Message)) {
+    fn drain_all(&mut self, f: impl FnMut(Message)) {
         if let Inbox::Fenced(fenced) = self {
-            fenced.mail.drain(..).for_each(&mut f);
-            fenced.held.drain(..).for_each(f);
+            fenced.release().into_iter().for_each(f);
             *self = Inbox::Empty;
         } else {
             self.drain(f);
@@ -580,8 +583,7 @@ impl Table {
                     // Everything forwarded before the fence has come: the
                     // held signals are next. The process wakes even if
                     // there are none: it may wait to migrate again.
-                    let mut all = std::mem::take(&mut f.mail);
-                    all.append(&mut f.held);
+                    let all = f.release();
                     if all.iter().any(|m| m.kind == Kind::Kill) {
                         p.urgent.store(true, Ordering::Release);
                     }
@@ -609,18 +611,13 @@ impl Table {
         }
     }
 
-    /// The process `pid` migrated to node `to`: its slot becomes a
-    /// forwarding entry, and every signal that arrived since it last
+    /// The process of `f.pid` migrated to node `f.to`: its slot becomes
+    /// the forwarding entry `f`, and every signal that arrived since it last
     /// drained its inbox goes to `forward`, in order, before the lock is
     /// let go (so that those signals are on their way before any that
     /// finds the entry). False if `pid` is not in the table.
-    pub fn move_out(
-        &self,
-        pid: u64,
-        to: u32,
-        identity: Value,
-        mut forward: impl FnMut(Message),
-    ) -> bool {
+    pub fn move_out(&self, f: Forward, mut forward: impl FnMut(Message, Forward)) -> bool {
+        let pid = f.pid;
         let Some(slot) = self.slot(pid) else {
             return false;
         };
@@ -631,8 +628,8 @@ impl Table {
         if let Some(p) = slot.process.take() {
             p.has_mail.store(false, Ordering::Relaxed);
         }
-        slot.inbox.drain_all(&mut forward);
-        slot.inbox = Inbox::Moved(Box::new(Forward { pid, to, identity }));
+        slot.inbox.drain_all(|m| forward(m, f));
+        slot.inbox = Inbox::Moved(Box::new(f));
         self.live.fetch_sub(1, Ordering::Relaxed);
         self.moved.fetch_add(1, Ordering::Relaxed);
         true
@@ -671,8 +668,7 @@ impl Table {
         let SlotData { process, inbox } = &mut *slot;
         let p = process.as_ref().filter(|p| p.pid == pid)?;
         let Inbox::Fenced(f) = inbox else { return None };
-        let mut all = std::mem::take(&mut f.mail);
-        all.append(&mut f.held);
+        let all = f.release();
         if all.iter().any(|m| m.kind == Kind::Kill) {
             p.urgent.store(true, Ordering::Release);
         }
@@ -773,10 +769,7 @@ impl Table {
         if slot.process.as_ref().is_some_and(|p| p.pid == pid) {
             slot.process = None;
             let unread = match std::mem::take(&mut slot.inbox) {
-                Inbox::Fenced(mut f) => {
-                    f.mail.append(&mut f.held);
-                    Inbox::Many(std::mem::take(&mut f.mail))
-                }
+                Inbox::Fenced(mut f) => Inbox::Many(f.release()),
                 unread => unread,
             };
             drop(slot);
