@@ -845,16 +845,11 @@ fn a_node_killed_in_the_middle_of_migrations() {
     eprintln!("outcomes: {outcomes:?}");
 }
 
-/// Reproduce by hand: the three roles of migrate_watch.scm with `termitec
-/// run --node`, and `kill -9` of the third node once the client prints
-/// `kill third`; a failing run prints only the first of its two lines.
-///
 /// What a migrated process watches goes with it: a link from a process of
 /// a third node that ended normally is forgotten where it runs (that
 /// node's death does not kill it), and one from a live process fires when
 /// that node dies.
 #[test]
-#[ignore = "known bug: in about one run of three a reply to the migrated process is lost after the third node dies (issue 9, session 8 note)"]
 fn watches_follow_a_migrated_process() {
     let _serial = one_at_a_time();
     let scratch = Scratch::new("migrate_watch");

@@ -9,14 +9,17 @@
   (define b (make-node "127.0.0.1" b-port))
   (define c (make-node "127.0.0.1" c-port))
   (define me (self))
-  ;; P, moved to B, links itself to q on C; q ends normally: P must not
-  ;; die when C does (the watch went with the end of q).
-  (define q (remote-spawn c (lambda () (recv ('end #t)))))
+  ;; P, moved to B, links itself to q on C, then ends q (after the link,
+  ;; by the same way, so q cannot end before it is linked); q ends
+  ;; normally: P must not die when C does (the watch went with the end
+  ;; of q).
+  (define q (remote-spawn c (lambda () (recv ('end (! me 'q-ended))))))
   (define p
     (spawn
       (migrate b)
       (! me (catch (lambda (e) (list 'p-died e))
               (inbound-link q)
+              (! q 'end)
               (! me 'linked)
               (recv ('check (list 'p-alive (equal? (current-node) b))))))))
   ;; R watches r on C and moves to B: it is told when C dies.
@@ -30,8 +33,10 @@
               (? 30 'nothing)))))
   (recv ('linked #t))
   (recv ('moved #t))
-  (! q 'end)
-  (? 0.5 #f)
+  (recv ('q-ended #t))
+  ;; Time for q's unwatch to reach P by way of P's home (a wait that
+  ;; takes no message).
+  (recv (after 0.5 #f))
   (show "kill third")
   (show (?))
   (! p 'check)
