@@ -1,5 +1,8 @@
-//! A fast hasher for keys that are already well-distributed words (pids,
-//! object addresses): one multiplication instead of SipHash.
+//! A fast hasher for word keys (pids, object addresses): one
+//! multiplication instead of SipHash. The table picks a bucket by the
+//! hash's low bits, and the low bits of a product depend only on the low
+//! bits of the key (an address's are all zero), so `finish` rotates the
+//! well-mixed high bits of the product down.
 
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -8,7 +11,7 @@ pub struct WordHasher(u64);
 
 impl Hasher for WordHasher {
     fn finish(&self) -> u64 {
-        self.0
+        self.0.rotate_left(26)
     }
 
     fn write(&mut self, bytes: &[u8]) {
@@ -18,7 +21,7 @@ impl Hasher for WordHasher {
     }
 
     fn write_u64(&mut self, n: u64) {
-        self.0 = (n ^ (n >> 29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        self.0 = (self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     }
 }
 

@@ -7,3 +7,13 @@
                (eqv? "" "")
                (equal? (bytevector 1 2) (bytevector 1 2))))
 (newline)
+;; Numbers boxed apart, and empty sequences, inside structures.
+(define (f x) (* x 1.5))
+(display (list (equal? (list (f 2) (expt 3 50)) (list (f 2) (expt 3 50)))
+               (equal? (vector (f 2)) (vector (f 3)))
+               (equal? (list (expt 3 50)) (list (+ 1 (expt 3 50))))
+               (equal? (list (make-string 0) (make-vector 0) (bytevector))
+                       (list "" #() (bytevector)))
+               (equal? (list +nan.0) (list +nan.0))
+               (equal? (list 0.0) (list -0.0))))
+(newline)

@@ -146,28 +146,23 @@ prim!(fn tm_last_pair(ctx, l) {
     cur
 });
 
+#[inline]
 pub fn eqv(a: Value, b: Value) -> bool {
-    if a == b {
-        return true;
+    a == b || (a.is_ptr() && b.is_ptr() && eqv_objects(a, b))
+}
+
+/// `eqv?` of two distinct objects: numbers by value, empty sequences.
+#[inline(never)]
+fn eqv_objects(a: Value, b: Value) -> bool {
+    let (ta, tb) = (header_type(a.header()), header_type(b.header()));
+    if ta == tb && (ta == T_FLONUM || ta == T_BIGNUM) {
+        return match (num_of(a), num_of(b)) {
+            (Some(x), Some(y)) => eqv_numbers(&x, &y),
+            _ => false,
+        };
     }
-    if a.is_ptr() && b.is_ptr() {
-        let (ta, tb) = (header_type(a.header()), header_type(b.header()));
-        if ta == tb && (ta == T_FLONUM || ta == T_BIGNUM) {
-            return match (num_of(a), num_of(b)) {
-                (Some(x), Some(y)) => eqv_numbers(&x, &y),
-                _ => false,
-            };
-        }
-        // Empty strings and vectors are indistinguishable.
-        if ta == tb
-            && matches!(ta, T_STRING | T_VECTOR | T_BYTEVECTOR)
-            && a.is_empty()
-            && b.is_empty()
-        {
-            return true;
-        }
-    }
-    false
+    // Empty strings and vectors are indistinguishable.
+    ta == tb && matches!(ta, T_STRING | T_VECTOR | T_BYTEVECTOR) && a.is_empty() && b.is_empty()
 }
 
 /// Compound objects `equal?` compares before it first remembers which
@@ -196,10 +191,17 @@ enum Phase {
 /// unfolded trees.
 #[derive(Default)]
 struct Classes {
-    parent: std::collections::HashMap<u64, u64>,
+    parent: crate::hash::WordMap<u64, u64>,
 }
 
 impl Classes {
+    fn new() -> Classes {
+        // Room for a slow phase's unions without growing.
+        let mut parent = crate::hash::WordMap::default();
+        parent.reserve(2 * EQUAL_SLOW);
+        Classes { parent }
+    }
+
     fn find(&mut self, x: u64) -> u64 {
         let mut root = x;
         while let Some(&p) = self.parent.get(&root) {
@@ -254,12 +256,14 @@ pub fn equal(a: Value, b: Value) -> bool {
                 (x.field(i), y.field(i))
             }
         };
-        if eqv(x, y) {
+        if x == y {
             continue;
         }
         if !(x.is_ptr() && y.is_ptr()) {
             return false;
         }
+        // (`eqv?` of two objects that are not `eq?` is settled below, by
+        // type: numbers by value, and empty sequences are equal anyway.)
         let (hx, hy) = (x.header(), y.header());
         if header_type(hx) != header_type(hy) {
             return false;
@@ -276,10 +280,7 @@ pub fn equal(a: Value, b: Value) -> bool {
                     }
                 }
                 Phase::Slow { left, hit } => {
-                    if classes
-                        .get_or_insert_with(Classes::default)
-                        .same_or_union(x, y)
-                    {
+                    if classes.get_or_insert_with(Classes::new).same_or_union(x, y) {
                         *hit = true;
                         continue;
                     }
@@ -321,6 +322,11 @@ pub fn equal(a: Value, b: Value) -> bool {
             T_BYTEVECTOR => {
                 // SAFETY: used within this runtime function, before any collection.
                 if unsafe { x.bytes() } != unsafe { y.bytes() } {
+                    return false;
+                }
+            }
+            T_FLONUM | T_BIGNUM => {
+                if !eqv_objects(x, y) {
                     return false;
                 }
             }
