@@ -2,57 +2,52 @@
 //! promotion to the static area): sharing is preserved and the walk uses an
 //! explicit work list, so a million-element list does not use the native
 //! stack. Static objects are shared, never copied.
+//!
+//! Sharing is found the way the collector finds it: an object copied is
+//! forwarded in place (header `T_FORWARD`, word 1 the copy's address), and
+//! a log of what it overwrote puts every original back before the copy
+//! returns. A side table keyed by address cost more than the copy itself
+//! on large graphs (hashing, probing and its pages: a global bound to 14
+//! million pairs). The source heap is the calling process's own, which no
+//! other thread reads meanwhile, and nothing runs between the forwarding
+//! and the restoring.
 
-use crate::hash::WordMap;
-use crate::value::{Value, object_words, traced_from};
+use crate::value::{T_FORWARD, Value, header_type, object_words, traced_from};
 use smallvec::SmallVec;
 
-/// The objects a walk has met (and their copies): a short list searched
-/// linearly, as most messages are a few objects, then a hash map.
-#[derive(Default)]
-struct Seen {
-    few: SmallVec<[(u64, Value); 16]>,
-    many: WordMap<u64, Value>,
-}
-
-impl Seen {
-    fn get(&self, k: u64) -> Option<Value> {
-        if self.many.is_empty() {
-            self.few.iter().find(|(a, _)| *a == k).map(|(_, v)| *v)
-        } else {
-            self.many.get(&k).copied()
-        }
-    }
-
-    fn insert(&mut self, k: u64, v: Value) {
-        if self.many.is_empty() && self.few.len() < self.few.inline_size() {
-            self.few.push((k, v));
-        } else {
-            self.many.extend(self.few.drain(..));
-            self.many.insert(k, v);
-        }
-    }
-}
+/// Originals forwarded so far: each one's address and its word 1 as it
+/// was (its header is the copy's, without the added flags).
+type Forwarded = SmallVec<[(*mut u64, u64); 16]>;
 
 /// Objects still to visit (on the stack for small graphs).
 type WorkList = SmallVec<[Value; 16]>;
 
 /// Copies everything reachable from `v` (except static objects) into memory
-/// from `alloc`, setting `flags` in every copied header.
+/// from `alloc`, setting `flags` in every copied header. `v`'s graph must
+/// have no object with `flags` already set (the restore clears them).
 pub fn copy_graph(v: Value, alloc: &mut dyn FnMut(usize) -> *mut u64, flags: u64) -> Value {
     if v.is_static() {
         return v;
     }
-    let mut copies = Seen::default();
+    let mut forwarded = Forwarded::new();
     let mut work = WorkList::new();
-    let root = copy_one(v, &mut copies, &mut work, alloc, flags);
+    let root = copy_one(v, &mut forwarded, &mut work, alloc, flags);
     while let Some(obj) = work.pop() {
         let h = obj.header();
         if let Some(from) = traced_from(h) {
             for i in from..object_words(h) {
-                let nv = copy_one(obj.field(i), &mut copies, &mut work, alloc, flags);
+                let nv = copy_one(obj.field(i), &mut forwarded, &mut work, alloc, flags);
                 obj.set_word(i, nv.0);
             }
+        }
+    }
+    for (src, word1) in forwarded {
+        // SAFETY: `src` is an original this walk forwarded: word 1 holds its
+        // copy's address, whose header is the original's plus `flags`.
+        unsafe {
+            let copy = Value(*src.add(1));
+            *src = copy.header() & !(flags << 8);
+            *src.add(1) = word1;
         }
     }
     root
@@ -60,7 +55,7 @@ pub fn copy_graph(v: Value, alloc: &mut dyn FnMut(usize) -> *mut u64, flags: u64
 
 fn copy_one(
     v: Value,
-    copies: &mut Seen,
+    forwarded: &mut Forwarded,
     work: &mut WorkList,
     alloc: &mut dyn FnMut(usize) -> *mut u64,
     flags: u64,
@@ -68,17 +63,27 @@ fn copy_one(
     if v.is_static() {
         return v;
     }
-    if let Some(c) = copies.get(v.0) {
-        return c;
+    let src = v.addr();
+    // SAFETY: a pointer value points at an object's header; once forwarded
+    // by this walk, word 1 is its copy's address.
+    let h = unsafe { *src };
+    if header_type(h) == T_FORWARD {
+        return Value(unsafe { *src.add(1) });
     }
-    let h = v.header();
+    debug_assert_eq!(h & (flags << 8), 0, "an original with the copy's flags");
     let words = object_words(h);
     let dst = alloc(words);
-    // SAFETY: `dst` has `words` words; the source object is `words` long.
-    unsafe { std::ptr::copy_nonoverlapping(v.addr() as *const u64, dst, words) };
+    // SAFETY: `dst` has `words` words; the source object is `words` long,
+    // at least two (a header and a padding word if empty), so words 0 and
+    // 1 can hold the forwarding, after the copy took them.
+    unsafe {
+        std::ptr::copy_nonoverlapping(src as *const u64, dst, words);
+        forwarded.push((src, *src.add(1)));
+        *src = T_FORWARD;
+        *src.add(1) = Value::from_addr(dst).0;
+    }
     let c = Value::from_addr(dst);
     c.set_word(0, h | (flags << 8));
-    copies.insert(v.0, c);
     work.push(c);
     c
 }
