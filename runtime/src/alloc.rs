@@ -128,15 +128,36 @@ impl Ctx {
     }
 
     pub fn string_from_chars(&mut self, chars: &[u32]) -> Value {
-        let v = self.alloc_object(T_STRING, chars.len(), chars.len().div_ceil(2));
-        // SAFETY: the payload has room for `len` u32s.
-        unsafe {
-            std::ptr::copy_nonoverlapping(chars.as_ptr(), v.addr().add(1) as *mut u32, chars.len())
-        };
+        self.string_concat(&[chars])
+    }
+
+    /// A new string of the code points of `parts` one after the other. The
+    /// parts may be other strings' characters: allocating moves nothing.
+    pub fn string_concat(&mut self, parts: &[&[u32]]) -> Value {
+        let len = parts.iter().map(|p| p.len()).sum::<usize>();
+        let v = self.alloc_object(T_STRING, len, len.div_ceil(2));
+        let mut dst = v.addr().wrapping_add(1) as *mut u32;
+        for p in parts {
+            // SAFETY: the payload has room for `len` u32s, the sum of the
+            // parts' lengths; a part is never the new string itself.
+            unsafe {
+                std::ptr::copy_nonoverlapping(p.as_ptr(), dst, p.len());
+                dst = dst.add(p.len());
+            }
+        }
         v
     }
 
     pub fn string(&mut self, s: &str) -> Value {
+        if s.is_ascii() {
+            let v = self.alloc_object(T_STRING, s.len(), s.len().div_ceil(2));
+            let dst = v.addr().wrapping_add(1) as *mut u32;
+            for (i, b) in s.bytes().enumerate() {
+                // SAFETY: the payload has room for `s.len()` u32s.
+                unsafe { *dst.add(i) = b as u32 };
+            }
+            return v;
+        }
         let chars: Vec<u32> = s.chars().map(|c| c as u32).collect();
         self.string_from_chars(&chars)
     }

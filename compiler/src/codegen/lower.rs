@@ -2441,7 +2441,76 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                     (s.load(a, 7), None)
                 })
             }
+            "%string-ref" => {
+                // Like `%vector-ref`, on 4-byte code points after the header.
+                let iss = self.has_type(v[0], rv::T_STRING);
+                let bit = self.b.ins().band_imm_s(v[1], 1);
+                let isfix = self.b.ins().icmp_imm_s(IntCC::Equal, bit, 0);
+                let g1 = self.b.ins().band(iss, isfix);
+                let addr = self.b.ins().iadd_imm_s(v[0], -1);
+                let safe = self.b.ins().select(g1, addr, self.ctx);
+                let h = self.load(safe, 0);
+                let len = self.b.ins().ushr_imm_s(h, 16);
+                let idx = self.b.ins().sshr_imm_s(v[1], 1);
+                let inb = self.b.ins().icmp(IntCC::UnsignedLessThan, idx, len);
+                let g = self.b.ins().band(g1, inb);
+                self.guarded(p, v, g, |s| {
+                    let off = s.b.ins().ishl_imm_s(idx, 2);
+                    let a = s.b.ins().iadd(v[0], off);
+                    let cp = s.b.ins().uload32(flags(), a, 7);
+                    (s.char_value(cp), None)
+                })
+            }
+            "%string-length" | "%vector-length" => {
+                let ty = if name == "%string-length" {
+                    rv::T_STRING
+                } else {
+                    rv::T_VECTOR
+                };
+                let is = self.has_type(v[0], ty);
+                self.guarded(p, v, is, |s| {
+                    let h = s.load(v[0], -1);
+                    let len = s.b.ins().ushr_imm_s(h, 16);
+                    (s.b.ins().ishl_imm_s(len, 1), None)
+                })
+            }
+            "%char->integer" => {
+                let low = self.b.ins().band_imm_s(v[0], 0xff);
+                let is = self.b.ins().icmp_imm_s(IntCC::Equal, low, CHAR_LOW as i64);
+                self.guarded(p, v, is, |s| {
+                    let cp = s.b.ins().ushr_imm_s(v[0], 8);
+                    (s.b.ins().ishl_imm_s(cp, 1), None)
+                })
+            }
+            "%integer->char" => {
+                // A fixnum that is a Unicode scalar value: below 0x110000
+                // and outside the surrogates 0xD800-0xDFFF.
+                let bit = self.b.ins().band_imm_s(v[0], 1);
+                let isfix = self.b.ins().icmp_imm_s(IntCC::Equal, bit, 0);
+                let n = self.b.ins().sshr_imm_s(v[0], 1);
+                let below = self
+                    .b
+                    .ins()
+                    .icmp_imm_s(IntCC::UnsignedLessThan, n, 0x11_0000);
+                let off = self.b.ins().iadd_imm_s(n, -0xD800);
+                let not_sur =
+                    self.b
+                        .ins()
+                        .icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, off, 0x800);
+                let g = self.b.ins().band(isfix, below);
+                let g = self.b.ins().band(g, not_sur);
+                self.guarded(p, v, g, |s| (s.char_value(n), None))
+            }
             _ => self.slow_call(p, v),
         }
     }
+
+    /// The character whose code point is the raw integer `cp`.
+    fn char_value(&mut self, cp: ir::Value) -> ir::Value {
+        let shifted = self.b.ins().ishl_imm_s(cp, 8);
+        self.b.ins().bor_imm_s(shifted, CHAR_LOW as i64)
+    }
 }
+
+/// The low byte of every character (its immediate kind and tag).
+const CHAR_LOW: u64 = (rv::IMM_CHAR << 3) | rv::TAG_IMM;

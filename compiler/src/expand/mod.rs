@@ -2064,6 +2064,22 @@ impl Expander {
                     Box::new(acc),
                 ))
             }
+            "char=?" | "char<?" | "char>?" | "char<=?" | "char>=?" if n == 2 => {
+                // The library's comparison, open-coded for two characters:
+                // their code points compared as fixnums.
+                let prim = match g {
+                    "char<?" => "%lt",
+                    "char>?" => "%gt",
+                    "char<=?" => "%le",
+                    "char>=?" => "%ge",
+                    _ => "%num-eq",
+                };
+                let mut codes = Vec::with_capacity(2);
+                for x in self.expand_all(args, env)? {
+                    codes.push(self.prim_call("%char->integer", vec![x], span)?);
+                }
+                Some(self.prim_call(prim, codes, span)?)
+            }
             "list" => {
                 let xs = self.expand_all(args, env)?;
                 let mut acc = Core::Const(Constant::Null);

@@ -265,11 +265,56 @@ fn radix_arg(ctx: &mut Ctx, who: &str, r: Value) -> Result<u32, Value> {
 prim!(fn tm_number_to_string(ctx, v, radix) {
     let n = match num(ctx, "number->string", v) { Ok(n) => n, Err(e) => return e };
     let r = match radix_arg(ctx, "number->string", radix) { Ok(r) => r, Err(e) => return e };
+    if let (Num::Fix(i), 10) = (&n, r) {
+        // Decimal fixnums, the common case, without a `String` between.
+        let mut digits = [0u32; 20];
+        let mut at = digits.len();
+        let mut m = i.unsigned_abs();
+        loop {
+            at -= 1;
+            digits[at] = '0' as u32 + (m % 10) as u32;
+            m /= 10;
+            if m == 0 {
+                break;
+            }
+        }
+        if *i < 0 {
+            at -= 1;
+            digits[at] = '-' as u32;
+        }
+        return ctx.string_from_chars(&digits[at..]);
+    }
     let s = number_to_string(&n, r);
     ctx.string(&s)
 });
 prim!(fn tm_string_to_number(ctx, s, radix) {
     if !s.has_type(T_STRING) { return ctx.type_error("string->number", "a string", s); }
     let r = match radix_arg(ctx, "string->number", radix) { Ok(r) => r, Err(e) => return e };
+    // SAFETY: the characters are read before anything is allocated.
+    if let Some(n) = short_decimal(unsafe { s.string_chars() }, r) {
+        return Value::fixnum(n);
+    }
     match parse_number(&s.string(), r) { Some(n) => to_value(ctx, n), None => FALSE }
 });
+
+/// A decimal integer of at most 18 digits with an optional sign, the
+/// common case of `string->number`, read without building a `String`.
+fn short_decimal(chars: &[u32], radix: u32) -> Option<i64> {
+    let (neg, digits) = match chars.first() {
+        Some(&c) if c == '-' as u32 => (true, &chars[1..]),
+        Some(&c) if c == '+' as u32 => (false, &chars[1..]),
+        _ => (false, chars),
+    };
+    if radix != 10 || digits.is_empty() || digits.len() > 18 {
+        return None;
+    }
+    let mut n: i64 = 0;
+    for &c in digits {
+        let d = c.wrapping_sub('0' as u32);
+        if d > 9 {
+            return None;
+        }
+        n = n * 10 + d as i64;
+    }
+    Some(if neg { -n } else { n })
+}

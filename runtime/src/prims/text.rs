@@ -113,15 +113,14 @@ prim!(fn tm_substring(ctx, s, start, end) {
     let b = if end == DEFAULT_OBJECT { len } else if end.is_fixnum() { end.as_fixnum() } else { -1 };
     if a < 0 || b < a || b > len { return ctx.raise_error("substring: range out of bounds", &[start, end]); }
     // SAFETY: used within this runtime function, before any collection.
-    let chars = unsafe { s.string_chars() }[a as usize..b as usize].to_vec();
-    ctx.string_from_chars(&chars)
+    let chars = &unsafe { s.string_chars() }[a as usize..b as usize];
+    ctx.string_from_chars(chars)
 });
 prim!(fn tm_string_append2(ctx, a, b) {
     let a = match string_arg(ctx, "string-append", a) { Ok(s) => s, Err(e) => return e };
     let b = match string_arg(ctx, "string-append", b) { Ok(s) => s, Err(e) => return e };
     // SAFETY: used within this runtime function, before any collection.
-    let chars = [unsafe { a.string_chars() }, unsafe { b.string_chars() }].concat();
-    ctx.string_from_chars(&chars)
+    ctx.string_concat(&[unsafe { a.string_chars() }, unsafe { b.string_chars() }])
 });
 prim!(fn tm_string_to_symbol(ctx, s) {
     match string_arg(ctx, "string->symbol", s) { Ok(s) => Value::symbol(symbols::intern(&s.string())), Err(e) => e }
