@@ -39,7 +39,10 @@ pub const MAX_ARGS: usize = 1 << 24;
 /// buffer; a call with more first grows it (`tm_ensure_args`).
 pub const ARGS_INITIAL: usize = 256;
 
-#[repr(C)]
+/// Page-aligned: placed where the allocator put it, the entry checks' loads
+/// of `hp` and `limit` ran up to 2.7x slower in some executables, for the
+/// same instructions and cache behaviour (ARCHITECTURE.md, Optimisations).
+#[repr(C, align(4096))]
 pub struct Ctx {
     pub hp: *mut u64,
     pub limit: *mut u64,
