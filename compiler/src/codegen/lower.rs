@@ -446,6 +446,8 @@ fn alloc_bytes(t: &Term) -> i64 {
                 Value::Closure(_, free) if free.is_empty() => 0,
                 Value::Closure(_, free) => 8 * (2 + free.len() as i64),
                 Value::Prim(p, _) if p.name() == "%cons" => 24,
+                // Header, type, fields.
+                Value::Prim(p, args) if p.name() == "%record" => 8 * (1 + args.len() as i64),
                 _ => 0,
             };
             here + alloc_bytes(body)
@@ -2439,6 +2441,44 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                     let off = s.b.ins().ishl_imm_s(idx, 3);
                     let a = s.b.ins().iadd(v[0], off);
                     (s.load(a, 7), None)
+                })
+            }
+            "%record" => {
+                // The type, then the fields: `%make-record`'s layout.
+                let ptr = self.alloc(1 + v.len() as i64);
+                let h = self.iconst(rv::header(rv::T_RECORD, v.len() as u64, 0) as i64);
+                self.store(h, ptr, 0);
+                for (i, x) in v.iter().enumerate() {
+                    self.store(*x, ptr, 8 * (1 + i as i32));
+                }
+                Ok(self.b.ins().iadd_imm_s(ptr, 1))
+            }
+            "%record-of?" | "%record-ref" => {
+                // A record whose type word is the operand type; for a field,
+                // a fixnum index below its field count. Its header and type
+                // are read only when it is a record.
+                let isr = self.has_type(v[0], rv::T_RECORD);
+                let addr = self.b.ins().iadd_imm_s(v[0], -1);
+                let safe = self.b.ins().select(isr, addr, self.ctx);
+                let ty = self.load(safe, 8);
+                let same = self.b.ins().icmp(IntCC::Equal, ty, v[1]);
+                let g1 = self.b.ins().band(isr, same);
+                if name == "%record-of?" {
+                    return Ok(self.bool_value(g1));
+                }
+                let h = self.load(safe, 0);
+                let fields = self.b.ins().ushr_imm_s(h, 16);
+                let bit = self.b.ins().band_imm_s(v[2], 1);
+                let isfix = self.b.ins().icmp_imm_s(IntCC::Equal, bit, 0);
+                let idx = self.b.ins().sshr_imm_s(v[2], 1);
+                let next = self.b.ins().iadd_imm_s(idx, 1);
+                let inb = self.b.ins().icmp(IntCC::UnsignedLessThan, next, fields);
+                let g = self.b.ins().band(g1, isfix);
+                let g = self.b.ins().band(g, inb);
+                self.guarded(p, v, g, |s| {
+                    let off = s.b.ins().ishl_imm_s(idx, 3);
+                    let a = s.b.ins().iadd(v[0], off);
+                    (s.load(a, 15), None)
                 })
             }
             "%string-ref" => {

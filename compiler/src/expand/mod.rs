@@ -20,6 +20,7 @@ use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 use std::rc::{Rc, Weak};
+use termite_runtime::prims::VARIADIC;
 use termite_runtime::program::Constant;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -944,7 +945,7 @@ impl Expander {
             Prim::by_alias(base).filter(|p| p.arity() == nargs)
         };
         if let Some(p) = prim {
-            if p.arity() != nargs {
+            if p.arity() != nargs && p.def().arity != VARIADIC {
                 return err(
                     span,
                     format!(
@@ -1765,6 +1766,9 @@ impl Expander {
         Ok(list(out, span))
     }
 
+    /// The widest record a constructor allocates inline.
+    const INLINE_RECORD_FIELDS: usize = 32;
+
     fn define_record_type(&mut self, form: &Datum, items: &[Datum]) -> R<Vec<Datum>> {
         // (define-record-type name (ctor field ...) pred (field accessor) ...)
         let span = form.span;
@@ -1866,23 +1870,35 @@ impl Expander {
                 }
             }
             // The fields in declaration order; those the constructor does not take are #f.
-            let mut vals = quote(list(vec![], span));
-            for f in fields.iter().rev() {
-                let v = if cargs.iter().any(|a| a.sym() == f.sym()) {
-                    f.clone()
-                } else {
-                    Datum {
-                        kind: DatumKind::Bool(false),
-                        span,
+            let vals: Vec<Datum> = fields
+                .iter()
+                .map(|f| {
+                    if cargs.iter().any(|a| a.sym() == f.sym()) {
+                        f.clone()
+                    } else {
+                        Datum {
+                            kind: DatumKind::Bool(false),
+                            span,
+                        }
                     }
-                };
-                vals = list(vec![isym("%cons", span), v, vals], span);
-            }
+                })
+                .collect();
+            // Up to `INLINE_RECORD_FIELDS` fields, the record is allocated
+            // inline (`%record`); a wider one from a list of its fields.
+            let body = if vals.len() <= Self::INLINE_RECORD_FIELDS {
+                list(
+                    [vec![isym("%record", span), tname.clone()], vals].concat(),
+                    span,
+                )
+            } else {
+                let mut l = quote(list(vec![], span));
+                for v in vals.into_iter().rev() {
+                    l = list(vec![isym("%cons", span), v, l], span);
+                }
+                list(vec![isym("%make-record", span), tname.clone(), l], span)
+            };
             let sig = list([vec![ctor_name], cargs].concat(), items[2].span);
-            out.push(define(
-                sig,
-                list(vec![isym("%make-record", span), tname.clone(), vals], span),
-            ));
+            out.push(define(sig, body));
         }
         let x = sym(&format!("obj{MARK}{}", self.internal_mark()), span);
         if items[3].sym().is_some() {

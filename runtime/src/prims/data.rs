@@ -524,6 +524,9 @@ prim!(fn tm_make_record(ctx, rtd, fields) {
     let items = match list_to_vec(ctx, "make-record", fields) { Ok(i) => i, Err(e) => return e };
     ctx.record(rtd, &items)
 });
+prim!(fn tm_record_inline(ctx) {
+    ctx.raise_error("internal: %record is compiled inline, never called", &[])
+});
 prim!(fn tm_record_of_p(_ctx, x, rtd) { Value::bool(x.has_type(T_RECORD) && x.field(1) == rtd) });
 prim!(fn tm_record_ref(ctx, x, rtd, k) {
     if !(x.has_type(T_RECORD) && x.field(1) == rtd) {
