@@ -168,6 +168,10 @@ pub fn compile_here(
     if opts.dump == Some(Stage::Expand) {
         dump = Some(core::print_program(&program));
     }
+    let mut program = program;
+    timings.time("inline", || {
+        crate::expand::inline::inline_small_globals(&mut program)
+    });
     let mut cps_program = timings.time("cps", || cps::cps_convert(program, WELL_KNOWN));
     timings.time("optimise", || {
         cps::optimise::optimise(&mut cps_program.main)

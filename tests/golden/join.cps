@@ -9,5 +9,11 @@
         (cont k.5 t.9))
         (cont k.5 0))))
   (let _.10 (%define-global 1 g.1)
-  (let g.11 (global g)
-  (app g.11 halt.0 #t 1)))))
+  (letcont k.11 (cont cont (v.12)
+      (let t.13 (%display v.12)
+      (let t.14 (%cons #t 1)
+      (cont halt.0 t.14))))
+  (if #t
+      (let t.15 (%add 1 1)
+      (cont k.11 t.15))
+      (cont k.11 0))))))

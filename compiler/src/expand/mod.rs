@@ -8,6 +8,7 @@
 //! program does not redefine become primitive applications.
 
 pub mod core;
+pub mod inline;
 mod pattern;
 pub mod syntax_rules;
 

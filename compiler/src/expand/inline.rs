@@ -1,0 +1,193 @@
+//! Inlining of small global procedures, on Core.
+//!
+//! A global defined exactly once, at top level, by a `lambda` of fixed
+//! arity whose body is small, simple (no `lambda`, no control operator)
+//! and does not name the global itself, has its body substituted at every
+//! call of it with that many arguments: `(g a b)` becomes `(let ((x' a)
+//! (y' b)) body')`, the parameters and the body's own `let` variables
+//! renamed so that every variable keeps exactly one binder. A record
+//! accessor or a predicate such as `(define (zero? x) (%num-eq x 0))` then
+//! costs no call, and no continuation frame for a non-tail call.
+//!
+//! A call with another number of arguments stays a call (it raises the
+//! arity error at run time). The bodies substituted are the definitions as
+//! written, so inlining does not cascade and ends. Like the codegen's
+//! known procedures, this takes a global's one definition for its value
+//! everywhere in the program: a global is never assigned, and every node
+//! running the program has the same definitions.
+
+use super::core::{Core, Lambda, Program, VarId};
+use std::collections::HashMap;
+
+/// The largest body inlined, in Core nodes.
+const MAX_BODY: usize = 16;
+
+pub fn inline_small_globals(p: &mut Program) {
+    let mut defs: HashMap<String, usize> = HashMap::new();
+    let mut stack: Vec<&Core> = p.body.iter().collect();
+    while let Some(c) = stack.pop() {
+        if let Core::Define(name, _) = c {
+            *defs.entry(name.clone()).or_default() += 1;
+        }
+        stack.extend(c.children());
+    }
+    let mut candidates: HashMap<String, Lambda> = HashMap::new();
+    let mut top: Vec<&Core> = p.body.iter().collect();
+    while let Some(c) = top.pop() {
+        match c {
+            Core::Seq(items) => top.extend(items),
+            Core::Define(name, v) => {
+                if let Core::Lambda(l) = &**v
+                    && defs.get(name) == Some(&1)
+                    && inlinable(name, l)
+                {
+                    candidates.insert(name.clone(), (**l).clone());
+                }
+            }
+            _ => {}
+        }
+    }
+    if candidates.is_empty() {
+        return;
+    }
+    let mut inliner = Inliner {
+        candidates: &candidates,
+        vars: &mut p.vars,
+    };
+    for form in &mut p.body {
+        inliner.walk(form);
+    }
+}
+
+/// Whether `l`, the definition of `name`, is small and simple enough.
+fn inlinable(name: &str, l: &Lambda) -> bool {
+    if l.rest.is_some() {
+        return false;
+    }
+    let mut size = 0;
+    let mut stack = vec![&l.body];
+    while let Some(c) = stack.pop() {
+        size += 1;
+        if size > MAX_BODY {
+            return false;
+        }
+        match c {
+            Core::Global(g, _) if g == name => return false,
+            Core::Const(_)
+            | Core::Local(_)
+            | Core::Global(..)
+            | Core::If(..)
+            | Core::Call(..)
+            | Core::Prim(..)
+            | Core::Seq(_)
+            | Core::Let(..) => stack.extend(c.children()),
+            _ => return false,
+        }
+    }
+    true
+}
+
+struct Inliner<'a> {
+    candidates: &'a HashMap<String, Lambda>,
+    vars: &'a mut super::core::VarNames,
+}
+
+impl Inliner<'_> {
+    /// Replaces the calls of candidates in `c` and below. The front end's
+    /// nesting bound limits this recursion, as it does every other pass
+    /// over Core.
+    fn walk(&mut self, c: &mut Core) {
+        if let Core::Call(f, args, _) = c
+            && let Core::Global(g, _) = &**f
+            && let Some(l) = self.candidates.get(g)
+            && l.params.len() == args.len()
+        {
+            let l = l.clone();
+            let mut args = std::mem::take(args);
+            for a in &mut args {
+                self.walk(a);
+            }
+            let mut renames = HashMap::new();
+            let binds = l
+                .params
+                .iter()
+                .zip(args)
+                .map(|(p, a)| (self.rename(&mut renames, *p), a))
+                .collect();
+            let body = self.copy(&l.body, &mut renames);
+            *c = Core::Let(binds, Box::new(body));
+            return;
+        }
+        match c {
+            Core::Const(_) | Core::Local(_) | Core::Global(..) => {}
+            Core::Define(_, v) | Core::CallCC(v) | Core::Suspend(v) => self.walk(v),
+            Core::Lambda(l) => self.walk(&mut l.body),
+            Core::If(a, b, d) => {
+                self.walk(a);
+                self.walk(b);
+                self.walk(d);
+            }
+            Core::Call(f, args, _) => {
+                self.walk(f);
+                args.iter_mut().for_each(|a| self.walk(a));
+            }
+            Core::Prim(_, args, _) | Core::Seq(args) | Core::Values(args) => {
+                args.iter_mut().for_each(|a| self.walk(a));
+            }
+            Core::Let(binds, body) => {
+                binds.iter_mut().for_each(|(_, v)| self.walk(v));
+                self.walk(body);
+            }
+            Core::Letrec(binds, body) => {
+                binds.iter_mut().for_each(|(_, l)| self.walk(&mut l.body));
+                self.walk(body);
+            }
+            Core::Apply(a, b) | Core::CallWithValues(a, b) => {
+                self.walk(a);
+                self.walk(b);
+            }
+        }
+    }
+
+    fn rename(&mut self, renames: &mut HashMap<VarId, VarId>, v: VarId) -> VarId {
+        let name = self.vars.0.get(v as usize).cloned().unwrap_or_default();
+        let fresh = self.vars.fresh(&name);
+        renames.insert(v, fresh);
+        fresh
+    }
+
+    /// A copy of an inlinable body with its variables renamed.
+    fn copy(&mut self, c: &Core, renames: &mut HashMap<VarId, VarId>) -> Core {
+        match c {
+            Core::Local(v) => Core::Local(*renames.get(v).unwrap_or(v)),
+            Core::If(a, b, d) => Core::if_(
+                self.copy(a, renames),
+                self.copy(b, renames),
+                self.copy(d, renames),
+            ),
+            Core::Call(f, args, span) => Core::Call(
+                Box::new(self.copy(f, renames)),
+                args.iter().map(|a| self.copy(a, renames)).collect(),
+                *span,
+            ),
+            Core::Prim(p, args, span) => Core::Prim(
+                *p,
+                args.iter().map(|a| self.copy(a, renames)).collect(),
+                *span,
+            ),
+            Core::Seq(items) => Core::Seq(items.iter().map(|a| self.copy(a, renames)).collect()),
+            Core::Let(binds, body) => {
+                // The inits first: they are outside the new variables' scope.
+                let inits: Vec<Core> = binds.iter().map(|(_, v)| self.copy(v, renames)).collect();
+                let binds = binds
+                    .iter()
+                    .zip(inits)
+                    .map(|((v, _), init)| (self.rename(renames, *v), init))
+                    .collect();
+                Core::Let(binds, Box::new(self.copy(body, renames)))
+            }
+            // `inlinable` admits nothing else.
+            other => other.clone(),
+        }
+    }
+}
