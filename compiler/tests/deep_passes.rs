@@ -29,7 +29,7 @@ fn prim(name: &str, args: Vec<Core>) -> Core {
 /// Runs every pass after the expander on `body`, on a thread with the
 /// front end's stack, then codegen.
 fn compile(name: &str, vars: VarNames, body: Core) {
-    let program = Program {
+    let mut program = Program {
         body: vec![body],
         vars,
     };
@@ -37,6 +37,7 @@ fn compile(name: &str, vars: VarNames, body: Core) {
         .name(name.into())
         .stack_size(termitec::driver::FRONT_END_STACK)
         .spawn(move || {
+            termitec::expand::inline::inline_small_globals(&mut program);
             let mut cps = termitec::cps::cps_convert(program, &[]);
             termitec::cps::optimise::optimise(&mut cps.main);
             termitec::cps::check::check_lambda(&cps.main, false, &[]).expect("CPS well scoped");
@@ -85,9 +86,11 @@ fn nested_ifs() {
 
 #[test]
 fn nested_primitives_and_lets() {
-    // (let ((x0 (%add 1 (%add 1 ...)))) (let ((x1 (%add x0 1))) ...)).
+    // (let ((x0 (%add 1 (%add 1 ... (%car '()))))) (let ((x1 (%add x0 1))) ...)),
+    // whose innermost operand is not a constant (the optimiser would fold
+    // the chain).
     let mut vars = VarNames::default();
-    let mut e = int(0);
+    let mut e = prim("%car", vec![Core::Const(Constant::Null)]);
     for _ in 0..DEPTH {
         e = prim("%add", vec![int(1), e]);
     }
@@ -135,4 +138,26 @@ fn nested_calls_and_lambdas() {
         span: Span::default(),
     }));
     compile("nested_calls", vars, Core::Let(vec![(g, id)], Box::new(e)));
+}
+
+#[test]
+fn nested_calls_of_a_small_global() {
+    // (define (inc x) (%add x 1)) (inc (inc ... (%car '()))): every call is
+    // inlined (expand/inline.rs), its argument the next call.
+    let mut vars = VarNames::default();
+    let x = vars.fresh("x");
+    let inc = Core::Lambda(Box::new(termitec::expand::core::Lambda {
+        params: vec![x],
+        rest: None,
+        body: prim("%add", vec![Core::Local(x), int(1)]),
+        name: "inc".into(),
+        span: Span::default(),
+    }));
+    let mut e = prim("%car", vec![Core::Const(Constant::Null)]);
+    for _ in 0..DEPTH {
+        let g = Core::Global("inc".into(), Span::default());
+        e = Core::Call(Box::new(g), vec![e], Span::default());
+    }
+    let body = Core::Seq(vec![Core::Define("inc".into(), Box::new(inc)), e]);
+    compile("nested_inlined_calls", vars, body);
 }

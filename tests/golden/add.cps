@@ -3,6 +3,5 @@
     (let t.4 (%add x.3 1)
     (cont k.2 t.4)))
   (let _.5 (%define-global 1 f.1)
-  (let t.6 (%add 41 1)
-  (let t.7 (%display t.6)
-  (cont halt.0 t.7))))))
+  (let t.6 (%display 42)
+  (cont halt.0 t.6)))))

@@ -13,7 +13,4 @@
       (let t.13 (%display v.12)
       (let t.14 (%cons #t 1)
       (cont halt.0 t.14))))
-  (if #t
-      (let t.15 (%add 1 1)
-      (cont k.11 t.15))
-      (cont k.11 0))))))
+  (cont k.11 2)))))

@@ -2471,8 +2471,9 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                 let bit = self.b.ins().band_imm_s(v[2], 1);
                 let isfix = self.b.ins().icmp_imm_s(IntCC::Equal, bit, 0);
                 let idx = self.b.ins().sshr_imm_s(v[2], 1);
-                let next = self.b.ins().iadd_imm_s(idx, 1);
-                let inb = self.b.ins().icmp(IntCC::UnsignedLessThan, next, fields);
+                // The header counts the type word: fields - 1 of them.
+                let count = self.b.ins().iadd_imm_s(fields, -1);
+                let inb = self.b.ins().icmp(IntCC::UnsignedLessThan, idx, count);
                 let g = self.b.ins().band(g1, isfix);
                 let g = self.b.ins().band(g, inb);
                 self.guarded(p, v, g, |s| {

@@ -6,11 +6,41 @@
 //! stand next to the `if` that branches on it (which codegen fuses).
 //!
 //! `eliminate_common`: a pure primitive applied again to the same operands
-//! (`(car l)` three times in a row) reuses the first result.
+//! (`(car l)` three times in a row) reuses the first result. It also folds
+//! fixnum arithmetic and comparisons of constants, and takes the branch of
+//! an `if` whose test is a constant (inlining makes both).
 
 use super::{Atom, Lambda, Term, Value};
 use crate::expand::core::VarId;
 use std::collections::HashMap;
+use termite_runtime::value as rv;
+
+/// The value of fixnum arithmetic or a comparison of two fixnum constants,
+/// when it is a fixnum (an overflow is left to the run time's bignums).
+fn fold_prim(p: crate::prims::Prim, args: &[Atom]) -> Option<u64> {
+    let [Atom::Imm(a), Atom::Imm(b)] = args else {
+        return None;
+    };
+    let (a, b) = (rv::Value(*a), rv::Value(*b));
+    if !(a.is_fixnum() && b.is_fixnum()) {
+        return None;
+    }
+    let (x, y) = (a.as_fixnum() as i128, b.as_fixnum() as i128);
+    let n = match p.name() {
+        "%add" => x + y,
+        "%sub" => x - y,
+        "%mul" => x * y,
+        "%lt" => return Some(rv::Value::bool(x < y).0),
+        "%gt" => return Some(rv::Value::bool(x > y).0),
+        "%le" => return Some(rv::Value::bool(x <= y).0),
+        "%ge" => return Some(rv::Value::bool(x >= y).0),
+        "%num-eq" => return Some(rv::Value::bool(x == y).0),
+        _ => return None,
+    };
+    (rv::FIXNUM_MIN as i128..=rv::FIXNUM_MAX as i128)
+        .contains(&n)
+        .then(|| rv::Value::fixnum(n as i64).0)
+}
 
 pub fn optimise(main: &mut Lambda) {
     let mut subst = HashMap::new();
@@ -155,6 +185,22 @@ fn eliminate_common<'t>(
     loop {
         if let Term::Let(v, Value::Prim(p, args), _) = t {
             resolve_all(args, subst);
+            // Fold a primitive of constant operands: (let v (%add 1 2)
+            // body) => body[v := 3].
+            if let Some(w) = fold_prim(*p, args) {
+                subst.insert(*v, Atom::Imm(w));
+                let Term::Let(_, _, body) = std::mem::replace(
+                    t,
+                    Term::Cont {
+                        k: Atom::Imm(0),
+                        args: vec![],
+                    },
+                ) else {
+                    return;
+                };
+                *t = *body;
+                continue;
+            }
             if shareable(*p) {
                 let k = (*p, args.iter().map(key).collect::<Vec<_>>());
                 if let Some(prev) = avail.get(&k) {
@@ -172,6 +218,26 @@ fn eliminate_common<'t>(
                     continue;
                 }
                 avail.insert(k, *v);
+            }
+        }
+        // Take the branch of a test whose value is known.
+        if let Term::If(c, _, _) = t {
+            resolve(c, subst);
+            let known = match c {
+                Atom::Imm(w) => Some(*w != rv::FALSE.0),
+                Atom::Const(_) => Some(true),
+                Atom::Var(_) => None,
+            };
+            if let Some(truth) = known {
+                let placeholder = Term::Cont {
+                    k: *c,
+                    args: vec![],
+                };
+                let Term::If(_, a, b) = std::mem::replace(t, placeholder) else {
+                    return;
+                };
+                *t = if truth { *a } else { *b };
+                continue;
             }
         }
         match t {

@@ -88,63 +88,65 @@ fn inlinable(name: &str, l: &Lambda) -> bool {
 }
 
 struct Inliner<'a> {
+    // The candidates' bodies are small: copying one recurses at most
+    // `MAX_BODY` deep.
     candidates: &'a HashMap<String, Lambda>,
     vars: &'a mut super::core::VarNames,
 }
 
 impl Inliner<'_> {
-    /// Replaces the calls of candidates in `c` and below. The front end's
-    /// nesting bound limits this recursion, as it does every other pass
-    /// over Core.
+    /// Replaces the calls of candidates in `c` and below, from a work
+    /// stack: Core built by loops (a quasiquoted list, the clauses of a
+    /// `case`) nests deeper than its source.
     fn walk(&mut self, c: &mut Core) {
-        if let Core::Call(f, args, _) = c
-            && let Core::Global(g, _) = &**f
-            && let Some(l) = self.candidates.get(g)
-            && l.params.len() == args.len()
-        {
-            let l = l.clone();
-            let mut args = std::mem::take(args);
-            for a in &mut args {
-                self.walk(a);
+        let candidates = self.candidates;
+        let mut todo = vec![c];
+        while let Some(c) = todo.pop() {
+            if let Core::Call(f, args, _) = c
+                && let Core::Global(g, _) = &**f
+                && let Some(l) = candidates.get(g)
+                && l.params.len() == args.len()
+            {
+                let args = std::mem::take(args);
+                let mut renames = HashMap::new();
+                let binds = l
+                    .params
+                    .iter()
+                    .zip(args)
+                    .map(|(p, a)| (self.rename(&mut renames, *p), a))
+                    .collect();
+                let body = self.copy(&l.body, &mut renames);
+                *c = Core::Let(binds, Box::new(body));
+                // The arguments may call candidates; the body copied is
+                // not looked at again.
+                if let Core::Let(binds, _) = c {
+                    todo.extend(binds.iter_mut().map(|(_, a)| a));
+                }
+                continue;
             }
-            let mut renames = HashMap::new();
-            let binds = l
-                .params
-                .iter()
-                .zip(args)
-                .map(|(p, a)| (self.rename(&mut renames, *p), a))
-                .collect();
-            let body = self.copy(&l.body, &mut renames);
-            *c = Core::Let(binds, Box::new(body));
-            return;
-        }
-        match c {
-            Core::Const(_) | Core::Local(_) | Core::Global(..) => {}
-            Core::Define(_, v) | Core::CallCC(v) | Core::Suspend(v) => self.walk(v),
-            Core::Lambda(l) => self.walk(&mut l.body),
-            Core::If(a, b, d) => {
-                self.walk(a);
-                self.walk(b);
-                self.walk(d);
-            }
-            Core::Call(f, args, _) => {
-                self.walk(f);
-                args.iter_mut().for_each(|a| self.walk(a));
-            }
-            Core::Prim(_, args, _) | Core::Seq(args) | Core::Values(args) => {
-                args.iter_mut().for_each(|a| self.walk(a));
-            }
-            Core::Let(binds, body) => {
-                binds.iter_mut().for_each(|(_, v)| self.walk(v));
-                self.walk(body);
-            }
-            Core::Letrec(binds, body) => {
-                binds.iter_mut().for_each(|(_, l)| self.walk(&mut l.body));
-                self.walk(body);
-            }
-            Core::Apply(a, b) | Core::CallWithValues(a, b) => {
-                self.walk(a);
-                self.walk(b);
+            match c {
+                Core::Const(_) | Core::Local(_) | Core::Global(..) => {}
+                Core::Define(_, v) | Core::CallCC(v) | Core::Suspend(v) => todo.push(v),
+                Core::Lambda(l) => todo.push(&mut l.body),
+                Core::If(a, b, d) => todo.extend([&mut **a, &mut **b, &mut **d]),
+                Core::Call(f, args, _) => {
+                    todo.push(f);
+                    todo.extend(args.iter_mut());
+                }
+                Core::Prim(_, args, _) | Core::Seq(args) | Core::Values(args) => {
+                    todo.extend(args.iter_mut());
+                }
+                Core::Let(binds, body) => {
+                    todo.extend(binds.iter_mut().map(|(_, v)| v));
+                    todo.push(body);
+                }
+                Core::Letrec(binds, body) => {
+                    todo.extend(binds.iter_mut().map(|(_, l)| &mut l.body));
+                    todo.push(body);
+                }
+                Core::Apply(a, b) | Core::CallWithValues(a, b) => {
+                    todo.extend([&mut **a, &mut **b]);
+                }
             }
         }
     }

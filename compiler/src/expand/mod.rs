@@ -946,7 +946,9 @@ impl Expander {
             Prim::by_alias(base).filter(|p| p.arity() == nargs)
         };
         if let Some(p) = prim {
-            if p.arity() != nargs && p.def().arity != VARIADIC {
+            // A variadic primitive takes one argument at least.
+            let variadic = p.def().arity == VARIADIC && nargs >= 1;
+            if p.arity() != nargs && !variadic {
                 return err(
                     span,
                     format!(
