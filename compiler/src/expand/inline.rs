@@ -10,8 +10,10 @@
 //! costs no call, and no continuation frame for a non-tail call.
 //!
 //! A call with another number of arguments stays a call (it raises the
-//! arity error at run time). The bodies substituted are the definitions as
-//! written, so inlining does not cascade and ends. Like the codegen's
+//! arity error at run time). A round substitutes the definitions as they
+//! stand and does not look into what it substituted; the next round does,
+//! and there are `ROUNDS` of them, so inlining cascades a bounded number of
+//! levels and ends (a candidate's body has at most `MAX_BODY` nodes). Like the codegen's
 //! known procedures, this takes a global's one definition for its value
 //! everywhere in the program: a global is never assigned, and every node
 //! running the program has the same definitions.
@@ -22,6 +24,10 @@ use std::collections::HashMap;
 /// The largest body inlined, in Core nodes.
 const MAX_BODY: usize = 16;
 
+/// Rounds of substitution: a body copied in one round is looked at in the
+/// next, so an accessor called by an inlined procedure is inlined too.
+const ROUNDS: usize = 3;
+
 pub fn inline_small_globals(p: &mut Program) {
     let mut defs: HashMap<String, usize> = HashMap::new();
     let mut stack: Vec<&Core> = p.body.iter().collect();
@@ -31,6 +37,16 @@ pub fn inline_small_globals(p: &mut Program) {
         }
         stack.extend(c.children());
     }
+    for _ in 0..ROUNDS {
+        if inline_round(p, &defs) == 0 {
+            break;
+        }
+    }
+}
+
+/// One round: the candidates as the program now defines them, substituted
+/// at their calls. Returns how many calls were replaced.
+fn inline_round(p: &mut Program, defs: &HashMap<String, usize>) -> usize {
     let mut candidates: HashMap<String, Lambda> = HashMap::new();
     let mut top: Vec<&Core> = p.body.iter().collect();
     while let Some(c) = top.pop() {
@@ -48,15 +64,17 @@ pub fn inline_small_globals(p: &mut Program) {
         }
     }
     if candidates.is_empty() {
-        return;
+        return 0;
     }
     let mut inliner = Inliner {
         candidates: &candidates,
         vars: &mut p.vars,
+        replaced: 0,
     };
     for form in &mut p.body {
         inliner.walk(form);
     }
+    inliner.replaced
 }
 
 /// Whether `l`, the definition of `name`, is small and simple enough.
@@ -92,6 +110,7 @@ struct Inliner<'a> {
     // `MAX_BODY` deep.
     candidates: &'a HashMap<String, Lambda>,
     vars: &'a mut super::core::VarNames,
+    replaced: usize,
 }
 
 impl Inliner<'_> {
@@ -117,8 +136,9 @@ impl Inliner<'_> {
                     .collect();
                 let body = self.copy(&l.body, &mut renames);
                 *c = Core::Let(binds, Box::new(body));
-                // The arguments may call candidates; the body copied is
-                // not looked at again.
+                self.replaced += 1;
+                // The arguments may call candidates; the body copied waits
+                // for the next round.
                 if let Core::Let(binds, _) = c {
                     todo.extend(binds.iter_mut().map(|(_, a)| a));
                 }
