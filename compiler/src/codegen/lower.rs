@@ -2425,18 +2425,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                 Ok(self.bool_value(c))
             }
             "%vector-ref" => {
-                let isv = self.has_type(v[0], rv::T_VECTOR);
-                let bit = self.b.ins().band_imm_s(v[1], 1);
-                let isfix = self.b.ins().icmp_imm_s(IntCC::Equal, bit, 0);
-                let g1 = self.b.ins().band(isv, isfix);
-                // Read the length only when it is a vector.
-                let addr = self.b.ins().iadd_imm_s(v[0], -1);
-                let safe = self.b.ins().select(g1, addr, self.ctx);
-                let h = self.load(safe, 0);
-                let len = self.b.ins().ushr_imm_s(h, 16);
-                let idx = self.b.ins().sshr_imm_s(v[1], 1);
-                let inb = self.b.ins().icmp(IntCC::UnsignedLessThan, idx, len);
-                let g = self.b.ins().band(g1, inb);
+                let (g, idx) = self.index_guard(v[0], v[1], rv::T_VECTOR);
                 self.guarded(p, v, g, |s| {
                     let off = s.b.ins().ishl_imm_s(idx, 3);
                     let a = s.b.ins().iadd(v[0], off);
@@ -2484,17 +2473,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
             }
             "%string-ref" => {
                 // Like `%vector-ref`, on 4-byte code points after the header.
-                let iss = self.has_type(v[0], rv::T_STRING);
-                let bit = self.b.ins().band_imm_s(v[1], 1);
-                let isfix = self.b.ins().icmp_imm_s(IntCC::Equal, bit, 0);
-                let g1 = self.b.ins().band(iss, isfix);
-                let addr = self.b.ins().iadd_imm_s(v[0], -1);
-                let safe = self.b.ins().select(g1, addr, self.ctx);
-                let h = self.load(safe, 0);
-                let len = self.b.ins().ushr_imm_s(h, 16);
-                let idx = self.b.ins().sshr_imm_s(v[1], 1);
-                let inb = self.b.ins().icmp(IntCC::UnsignedLessThan, idx, len);
-                let g = self.b.ins().band(g1, inb);
+                let (g, idx) = self.index_guard(v[0], v[1], rv::T_STRING);
                 self.guarded(p, v, g, |s| {
                     let off = s.b.ins().ishl_imm_s(idx, 2);
                     let a = s.b.ins().iadd(v[0], off);
@@ -2544,6 +2523,23 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
             }
             _ => self.slow_call(p, v),
         }
+    }
+
+    /// For `%vector-ref` and `%string-ref`: whether `x` is an object of
+    /// type `ty` and `k` a fixnum below its length, and the raw index. The
+    /// length is read only when `x` is of that type.
+    fn index_guard(&mut self, x: ir::Value, k: ir::Value, ty: u64) -> (ir::Value, ir::Value) {
+        let is = self.has_type(x, ty);
+        let bit = self.b.ins().band_imm_s(k, 1);
+        let isfix = self.b.ins().icmp_imm_s(IntCC::Equal, bit, 0);
+        let g1 = self.b.ins().band(is, isfix);
+        let addr = self.b.ins().iadd_imm_s(x, -1);
+        let safe = self.b.ins().select(g1, addr, self.ctx);
+        let h = self.load(safe, 0);
+        let len = self.b.ins().ushr_imm_s(h, 16);
+        let idx = self.b.ins().sshr_imm_s(k, 1);
+        let inb = self.b.ins().icmp(IntCC::UnsignedLessThan, idx, len);
+        (self.b.ins().band(g1, inb), idx)
     }
 
     /// The character whose code point is the raw integer `cp`.

@@ -175,6 +175,20 @@ fn key(a: &Atom) -> AtomKey {
 /// Common subexpressions: a shareable primitive applied again to the same
 /// operands, where the first application dominates, reuses its result.
 /// Processes a chain of terms; branches and lambda bodies are scheduled.
+/// Replaces `(let v value body)` by `body` (the caller substitutes `v`).
+fn splice_let(t: &mut Term) {
+    if !matches!(t, Term::Let(..)) {
+        return;
+    }
+    let placeholder = Term::Cont {
+        k: Atom::Imm(0),
+        args: vec![],
+    };
+    if let Term::Let(_, _, body) = std::mem::replace(t, placeholder) {
+        *t = *body;
+    }
+}
+
 fn eliminate_common<'t>(
     t: &'t mut Term,
     avail: &mut Available,
@@ -189,32 +203,14 @@ fn eliminate_common<'t>(
             // body) => body[v := 3].
             if let Some(w) = fold_prim(*p, args) {
                 subst.insert(*v, Atom::Imm(w));
-                let Term::Let(_, _, body) = std::mem::replace(
-                    t,
-                    Term::Cont {
-                        k: Atom::Imm(0),
-                        args: vec![],
-                    },
-                ) else {
-                    return;
-                };
-                *t = *body;
+                splice_let(t);
                 continue;
             }
             if shareable(*p) {
                 let k = (*p, args.iter().map(key).collect::<Vec<_>>());
                 if let Some(prev) = avail.get(&k) {
                     subst.insert(*v, Atom::Var(*prev));
-                    let Term::Let(_, _, body) = std::mem::replace(
-                        t,
-                        Term::Cont {
-                            k: Atom::Imm(0),
-                            args: vec![],
-                        },
-                    ) else {
-                        return;
-                    };
-                    *t = *body;
+                    splice_let(t);
                     continue;
                 }
                 avail.insert(k, *v);
@@ -349,11 +345,7 @@ fn propagate_copies<'t>(
             let mut a = *a;
             resolve(&mut a, subst);
             subst.insert(*v, a);
-            let Term::Let(_, _, body) = std::mem::replace(t, Term::Cont { k: a, args: vec![] })
-            else {
-                return;
-            };
-            *t = *body;
+            splice_let(t);
             continue;
         }
         match t {
