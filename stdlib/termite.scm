@@ -318,3 +318,9 @@
 (define (node-serve)
   (let ((never (make-tag)))
     (let loop () (recv (,never #f)) (loop))))
+
+;; The library's last form. A bare `termitec node` that fetched this
+;; program's code runs its top level up to here, so that the library's
+;; globals are defined and its agent runs, and then serves: the user's
+;; forms do not run there (ARCHITECTURE.md, "Code to a bare node").
+(if (%bare-node?) (node-serve))

@@ -3,7 +3,9 @@
 ;; `WHAT PORT N` with WHAT one of pingpong (N round trips), oneway (N small
 ;; messages), big (a string of N MB there and back while another process
 ;; pings every millisecond), migrate (a process migrating back and forth N
-;; times, holding nothing or about 1 MB of live data: the paper's 7.3).
+;; times, holding nothing or about 1 MB of live data: the paper's 7.3),
+;; bare (the server is a bare `termitec node`: the first migration to it,
+;; which fetches and compiles the code, then the next ones).
 ;; Prints an s-expression of numbers.
 (define (args) (cdr (command-line)))
 
@@ -63,8 +65,33 @@
            (list (at 0.5) (at 0.99))))
         (t (collect (cons t ts)))))))
 
+;; The first migration to a bare node (it fetches this program's code and
+;; compiles it) and the median of the `n` after it (ms).
+(define (bare-migrations here bare n)
+  (let ((me (self)))
+    (spawn
+      (let loop ((i 0))
+        (when (< i (* 2 n))
+          (let ((t0 (current-time)))
+            (migrate (if (even? i) bare here))
+            (if (even? i) (! me (- (current-time) t0)))
+            (loop (+ i 1)))))
+      (! me 'done))
+    (let collect ((ts '()))
+      (recv
+        ('done
+         (let ((ts (reverse ts)))
+           (list (* 1000 (car ts))
+                 (* 1000 (vector-ref (list->vector (sort (cdr ts) <)) (quotient (- n 1) 2))))))
+        (t (collect (cons t ts)))))))
+
 (define (main what port n)
   (define server (make-node "127.0.0.1" port))
+  (if (equal? what "bare")
+      (let ((t (bare-migrations (current-node) server n)))
+        (display (list 'first-ms (car t) 'next-median-ms (cadr t)))
+        (newline)
+        (exit 0)))
   (define t-connect (current-time))
   (define e (remote-spawn server echo))
   (define connect (- (current-time) t-connect))

@@ -22,7 +22,7 @@ pub fn compile_object(p: &closure::Program, clif: Option<&mut String>) -> Result
     )
     .map_err(|e| e.to_string())?;
     let mut module = ObjectModule::new(builder);
-    let lowered = lower_program(&mut module, p, clif)?;
+    let lowered = lower_program(&mut module, p, clif, false)?;
     let err = |e: cranelift_module::ModuleError| e.to_string();
 
     let data =

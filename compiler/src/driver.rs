@@ -189,7 +189,14 @@ pub fn compile_here(
         pr.lambda(&cps_program.main);
         dump = Some(pr.out + "\n");
     }
-    let closed = timings.time("closure", || closure::closure_convert(cps_program));
+    let mut closed = timings.time("closure", || closure::closure_convert(cps_program));
+    if !opts.no_stdlib {
+        // A bare node compiles exactly this with the same library.
+        closed.source = Some(termite_runtime::program::Source {
+            name: name.to_string(),
+            text: src.to_string(),
+        });
+    }
     if cfg!(debug_assertions) {
         closure::check(&closed)
             .map_err(|e| format!("internal error after closure conversion: {e}"))?;

@@ -24,7 +24,7 @@ pub fn compile(p: &closure::Program, clif: Option<&mut String>) -> Result<JitPro
     let mut jb = JITBuilder::with_isa(isa, cranelift_module::default_libcall_names());
     jb.symbols(runtime_symbols());
     let mut module = JITModule::new(jb);
-    let lowered = lower_program(&mut module, p, clif)?;
+    let lowered = lower_program(&mut module, p, clif, true)?;
     module
         .finalize_definitions()
         .map_err(|e| format!("cranelift: {e}"))?;
@@ -51,7 +51,12 @@ pub fn compile(p: &closure::Program, clif: Option<&mut String>) -> Result<JitPro
 
 impl JitProgram {
     pub fn run(&self, args: Vec<String>) -> i32 {
-        let desc = ProgramDesc {
+        run_program(&self.desc(), args)
+    }
+
+    /// What the runtime loads.
+    pub fn desc(&self) -> ProgramDesc {
+        ProgramDesc {
             data: self.data.as_ptr(),
             data_len: self.data.len(),
             code: self.code.as_ptr(),
@@ -60,7 +65,22 @@ impl JitProgram {
             main_code: self.main,
             halt_code: self.halt,
             raise_return_code: self.raise_return,
-        };
-        run_program(&desc, args)
+        }
     }
+}
+
+/// A bare node runs the programs it fetches with this back end.
+impl termite_runtime::dist::Compiled for JitProgram {
+    fn desc(&self) -> ProgramDesc {
+        JitProgram::desc(self)
+    }
+}
+
+/// Compiles a program's source (as a bare node receives it) in memory.
+pub fn compile_source(src: &termite_runtime::program::Source) -> Result<JitProgram, String> {
+    let mut files = crate::diag::SourceMap::default();
+    let mut timings = crate::driver::Timings::default();
+    let opts = crate::driver::Options::default();
+    let c = crate::driver::compile(&mut files, &src.name, &src.text, &opts, &mut timings)?;
+    compile(&c.program, None)
 }

@@ -251,12 +251,13 @@ fn execute(cli: Cli) -> ExitCode {
                 eprintln!("termitec: node: --node HOST:PORT is required (where the node listens)");
                 return ExitCode::from(2);
             };
-            match termite_runtime::node::serve_bare(
+            match termite_runtime::dist::serve_bare(
                 addr.addr,
                 opts.cookie.as_deref(),
                 opts.heartbeat_timeout,
+                &termitec::jit::compile_source,
             ) {
-                Ok(never) => match never {},
+                Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
                 Err(e) => {
                     eprintln!("termitec: {e}");
                     ExitCode::from(1)

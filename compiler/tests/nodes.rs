@@ -639,11 +639,14 @@ fn bad_frames_on_an_authenticated_connection_close_only_it() {
     }
 }
 
-/// A bare `termitec node` authenticates peers but runs no program: a
-/// request to it fails at once with `(node-down NODE)` (and the reason is
-/// logged), instead of waiting forever for an answer that cannot come.
+/// A bare `termitec node` that never loaded the program takes its
+/// closures, processes and migrating processes: it fetches the program's
+/// code from the first client (JIT), compiles it and reads the program's
+/// globals from that client by name; a second client of the same program
+/// (AOT) finds the code cached; a client of another program is refused
+/// with a reason on both sides, and the bare node serves on.
 #[test]
-fn requests_to_a_bare_node_fail_instead_of_hanging() {
+fn code_travels_to_a_bare_node() {
     let _serial = one_at_a_time();
     let scratch = Scratch::new("bare");
     let port = free_port();
@@ -662,9 +665,33 @@ fn requests_to_a_bare_node_fail_instead_of_hanging() {
         assert!(start.elapsed() < LIMIT, "the bare node does not listen");
         std::thread::sleep(Duration::from_millis(20));
     }
-    let mut client = client(&scratch, "bare", Mode::Jit, "client", &[port]);
-    let log = finish_ok(&mut client, &expected_output("bare"));
-    assert!(log.contains("runs no program"), "not explained: {log}");
+    let first = expected_output("bare");
+    // A global the bare node fetched stays defined there: the later
+    // clients find `defined-later` bound.
+    let later: Vec<String> = first
+        .iter()
+        .map(|l| {
+            if l.starts_with("unbound there ") {
+                "unbound there now-defined".to_string()
+            } else {
+                l.clone()
+            }
+        })
+        .collect();
+    let mut c = client(&scratch, "bare", Mode::Jit, "client", &[port]);
+    finish_ok(&mut c, &first);
+    let mut c = client(&scratch, "bare", Mode::Aot, "client", &[port]);
+    finish_ok(&mut c, &later);
+    let mut other = client(&scratch, "bare_other", Mode::Jit, "client", &[port]);
+    let log = finish_ok(&mut other, &expected_output("bare_other"));
+    assert!(log.contains("program mismatch"), "not explained: {log}");
+    assert!(
+        bare.wait_stderr("program mismatch"),
+        "the bare node does not say why it refused"
+    );
+    // Still serving the program it took.
+    let mut again = client(&scratch, "bare", Mode::Jit, "client", &[port]);
+    finish_ok(&mut again, &later);
     assert!(
         bare.child.try_wait().expect("wait").is_none(),
         "the bare node died"

@@ -89,6 +89,10 @@ pub struct Ctx {
     /// (`tm_nursery_full`): the trampoline grows the nursery by at least
     /// this much at the next yield.
     pub want: u64,
+    /// On a bare node: the unbound global slot the last failure read
+    /// (`tm_unbound_global`), which the trampoline asks the program's node
+    /// for (`dist::fetch_global`).
+    pub fetch_global: Option<u32>,
 }
 
 pub const OFFSET_HP: i32 = 0;
@@ -132,6 +136,7 @@ impl Ctx {
             collection_due: false,
             reductions_kept: 0,
             want: 0,
+            fetch_global: None,
             args_buf,
             globals_len,
             current: None,

@@ -40,6 +40,18 @@ pub struct ProgramData {
     pub code_ids: Vec<u64>,
     /// A name for each code table entry (for error messages and dumps).
     pub code_names: Vec<String>,
+    /// The program's source, for a bare node that asks for its code
+    /// (ARCHITECTURE.md, "Code to a bare node"): compiled there with the
+    /// same standard library it makes the same code ids.
+    pub source: Option<Source>,
+}
+
+/// A program's source file: its name as the compiler was given it (which
+/// appears in its diagnostics and so in its code) and its text.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct Source {
+    pub name: String,
+    pub text: String,
 }
 
 /// Global slots of the Scheme procedures the runtime invokes.

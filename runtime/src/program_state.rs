@@ -24,6 +24,16 @@ pub const RAISE_RETURN_CODE_ID: u64 = 0xffff_ffff_ffff_ff02;
 
 static CODE: RwLock<Option<CodeTable>> = RwLock::new(None);
 static GLOBAL_NAMES: RwLock<Vec<String>> = RwLock::new(Vec::new());
+static SOURCE: RwLock<Option<crate::program::Source>> = RwLock::new(None);
+
+/// The loaded program's source, if it carries one (for bare nodes).
+pub fn set_source(s: Option<crate::program::Source>) {
+    *SOURCE.write().unwrap_or_else(|e| e.into_inner()) = s;
+}
+
+pub fn source() -> Option<crate::program::Source> {
+    SOURCE.read().unwrap_or_else(|e| e.into_inner()).clone()
+}
 
 pub fn register_code(entries: &[(u64, String, *const u8)]) {
     let mut g = CODE.write().unwrap_or_else(|e| e.into_inner());
@@ -93,6 +103,18 @@ impl Globals {
             .map_or(UNBOUND, |s| Value(s.load(Ordering::Acquire)))
     }
 
+    /// Defines slot `i` as `v` (a static value) unless it is bound
+    /// already; answers the slot's value.
+    pub fn define_if_unbound(&self, i: usize, v: Value) -> Value {
+        let Some(s) = self.slots.get(i) else {
+            return UNBOUND;
+        };
+        match s.compare_exchange(UNBOUND.0, v.0, Ordering::Release, Ordering::Acquire) {
+            Ok(_) => v,
+            Err(old) => Value(old),
+        }
+    }
+
     /// Where compiled code reads the slots.
     pub fn base(&self) -> *mut Value {
         self.slots.as_ptr() as *mut Value
@@ -115,14 +137,21 @@ pub fn decode(blob: &[u8]) -> Result<ProgramData, String> {
 /// The program's identity, which nodes compare in their handshake:
 /// SHA-256 over its sorted code ids (ARCHITECTURE.md, "Code ids").
 pub fn program_identity() -> [u8; 32] {
-    use sha2::Digest;
-    let mut ids: Vec<u64> = CODE
+    let ids: Vec<u64> = CODE
         .read()
         .unwrap_or_else(|e| e.into_inner())
         .as_ref()
         .map(|t| t.by_id.keys().copied().collect())
         .unwrap_or_default();
+    identity_of(ids.into_iter())
+}
+
+/// SHA-256 over the distinct code ids `ids`, sorted.
+pub fn identity_of(ids: impl Iterator<Item = u64>) -> [u8; 32] {
+    use sha2::Digest;
+    let mut ids: Vec<u64> = ids.collect();
     ids.sort_unstable();
+    ids.dedup();
     let mut h = sha2::Sha256::new();
     for id in ids {
         h.update(id.to_le_bytes());

@@ -144,6 +144,7 @@ pub fn load(desc: &ProgramDesc) -> Result<Loaded, String> {
         .collect();
     program_state::register_code(&entries);
     program_state::set_global_names(&data.globals);
+    program_state::set_source(data.source.clone());
     let globals = Globals::new(data.globals.len());
     // A scratch context only for building the constants.
     let mut scratch = Ctx::new(std::ptr::null_mut(), 0, std::ptr::null());
@@ -175,6 +176,9 @@ pub enum Slice {
     /// It waits for a message (until the deadline, in microseconds of the
     /// node's clock): resume this continuation with #t, or #f on timeout.
     Suspended(Value, Option<i64>),
+    /// On a bare node: it waits for the value of a global from the
+    /// program's node; resume this continuation with it.
+    Fetching(Value),
     Returned,
     Exit(i32),
     Died(Value),
@@ -285,31 +289,40 @@ pub fn run_slice(ctx: &mut Ctx, node: &crate::sched::Node, f: Value, argc: usize
                 return Slice::Suspended(ctx.saved_self, d);
             }
             STATUS_RAISE => {
+                // Not at a resumable site: the read fails here.
+                ctx.fetch_global = None;
                 let obj = ctx.pending;
                 match raise_call(ctx, node, obj) {
                     Some(c) => (callee, argc) = c,
                     None => return Slice::Died(obj),
                 }
             }
-            STATUS_RAISE_TO => {
+            STATUS_RAISE_TO | STATUS_RAISE_AT => {
                 let obj = ctx.pending;
-                let k = ctx.saved_self;
-                // A call without a continuation (not one compiled code
-                // makes) cannot be returned to.
-                let k = k.has_type(T_CLOSURE).then_some(k);
-                match raise_call_to(ctx, node, obj, k) {
-                    Some(c) => (callee, argc) = c,
-                    None => return Slice::Died(obj),
+                let k = if status == STATUS_RAISE_TO {
+                    // A call without a continuation (not one compiled code
+                    // makes) cannot be returned to.
+                    let k = ctx.saved_self;
+                    k.has_type(T_CLOSURE).then_some(k)
+                } else {
+                    let n = ctx.saved_argc as usize;
+                    let free: Vec<Value> = (0..n).map(|i| ctx.arg(i)).collect();
+                    // Made before anything can collect: the live values
+                    // are roots from here on, inside the continuation.
+                    Some(ctx.closure(ctx.saved_self.word(1) as *const u8, &free))
+                };
+                // On a bare node, a global read that failed may be fetched.
+                if let (Some(slot), Some(k)) = (ctx.fetch_global.take(), k) {
+                    match fetched_or_wait(ctx, slot, k) {
+                        Some(Ok(c)) => {
+                            (callee, argc) = c;
+                            continue;
+                        }
+                        Some(Err(wait)) => return wait,
+                        None => {}
+                    }
                 }
-            }
-            STATUS_RAISE_AT => {
-                let obj = ctx.pending;
-                let n = ctx.saved_argc as usize;
-                let free: Vec<Value> = (0..n).map(|i| ctx.arg(i)).collect();
-                // Made before anything can collect: the live values are
-                // roots from here on, inside the continuation.
-                let k = ctx.closure(ctx.saved_self.word(1) as *const u8, &free);
-                match raise_call_to(ctx, node, obj, Some(k)) {
+                match raise_call_to(ctx, node, obj, k) {
                     Some(c) => (callee, argc) = c,
                     None => return Slice::Died(obj),
                 }
@@ -333,6 +346,20 @@ pub fn run_slice(ctx: &mut Ctx, node: &crate::sched::Node, f: Value, argc: usize
     }
 }
 
+/// A read of global `slot` failed on a bare node, and `k` takes its value:
+/// the call of `k` with the value if it is bound now, or the wait for it
+/// (`Err`), or None when it is not to be fetched (the read fails).
+fn fetched_or_wait(ctx: &mut Ctx, slot: u32, k: Value) -> Option<Result<(Value, u64), Slice>> {
+    match crate::dist::fetch_global(ctx, slot) {
+        crate::dist::Fetch::Ready(v) => {
+            ctx.set_args(&[v]);
+            Some(Ok((k, 1)))
+        }
+        crate::dist::Fetch::Wait => Some(Err(Slice::Fetching(k))),
+        crate::dist::Fetch::No => None,
+    }
+}
+
 /// Sets up the call of the program's `raise` with `obj` (an error a
 /// primitive or the runtime signalled): answers the callee and argument
 /// count, or None when the program has no `raise`.
@@ -343,7 +370,7 @@ fn raise_call(ctx: &mut Ctx, node: &crate::sched::Node, obj: Value) -> Option<(V
 /// Sets up the call of `raise` with `obj` and the continuation `k` (the
 /// failed operation's, to which a `handle` handler's value returns); with
 /// None, a continuation that ends the process if a handler returns.
-fn raise_call_to(
+pub(crate) fn raise_call_to(
     ctx: &mut Ctx,
     node: &crate::sched::Node,
     obj: Value,

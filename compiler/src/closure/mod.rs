@@ -34,6 +34,9 @@ pub struct Program {
     pub constants: Vec<Constant>,
     pub globals: Vec<String>,
     pub vars: VarNames,
+    /// The source it was compiled from (set by the driver), which the
+    /// program carries for bare nodes.
+    pub source: Option<termite_runtime::program::Source>,
 }
 
 /// Terms (`let`, `if`, `letcont`, `letrec`) on one path from a function's
@@ -76,6 +79,7 @@ pub fn closure_convert(mut p: crate::cps::Program) -> Program {
         constants: p.constants,
         globals: p.globals,
         vars: p.vars,
+        source: None,
     }
 }
 

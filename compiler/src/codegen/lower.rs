@@ -73,6 +73,7 @@ pub fn lower_program<M: Module>(
     module: &mut M,
     p: &Program,
     mut clif: Option<&mut String>,
+    parallel: bool,
 ) -> Result<Lowered, String> {
     let tsig = tail_sig(module);
     let mut functions = Vec::new();
@@ -96,6 +97,9 @@ pub fn lower_program<M: Module>(
     let frontend = module.target_config();
     let cold_isa = super::cold_isa(module.isa().flags().is_pic())?;
     let mut resumes = Vec::new();
+    // With `parallel`, the functions built are compiled after the loop, on
+    // as many threads as there are cores (`compile_all`).
+    let mut built: Vec<Built> = Vec::new();
     for (index, (f, id)) in p.functions.iter().zip(&functions).enumerate() {
         let res = Resumable::of(&f.body, &known);
         // A function with resumable sites gets a resume function, whose
@@ -136,16 +140,33 @@ pub fn lower_program<M: Module>(
                     cctx.func.display()
                 ));
             }
-            if resuming {
+            if parallel {
+                built.push(Built {
+                    fid,
+                    func: std::sync::Mutex::new(Some(std::mem::replace(
+                        &mut cctx.func,
+                        ir::Function::new(),
+                    ))),
+                    cold: resuming,
+                    name: &f.name,
+                });
+            } else if resuming {
                 define_cold(module, &*cold_isa, fid, &mut cctx)
+                    .map_err(|e| format!("{}: {e}", f.name))?;
             } else {
                 module
                     .define_function(fid, &mut cctx)
-                    .map_err(|e| e.to_string())
+                    .map_err(|e| format!("{}: {e}", f.name))?;
             }
-            .map_err(|e| format!("{}: {e}", f.name))?;
             module.clear_context(&mut cctx);
         }
+    }
+    let compiled = compile_all(module.isa(), &*cold_isa, &built);
+    for (b, code) in built.iter().zip(compiled) {
+        let (bytes, align, relocs) = code.map_err(|e| format!("{}: {e}", b.name))?;
+        module
+            .define_function_bytes(b.fid, align, &bytes, &relocs)
+            .map_err(|e| format!("{}: {e}", b.name))?;
     }
     let halt = status_function(module, &tsig, "tm_halt", STATUS_DONE, &mut fctx)?;
     let raise_return = status_function(module, &tsig, "tm_raise_return", STATUS_DIED, &mut fctx)?;
@@ -159,6 +180,69 @@ pub fn lower_program<M: Module>(
     })
 }
 
+/// A function built, to be compiled (`compile_all`).
+struct Built<'p> {
+    fid: FuncId,
+    /// Taken by the thread that compiles it.
+    func: std::sync::Mutex<Option<ir::Function>>,
+    /// A resume function: compiled with the cold ISA.
+    cold: bool,
+    name: &'p str,
+}
+
+/// Machine code, its alignment and its relocations.
+type Code = (Vec<u8>, u64, Vec<ModuleReloc>);
+
+/// Compiles `built` on as many threads as there are cores (Cranelift
+/// compiles each function on its own): the hot ones with `isa`, the cold
+/// ones with `cold`. The results are in the order of `built`.
+fn compile_all(
+    isa: &dyn TargetIsa,
+    cold: &dyn TargetIsa,
+    built: &[Built],
+) -> Vec<Result<Code, String>> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8)
+        .min(built.len().max(1));
+    let one = |b: &Built| -> Result<Code, String> {
+        let isa = if b.cold { cold } else { isa };
+        let func = b
+            .func
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .ok_or("internal: a function compiled twice")?;
+        compile_code(isa, b.fid, &mut Context::for_function(func))
+    };
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(b) = built.get(i) else { return done };
+            done.push((i, one(b)));
+        }
+    };
+    let mut results: Vec<Option<Result<Code, String>>> = (0..built.len()).map(|_| None).collect();
+    std::thread::scope(|s| {
+        let helpers: Vec<_> = (1..threads).map(|_| s.spawn(work)).collect();
+        let mut all = work();
+        for h in helpers {
+            // A panic in Cranelift is the compiler's bug: hand it on.
+            all.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        }
+        for (i, r) in all {
+            results[i] = Some(r);
+        }
+    });
+    results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err("internal: a function was not compiled".into())))
+        .collect()
+}
+
 /// Compiles the function in `ctx` with `isa` (the cold one) and defines it
 /// as `fid` in `module`, whose own ISA compiles everything else: what
 /// `Module::define_function` does, with another ISA. Out of line, so that
@@ -170,6 +254,15 @@ fn define_cold<M: Module>(
     fid: FuncId,
     ctx: &mut Context,
 ) -> Result<(), String> {
+    let (bytes, align, relocs) = compile_code(isa, fid, ctx)?;
+    module
+        .define_function_bytes(fid, align, &bytes, &relocs)
+        .map_err(|e| e.to_string())
+}
+
+/// Compiles the function in `ctx` (to be function `fid`) with `isa`: what
+/// `Module::define_function` does before it defines the bytes.
+fn compile_code(isa: &dyn TargetIsa, fid: FuncId, ctx: &mut Context) -> Result<Code, String> {
     ctx.compile(isa, &mut ControlPlane::default())
         .map_err(|e| format!("{:?}", e.inner))?;
     let code = ctx
@@ -178,16 +271,13 @@ fn define_cold<M: Module>(
     let align = u64::from(code.buffer.alignment)
         .max(u64::from(isa.function_alignment().minimum))
         .max(isa.symbol_alignment());
-    let relocs: Vec<ModuleReloc> = code
+    let relocs = code
         .buffer
         .relocs()
         .iter()
         .map(|r| ModuleReloc::from_mach_reloc(r, &ctx.func, fid))
         .collect();
-    let bytes = code.code_buffer().to_vec();
-    module
-        .define_function_bytes(fid, align, &bytes, &relocs)
-        .map_err(|e| e.to_string())
+    Ok((code.code_buffer().to_vec(), align, relocs))
 }
 
 /// A tail function that only returns `status` to the trampoline; for

@@ -108,5 +108,6 @@ pub fn program_data(p: &closure::Program, lowered: &lower::Lowered) -> ProgramDa
                     .map(|&(i, _)| format!("{} (resume)", p.functions[i].name)),
             )
             .collect(),
+        source: p.source.clone(),
     }
 }

@@ -59,8 +59,12 @@ pub const WATCH: u8 = 4;
 pub const EXIT: u8 = 5;
 pub const UNWATCH: u8 = 6;
 
+mod code;
 mod migrate;
 mod watches;
+
+pub use code::{CODE, CODE_REFUSED, CODE_REQ, Compiled, GLOBAL, GLOBAL_REQ, is_bare, serve_bare};
+pub(crate) use code::{Fetch, fetch_done, fetch_global, take_fetched};
 
 pub use migrate::{FORGET, FWD, MIGRATE, MIGRATED, PROBE, WATCH_AT};
 pub(crate) use migrate::{Outcome, arrive, ended, forward, migrate_out, migrate_result};
@@ -73,8 +77,12 @@ pub(crate) struct State {
     up: HashMap<u32, u64>,
     /// Requests waiting on a node.
     pending: HashMap<u32, Vec<Wait>>,
-    /// Peers that are up and run no program (bare nodes).
+    /// Peers that are up and refused this program's code (bare nodes
+    /// that run another program): no request to them is answered.
     bare: std::collections::HashSet<u32>,
+    /// Requests for the agent that came before it started (a node's
+    /// agent starts with its program's library).
+    early_agent: Vec<Message>,
     /// The agent process of this node.
     pub(crate) agent: Option<u64>,
     /// Local processes in the links of processes of other nodes.
@@ -92,7 +100,7 @@ pub(crate) struct State {
 impl State {
     /// Whether no process of incarnation `incarnation` of node `entry`
     /// (0: any incarnation) can answer: another incarnation is up in its
-    /// place, or the node is a bare one, which has no processes.
+    /// place, or the node is a bare one that will not run this program.
     fn cannot_answer(&self, entry: u32, incarnation: u64) -> bool {
         self.bare.contains(&entry)
             || matches!(self.up.get(&entry), Some(&j) if incarnation != 0 && incarnation != j)
@@ -504,21 +512,16 @@ impl Sink for Glue {
         peer: SocketAddr,
         incarnation: u64,
         listen: Option<SocketAddr>,
-        runs_program: bool,
+        program: Option<[u8; 32]>,
     ) {
         let entry = match listen {
             Some(l) => ident::node_entry(&l.ip().to_string(), l.port(), incarnation),
             None => ident::node_entry("", 0, incarnation),
         };
         ident::set_incarnation(entry, incarnation);
-        if !runs_program {
-            // A bare node has no agent and no processes yet (issue 9
-            // teaches it to fetch code): no request to it is answered.
-            self.log(&format!(
-                "termite: node {peer} runs no program (a bare termitec node): \
-                 it cannot serve requests; they fail with (node-down NODE)"
-            ));
-        }
+        // A bare node (`program` None) asks for this program's code and
+        // answers once it runs it, or refuses it (`code::code_refused`).
+        let _ = program;
         // Requests to processes of another incarnation of this node, and
         // links to them, were made while it was not up: those processes
         // are gone (no frame naming them will be taken).
@@ -528,9 +531,6 @@ impl Sink for Glue {
         });
         let (stale, watching) = with_state(|s| {
             s.up.insert(entry, incarnation);
-            if !runs_program {
-                s.bare.insert(entry);
-            }
             let waits = s.pending.remove(&entry).unwrap_or_default();
             let (stale, live): (Vec<Wait>, Vec<Wait>) = waits
                 .into_iter()
@@ -593,11 +593,15 @@ impl Sink for Glue {
                 }
             }
             AGENT => {
-                let Some(agent) = with_state(|s| s.agent) else {
-                    return;
-                };
-                crate::sched::node().deliver(agent, raw(payload, 0, Kind::Message));
+                agent_frame(raw(payload, 0, Kind::Message));
             }
+            code::CODE_REQ => code::code_request(peer, &payload),
+            code::CODE_REFUSED => code::code_refused(peer, &payload),
+            code::GLOBAL_REQ => code::global_request(peer, &payload),
+            code::GLOBAL => code::global_answer(peer, &payload),
+            code::CODE => self.log(&format!(
+                "termite: node {peer}: code for a node that runs a program already, dropped"
+            )),
             _ => self.log(&format!(
                 "termite: node {peer}: a frame of unknown kind {kind}, dropped"
             )),
@@ -618,6 +622,7 @@ impl Sink for Glue {
         });
         if current {
             node_down(entry);
+            code::origin_down(peer);
         }
     }
 }
@@ -656,6 +661,42 @@ pub fn decoded(m: Message) -> Option<Message> {
             None
         }
     }
+}
+
+/// A request for this node's agent: delivered, or kept until the agent
+/// starts (`set_agent`). Both under the state's lock, so that the kept
+/// ones go first.
+fn agent_frame(m: Message) {
+    /// Requests kept for an agent that has not started.
+    const EARLY_LIMIT: usize = 10_000;
+    with_state(|s| match s.agent {
+        Some(agent) => {
+            crate::sched::node().deliver(agent, m);
+        }
+        None if s.early_agent.len() < EARLY_LIMIT => s.early_agent.push(m),
+        None => eprintln!("termite: a request for this node's agent before it started: dropped"),
+    });
+}
+
+/// This node's agent is `pid`: it takes the requests that came before it.
+pub(crate) fn set_agent(pid: u64) {
+    with_state(|s| {
+        s.agent = Some(pid);
+        for m in std::mem::take(&mut s.early_agent) {
+            crate::sched::node().deliver(pid, m);
+        }
+    });
+}
+
+/// Node-table entry `entry` refused this program's code: every request
+/// waiting on it ends as if it were down, and later ones at once.
+fn cannot_serve(entry: u32) {
+    let waiting = with_state(|s| {
+        s.bare.insert(entry);
+        s.pending.remove(&entry).unwrap_or_default()
+    });
+    end_waits(entry, waiting, Vec::new());
+    migrate::fail_migrations(entry);
 }
 
 /// Node-table entry `entry` is down: every request waiting on it gets its

@@ -53,6 +53,8 @@ enum Cmd {
         data: Vec<u8>,
     },
     Shutdown,
+    /// A bare node adopted a program: later handshakes announce it.
+    SetProgram([u8; 32]),
     /// Tests: the I/O thread sleeps (a node that stops answering).
     #[cfg(test)]
     Pause(Duration),
@@ -113,6 +115,11 @@ impl Shared {
             // A failed wake means the loop is gone; sends then fail too.
             let _ = self.waker.wake();
         }
+    }
+
+    fn set_program(&self, id: [u8; 32]) {
+        let _ = self.tx.send(Cmd::SetProgram(id));
+        self.wake();
     }
 
     fn shutdown(&self) {
@@ -307,6 +314,13 @@ impl NodeHandle {
     /// Bytes queued for `peer` and not yet handed to its socket.
     pub fn queued(&self, peer: SocketAddr) -> usize {
         self.0.common.peer(peer).queued.load(SeqCst)
+    }
+
+    /// A bare node that adopted the program `id` (ARCHITECTURE.md, "Code
+    /// to a bare node"): from now on its handshakes announce that program
+    /// and refuse peers of another, as a program node's do.
+    pub fn set_program(&self, id: [u8; 32]) {
+        self.0.set_program(id);
     }
 
     /// Closes every connection (the sink hears `peer_down` for each peer
@@ -510,6 +524,10 @@ impl Io {
                     self.queue(peer, lane, kind, data)
                 }
                 Ok(Cmd::Shutdown) | Err(TryRecvError::Disconnected) => return false,
+                Ok(Cmd::SetProgram(id)) => {
+                    self.ident.program = id;
+                    self.ident.any_program = false;
+                }
                 #[cfg(test)]
                 Ok(Cmd::Pause(d)) => std::thread::sleep(d),
                 Err(TryRecvError::Empty) => return true,
@@ -1007,8 +1025,12 @@ impl Io {
         p.redial_at = None;
         p.next_stream = 0;
         p.inflight = 0;
-        self.sink
-            .peer_up(key, their.incarnation, their.listen, !their.any_program);
+        self.sink.peer_up(
+            key,
+            their.incarnation,
+            their.listen,
+            (!their.any_program).then_some(their.program),
+        );
         self.flush(slot);
     }
 

@@ -161,14 +161,14 @@ impl std::fmt::Display for DownReason {
 /// `peer_down` of the same key and incarnation (at the latest at
 /// shutdown), and `frame`s of a peer come only between the two.
 pub trait Sink: Send + Sync {
-    /// `runs_program` is false for a bare node (`termitec node`), which
-    /// runs no program of its own.
+    /// `program` is the identity of the peer's program, `None` for a bare
+    /// node (`termitec node`), which runs no program of its own.
     fn peer_up(
         &self,
         peer: SocketAddr,
         incarnation: u64,
         listen: Option<SocketAddr>,
-        runs_program: bool,
+        program: Option<[u8; 32]>,
     );
     /// A message from `peer`, whole: borrowed from the receive buffer, or
     /// owned when it was reassembled from fragments (the sink may keep it
@@ -241,30 +241,4 @@ impl std::error::Error for NodeError {}
 /// Draws a node's incarnation: 64 random bits.
 pub fn new_incarnation() -> u64 {
     u64::from_ne_bytes(handshake::nonce()[..8].try_into().expect("8 bytes"))
-}
-
-/// `termitec node`: a bare node that listens on `addr`, authenticates its
-/// peers (any program) and serves until it is killed. Until the runtime
-/// is connected to this layer (remote messages, spawns) the frames it
-/// receives are dropped; its peers see a live, authenticated node.
-pub fn serve_bare(
-    addr: SocketAddr,
-    cookie: Option<&str>,
-    heartbeat_timeout: Duration,
-) -> Result<std::convert::Infallible, String> {
-    struct Bare;
-    impl Sink for Bare {
-        fn peer_up(&self, _: SocketAddr, _: u64, _: Option<SocketAddr>, _: bool) {}
-        fn frame(&self, _: SocketAddr, _: u8, _: frame::Payload<'_>) {}
-        fn peer_down(&self, _: SocketAddr, _: Option<u64>, _: &DownReason) {}
-    }
-    let mut c = NodeConfig::new(cookie::resolve(cookie)?, new_incarnation(), [0; 32]);
-    c.listen = Some(addr);
-    c.accept_any_program = true;
-    c.heartbeat_timeout = heartbeat_timeout;
-    c.handshake_timeout = heartbeat_timeout;
-    let _handle = Node::start(c, Arc::new(Bare)).map_err(|e| e.to_string())?;
-    loop {
-        std::thread::park();
-    }
 }

@@ -90,7 +90,7 @@ impl Rec {
 }
 
 impl Sink for Rec {
-    fn peer_up(&self, peer: SocketAddr, inc: u64, listen: Option<SocketAddr>, _: bool) {
+    fn peer_up(&self, peer: SocketAddr, inc: u64, listen: Option<SocketAddr>, _: Option<[u8; 32]>) {
         self.push(Ev::Up(peer, inc, listen));
     }
     fn frame(&self, peer: SocketAddr, k: u8, payload: frame::Payload<'_>) {
@@ -796,7 +796,7 @@ struct Echo {
 }
 
 impl Sink for Echo {
-    fn peer_up(&self, _: SocketAddr, _: u64, _: Option<SocketAddr>, _: bool) {}
+    fn peer_up(&self, _: SocketAddr, _: u64, _: Option<SocketAddr>, _: Option<[u8; 32]>) {}
     fn peer_down(&self, _: SocketAddr, _: Option<u64>, _: &DownReason) {}
     fn frame(&self, peer: SocketAddr, k: u8, payload: frame::Payload<'_>) {
         let payload = &*payload;

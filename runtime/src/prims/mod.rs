@@ -282,6 +282,7 @@ prim_table! {
     "%agent-send" "" 2 tm_agent_send, FAILS;
     "%set-agent!" "" 1 tm_set_agent, FAILS;
     "%node-listening?" "" 0 tm_node_listening, 0;
+    "%bare-node?" "" 0 tm_bare_node, 0;
     "%watch-node" "" 2 tm_watch_node, FAILS;
     "%unwatch-node" "" 2 tm_unwatch_node, FAILS;
     "%congested?" "" 1 tm_congested_p, FAILS;

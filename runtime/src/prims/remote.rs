@@ -34,13 +34,17 @@ prim!(fn tm_agent_send(ctx, n, req) {
 // (%set-agent! pid): this node's agent.
 prim!(fn tm_set_agent(ctx, pid) {
     if !ident::is_local_pid(pid) { return ctx.type_error("agent", "a pid", pid); }
-    with_state(|s| s.agent = Some(pid.imm_payload()));
+    crate::dist::set_agent(pid.imm_payload());
     UNSPECIFIED
 });
 
 // (%node-listening?): whether this node was started with --node (its
 // agent then starts with the program).
 prim!(fn tm_node_listening(_ctx) { Value::bool(crate::node::options::get().node.is_some()) });
+
+// (%bare-node?): whether this is a bare `termitec node`, which runs its
+// program's library and serves, without the program's own forms.
+prim!(fn tm_bare_node(_ctx) { Value::bool(crate::dist::is_bare()) });
 
 // (%watch-node target tag): if no answer can come from `target` (a node,
 // or a pid of another node) before `%unwatch-node`, the calling process

@@ -333,6 +333,11 @@ pub extern "C" fn tm_not_procedure(ctx: &mut Ctx, v: Value) -> Value {
 
 #[unsafe(no_mangle)]
 pub extern "C" fn tm_unbound_global(ctx: &mut Ctx, index: u64) -> Value {
+    if crate::dist::is_bare() {
+        // The program's node may have it (`run_slice` asks, at a site
+        // that can resume).
+        ctx.fetch_global = Some(index as u32);
+    }
     let msg = format!(
         "unbound variable: {}",
         program_state::global_name(index as usize)

@@ -116,6 +116,9 @@ pub struct Inner {
     /// current wait, or `NO_TIMER` (a plain u32 keeps `Process` in its
     /// allocation size class).
     pub timer: u32,
+    /// Whether it waits for the value of a global (on a bare node,
+    /// `dist::fetch_global`, which knows which).
+    pub fetching: bool,
     /// Whether the last wait ended by its deadline.
     pub timed_out: bool,
     /// Whether the process was ended by a kill signal.
@@ -263,6 +266,7 @@ impl Process {
                 next_seq: 0,
                 links: Vec::new(),
                 timer: NO_TIMER,
+                fetching: false,
                 timed_out: false,
                 killed: false,
                 migration: None,

@@ -53,6 +53,11 @@ unsafe impl Send for Node {}
 
 static NODE: OnceLock<&'static Node> = OnceLock::new();
 
+/// Whether the node runs (its schedulers may take processes).
+pub fn is_running() -> bool {
+    NODE.get().is_some()
+}
+
 /// The running node (set once the program starts).
 pub fn node() -> &'static Node {
     match NODE.get() {
@@ -468,6 +473,12 @@ fn run_process(node: &'static Node, ctx: &mut Ctx, sched: &mut Scheduler, p: Arc
         );
         return;
     }
+    if inner.fetching && !crate::dist::fetch_done(p.pid) {
+        // Woken by mail: it waits for a global's value, not for messages.
+        wait_for_fetch(p, sched);
+        return;
+    }
+    let pid = p.pid;
     ctx.self_pid = inner.identity(p.pid);
     // The context owns the process while it runs (no reference count to
     // take); `proc` stays valid until it is taken back below.
@@ -484,8 +495,28 @@ fn run_process(node: &'static Node, ctx: &mut Ctx, sched: &mut Scheduler, p: Arc
         inner.args.clear();
         inner.args.push(FALSE);
     }
-    ctx.set_args(&inner.args);
-    let mut outcome = run_slice(ctx, node, inner.callee, inner.args.len());
+    let mut outcome = if inner.fetching {
+        // Its read of an unbound global resumes with the value fetched,
+        // or fails as the read would have.
+        inner.fetching = false;
+        match crate::dist::take_fetched(pid) {
+            Ok(v) => {
+                ctx.set_args(&[v]);
+                run_slice(ctx, node, inner.callee, 1)
+            }
+            Err(why) => {
+                let m = ctx.string(&why);
+                let e = crate::records::make_error(ctx, m, NULL);
+                match crate::run::raise_call_to(ctx, node, e, Some(inner.callee)) {
+                    Some((f, argc)) => run_slice(ctx, node, f, argc as usize),
+                    None => Slice::Died(e),
+                }
+            }
+        }
+    } else {
+        ctx.set_args(&inner.args);
+        run_slice(ctx, node, inner.callee, inner.args.len())
+    };
     if let Slice::Suspended(callee, _) = &mut outcome
         && ctx.heap().wants_idle_collection()
     {
@@ -539,12 +570,32 @@ fn run_process(node: &'static Node, ctx: &mut Ctx, sched: &mut Scheduler, p: Arc
                 sched.local.push(p);
             }
         }
+        Slice::Fetching(k) => {
+            crate::prims::system::flush_if_pending();
+            inner.callee = k;
+            inner.fetching = true;
+            inner.timed_out = false;
+            wait_for_fetch(p, sched);
+        }
         Slice::Returned => end(node, &mut ctx.free_pids, &p, None),
         Slice::Died(v) => end(node, &mut ctx.free_pids, &p, Some(v)),
         Slice::Exit(code) => {
             crate::prims::system::flush_out();
             node.finish(code);
         }
+    }
+}
+
+/// The process waits for the value of a global (`Slice::Fetching`):
+/// the answer wakes it (`dist::code`), or it wakes itself if the answer
+/// came before it was WAITING. Mail does not end this wait.
+fn wait_for_fetch(p: Arc<Process>, sched: &mut Scheduler) {
+    // A timer of an earlier wait is stale from here on.
+    let seq = p.wait_seq.load(Ordering::Relaxed) + 1;
+    p.wait_seq.store(seq, Ordering::Release);
+    p.state.store(WAITING, Ordering::SeqCst);
+    if crate::dist::fetch_done(p.pid) && p.wake() {
+        sched.local.push(p);
     }
 }
 
