@@ -97,76 +97,98 @@ pub fn lower_program<M: Module>(
     let frontend = module.target_config();
     let cold_isa = super::cold_isa(module.isa().flags().is_pic())?;
     let mut resumes = Vec::new();
-    // With `parallel`, the functions built are compiled after the loop, on
-    // as many threads as there are cores (`compile_all`).
-    let mut built: Vec<Built> = Vec::new();
-    for (index, (f, id)) in p.functions.iter().zip(&functions).enumerate() {
-        let res = Resumable::of(&f.body, &known);
-        // A function with resumable sites gets a resume function, whose
-        // static closure its sites name as their continuation's code.
-        let resume = if res.sites.is_empty() {
-            None
-        } else {
-            let name = format!("tm_resume_{:016x}_{}", f.code_id, f.id);
-            let rid = module
-                .declare_function(&name, Linkage::Local, &tsig)
-                .map_err(|e| e.to_string())?;
-            let data = static_closure_data(module, &format!("{name}_closure"), rid)?;
-            resumes.push((index, rid));
-            Some((rid, data))
-        };
-        for (resuming, fid) in [(false, *id)]
-            .into_iter()
-            .chain(resume.map(|(rid, _)| (true, rid)))
-        {
-            cctx.func.signature = tsig.clone();
-            cctx.func.name = ir::UserFuncName::user(u32::from(resuming), f.id);
-            {
-                let b = FunctionBuilder::new(&mut cctx.func, &mut fctx);
-                let mut l = FnLower::new(b, module, &shared, &mut rt, &res, resume.map(|r| r.1));
-                if resuming {
-                    l.resume_function(f)?;
+    // With `parallel`, each function built is compiled on a worker thread
+    // (one per core besides this one) while this thread builds the next;
+    // then this thread compiles too, until none is left (`Workers`).
+    let workers = Workers::default();
+    let hot_isa = super::host_isa(module.isa().flags().is_pic())?;
+    let threads = if parallel {
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 8)
+    } else {
+        1
+    };
+    std::thread::scope(|scope| -> Result<(), String> {
+        let helpers: Vec<_> = (1..threads)
+            .map(|_| scope.spawn(|| workers.work(&*hot_isa, &*cold_isa)))
+            .collect();
+        // Every helper ends when the queue is closed, even after an error.
+        let built = (|| -> Result<(), String> {
+            for (index, (f, id)) in p.functions.iter().zip(&functions).enumerate() {
+                let res = Resumable::of(&f.body, &known);
+                // A function with resumable sites gets a resume function, whose
+                // static closure its sites name as their continuation's code.
+                let resume = if res.sites.is_empty() {
+                    None
                 } else {
-                    l.function(f)?;
+                    let name = format!("tm_resume_{:016x}_{}", f.code_id, f.id);
+                    let rid = module
+                        .declare_function(&name, Linkage::Local, &tsig)
+                        .map_err(|e| e.to_string())?;
+                    let data = static_closure_data(module, &format!("{name}_closure"), rid)?;
+                    resumes.push((index, rid));
+                    Some((rid, data))
+                };
+                for (resuming, fid) in [(false, *id)]
+                    .into_iter()
+                    .chain(resume.map(|(rid, _)| (true, rid)))
+                {
+                    cctx.func.signature = tsig.clone();
+                    cctx.func.name = ir::UserFuncName::user(u32::from(resuming), f.id);
+                    {
+                        let b = FunctionBuilder::new(&mut cctx.func, &mut fctx);
+                        let mut l =
+                            FnLower::new(b, module, &shared, &mut rt, &res, resume.map(|r| r.1));
+                        if resuming {
+                            l.resume_function(f)?;
+                        } else {
+                            l.function(f)?;
+                        }
+                        l.b.finalize(frontend);
+                    }
+                    if let Some(out) = clif.as_deref_mut() {
+                        out.push_str(&format!(
+                            ";; {}{} (code id {:016x})\n{}\n",
+                            f.name,
+                            if resuming { " (resume)" } else { "" },
+                            f.code_id,
+                            cctx.func.display()
+                        ));
+                    }
+                    if parallel {
+                        workers.push(Built {
+                            fid,
+                            func: std::mem::replace(&mut cctx.func, ir::Function::new()),
+                            cold: resuming,
+                            name: &f.name,
+                        });
+                    } else if resuming {
+                        define_cold(module, &*cold_isa, fid, &mut cctx)
+                            .map_err(|e| format!("{}: {e}", f.name))?;
+                    } else {
+                        module
+                            .define_function(fid, &mut cctx)
+                            .map_err(|e| format!("{}: {e}", f.name))?;
+                    }
+                    module.clear_context(&mut cctx);
                 }
-                l.b.finalize(frontend);
             }
-            if let Some(out) = clif.as_deref_mut() {
-                out.push_str(&format!(
-                    ";; {}{} (code id {:016x})\n{}\n",
-                    f.name,
-                    if resuming { " (resume)" } else { "" },
-                    f.code_id,
-                    cctx.func.display()
-                ));
-            }
-            if parallel {
-                built.push(Built {
-                    fid,
-                    func: std::sync::Mutex::new(Some(std::mem::replace(
-                        &mut cctx.func,
-                        ir::Function::new(),
-                    ))),
-                    cold: resuming,
-                    name: &f.name,
-                });
-            } else if resuming {
-                define_cold(module, &*cold_isa, fid, &mut cctx)
-                    .map_err(|e| format!("{}: {e}", f.name))?;
-            } else {
-                module
-                    .define_function(fid, &mut cctx)
-                    .map_err(|e| format!("{}: {e}", f.name))?;
-            }
-            module.clear_context(&mut cctx);
+            Ok(())
+        })();
+        workers.close();
+        workers.work(&*hot_isa, &*cold_isa);
+        for h in helpers {
+            // A panic in Cranelift is the compiler's bug: hand it on.
+            h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
         }
-    }
-    let compiled = compile_all(module.isa(), &*cold_isa, &built);
-    for (b, code) in built.iter().zip(compiled) {
-        let (bytes, align, relocs) = code.map_err(|e| format!("{}: {e}", b.name))?;
+        built
+    })?;
+    for (fid, name, code) in workers.finished() {
+        let (bytes, align, relocs) = code.map_err(|e| format!("{name}: {e}"))?;
         module
-            .define_function_bytes(b.fid, align, &bytes, &relocs)
-            .map_err(|e| format!("{}: {e}", b.name))?;
+            .define_function_bytes(fid, align, &bytes, &relocs)
+            .map_err(|e| format!("{name}: {e}"))?;
     }
     let halt = status_function(module, &tsig, "tm_halt", STATUS_DONE, &mut fctx)?;
     let raise_return = status_function(module, &tsig, "tm_raise_return", STATUS_DIED, &mut fctx)?;
@@ -180,11 +202,10 @@ pub fn lower_program<M: Module>(
     })
 }
 
-/// A function built, to be compiled (`compile_all`).
+/// A function built, to be compiled (`Workers`).
 struct Built<'p> {
     fid: FuncId,
-    /// Taken by the thread that compiles it.
-    func: std::sync::Mutex<Option<ir::Function>>,
+    func: ir::Function,
     /// A resume function: compiled with the cold ISA.
     cold: bool,
     name: &'p str,
@@ -193,54 +214,67 @@ struct Built<'p> {
 /// Machine code, its alignment and its relocations.
 type Code = (Vec<u8>, u64, Vec<ModuleReloc>);
 
-/// Compiles `built` on as many threads as there are cores (Cranelift
-/// compiles each function on its own): the hot ones with `isa`, the cold
-/// ones with `cold`. The results are in the order of `built`.
-fn compile_all(
-    isa: &dyn TargetIsa,
-    cold: &dyn TargetIsa,
-    built: &[Built],
-) -> Vec<Result<Code, String>> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let next = AtomicUsize::new(0);
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 8)
-        .min(built.len().max(1));
-    let one = |b: &Built| -> Result<Code, String> {
-        let isa = if b.cold { cold } else { isa };
-        let func = b
-            .func
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-            .ok_or("internal: a function compiled twice")?;
-        compile_code(isa, b.fid, &mut Context::for_function(func))
-    };
-    let work = || {
-        let mut done = Vec::new();
+/// The functions waiting to be compiled and those compiled, shared by the
+/// thread that builds them and the threads that compile them (Cranelift
+/// compiles each function on its own, with any ISA: the hot ones with
+/// the module's, the cold ones with the cold ISA).
+#[derive(Default)]
+struct Workers<'p> {
+    state: std::sync::Mutex<WorkState<'p>>,
+    more: std::sync::Condvar,
+}
+
+#[derive(Default)]
+struct WorkState<'p> {
+    todo: std::collections::VecDeque<Built<'p>>,
+    /// No more will come.
+    closed: bool,
+    done: Vec<(FuncId, &'p str, Result<Code, String>)>,
+}
+
+impl<'p> Workers<'p> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, WorkState<'p>> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn push(&self, b: Built<'p>) {
+        self.lock().todo.push_back(b);
+        self.more.notify_one();
+    }
+
+    fn close(&self) {
+        self.lock().closed = true;
+        self.more.notify_all();
+    }
+
+    /// Compiles what comes until the queue is closed and empty.
+    fn work(&self, hot: &dyn TargetIsa, cold: &dyn TargetIsa) {
         loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(b) = built.get(i) else { return done };
-            done.push((i, one(b)));
+            let next = {
+                let mut s = self.lock();
+                loop {
+                    if let Some(b) = s.todo.pop_front() {
+                        break Some(b);
+                    }
+                    if s.closed {
+                        break None;
+                    }
+                    s = self.more.wait(s).unwrap_or_else(|e| e.into_inner());
+                }
+            };
+            let Some(b) = next else { return };
+            let isa = if b.cold { cold } else { hot };
+            let code = compile_code(isa, b.fid, &mut Context::for_function(b.func));
+            self.lock().done.push((b.fid, b.name, code));
         }
-    };
-    let mut results: Vec<Option<Result<Code, String>>> = (0..built.len()).map(|_| None).collect();
-    std::thread::scope(|s| {
-        let helpers: Vec<_> = (1..threads).map(|_| s.spawn(work)).collect();
-        let mut all = work();
-        for h in helpers {
-            // A panic in Cranelift is the compiler's bug: hand it on.
-            all.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
-        }
-        for (i, r) in all {
-            results[i] = Some(r);
-        }
-    });
-    results
-        .into_iter()
-        .map(|r| r.unwrap_or_else(|| Err("internal: a function was not compiled".into())))
-        .collect()
+    }
+
+    fn finished(self) -> Vec<(FuncId, &'p str, Result<Code, String>)> {
+        self.state
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner())
+            .done
+    }
 }
 
 /// Compiles the function in `ctx` with `isa` (the cold one) and defines it
