@@ -649,22 +649,9 @@ fn bad_frames_on_an_authenticated_connection_close_only_it() {
 fn code_travels_to_a_bare_node() {
     let _serial = one_at_a_time();
     let scratch = Scratch::new("bare");
-    let port = free_port();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_termitec"));
-    cmd.args([
-        "node",
-        "--node",
-        &format!("127.0.0.1:{port}"),
-        "--cookie",
-        COOKIE,
-    ]);
-    cmd.args(["--heartbeat-timeout", HEARTBEAT]);
-    let mut bare = Node::spawn(&scratch, cmd, port);
-    let start = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(start.elapsed() < LIMIT, "the bare node does not listen");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let mut bare = bare_node(&scratch);
+    let bare2 = bare_node(&scratch);
+    let ports = [bare.port, bare2.port];
     let first = expected_output("bare");
     // A global the bare node fetched stays defined there: the later
     // clients find `defined-later` bound.
@@ -678,11 +665,11 @@ fn code_travels_to_a_bare_node() {
             }
         })
         .collect();
-    let mut c = client(&scratch, "bare", Mode::Jit, "client", &[port]);
+    let mut c = client(&scratch, "bare", Mode::Jit, "client", &ports);
     finish_ok(&mut c, &first);
-    let mut c = client(&scratch, "bare", Mode::Aot, "client", &[port]);
+    let mut c = client(&scratch, "bare", Mode::Aot, "client", &ports);
     finish_ok(&mut c, &later);
-    let mut other = client(&scratch, "bare_other", Mode::Jit, "client", &[port]);
+    let mut other = client(&scratch, "bare_other", Mode::Jit, "client", &ports);
     let log = finish_ok(&mut other, &expected_output("bare_other"));
     assert!(log.contains("program mismatch"), "not explained: {log}");
     assert!(
@@ -690,7 +677,7 @@ fn code_travels_to_a_bare_node() {
         "the bare node does not say why it refused"
     );
     // Still serving the program it took.
-    let mut again = client(&scratch, "bare", Mode::Jit, "client", &[port]);
+    let mut again = client(&scratch, "bare", Mode::Jit, "client", &ports);
     finish_ok(&mut again, &later);
     assert!(
         bare.child.try_wait().expect("wait").is_none(),
@@ -698,6 +685,27 @@ fn code_travels_to_a_bare_node() {
     );
     bare.signal("KILL");
     let _ = bare.finish();
+}
+
+/// A bare `termitec node` on a fresh port, listening.
+fn bare_node(scratch: &Scratch) -> Node {
+    let port = free_port();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_termitec"));
+    cmd.args([
+        "node",
+        "--node",
+        &format!("127.0.0.1:{port}"),
+        "--cookie",
+        COOKIE,
+    ]);
+    cmd.args(["--heartbeat-timeout", HEARTBEAT]);
+    let node = Node::spawn(scratch, cmd, port);
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(start.elapsed() < LIMIT, "the bare node does not listen");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    node
 }
 
 /// The paper's 5.1 over three nodes: meters on two workers report to a

@@ -1,10 +1,11 @@
 ;; Code to a bare `termitec node` that never loaded this program (issue 9):
 ;; closures, processes and whole migrating processes whose code it fetches
 ;; from the node that sends them, and the program's globals they read,
-;; fetched by name. Role: `client PORT`.
+;; fetched by name. Role: `client PORT PORT2` (two bare nodes).
 (define (show . xs) (for-each display xs) (newline))
 
 (define bare (make-node "127.0.0.1" (string->number (caddr (command-line)))))
+(define bare2 (make-node "127.0.0.1" (string->number (cadddr (command-line)))))
 
 ;; Globals of the program: the bare node defines none of them.
 (define (my-helper x) (* x 2))
@@ -71,3 +72,9 @@
   (show (?))
   (! p 'end)
   (show (?)))
+
+;; A bare node that took its code from another bare node, which fetches
+;; for it the globals it has not fetched itself (`chain-only` was read on
+;; no node before).
+(define chain-only '(x y z))
+(show "chain " (on bare (lambda () (on bare2 (lambda () (list (length chain-only) (length table) (my-helper 4)))))))

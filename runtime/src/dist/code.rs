@@ -81,9 +81,18 @@ pub(super) fn code_refused(peer: SocketAddr, payload: &[u8]) {
     }
 }
 
-/// A bare node that runs this program asks for the value of a global.
-/// Encoded on a thread of its own: a global may be large, and the I/O
-/// thread never waits on a value.
+/// Requests for globals wait here for the thread that answers them, one at
+/// a time (`answer`): a global may be large, and the I/O thread never
+/// encodes a value.
+const ANSWER_QUEUE: usize = 1024;
+
+static ANSWERER: std::sync::OnceLock<
+    Option<std::sync::mpsc::SyncSender<(SocketAddr, u32, String)>>,
+> = std::sync::OnceLock::new();
+
+/// GLOBAL_REQ: a bare node that runs this program asks for the value of a
+/// global. A bare node asked for a global it has not fetched itself asks
+/// its own program node first, and passes the answer on.
 pub(super) fn global_request(peer: SocketAddr, payload: &[u8]) {
     let (Some(slot), Ok(name)) = (
         payload.get(..4),
@@ -91,43 +100,73 @@ pub(super) fn global_request(peer: SocketAddr, payload: &[u8]) {
     ) else {
         return eprintln!("termite: node {peer}: a malformed global request, dropped");
     };
-    let mut out = slot.to_vec();
-    let name = name.to_string();
-    let spawned = std::thread::Builder::new()
-        .name("termite-global".into())
-        .spawn(move || {
-            let node = crate::sched::node();
-            let value = node
-                .loaded
-                .data
-                .globals
-                .iter()
-                .position(|g| *g == name)
-                .map(|i| node.loaded.globals.get(i))
-                .filter(|v| *v != UNBOUND);
-            let encoded = match value {
-                None => Err(format!(
-                    "unbound variable: {name} (on the node of the program)"
-                )),
-                Some(v) => {
-                    let mut bytes = vec![0u8];
-                    super::encode_after(v, &mut bytes)
-                        .map(|()| bytes)
-                        .map_err(|e| format!("{name}: {e}"))
-                }
-            };
-            match encoded {
-                Ok(bytes) => out.extend_from_slice(&bytes),
-                Err(e) => {
-                    out.push(1);
-                    out.extend_from_slice(e.as_bytes());
-                }
-            }
-            send(peer, GLOBAL, out);
-        });
-    if spawned.is_err() {
-        eprintln!("termite: cannot answer a global request of node {peer}: no thread");
+    let slot = u32::from_le_bytes(slot.try_into().expect("4 bytes"));
+    if is_bare() && relay_fetch(peer, name) {
+        return;
     }
+    let tx = ANSWERER.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(SocketAddr, u32, String)>(ANSWER_QUEUE);
+        std::thread::Builder::new()
+            .name("termite-globals".into())
+            .spawn(move || {
+                while let Ok((peer, slot, name)) = rx.recv() {
+                    answer(peer, slot, &name);
+                }
+            })
+            .ok()
+            .map(|_| tx)
+    });
+    let refused = match tx {
+        Some(tx) => tx.try_send((peer, slot, name.to_string())).is_err(),
+        None => true,
+    };
+    if refused {
+        answer_error(
+            peer,
+            slot,
+            &format!("{name}: too many requests for globals at once"),
+        );
+    }
+}
+
+/// Answers GLOBAL_REQ for `name` (slot `slot` of the asker): its value in
+/// the wire format, or why not. The answer is a message like any other:
+/// bounded by the queue to the peer, and by the frame limit.
+fn answer(peer: SocketAddr, slot: u32, name: &str) {
+    let node = crate::sched::node();
+    let value = node
+        .loaded
+        .data
+        .globals
+        .iter()
+        .position(|g| g == name)
+        .map(|i| node.loaded.globals.get(i))
+        .filter(|v| *v != UNBOUND);
+    let Some(v) = value else {
+        return answer_error(
+            peer,
+            slot,
+            &format!("unbound variable: {name} (on the node of the program)"),
+        );
+    };
+    let mut out = slot.to_le_bytes().to_vec();
+    out.push(0);
+    if let Err(e) = super::encode_after(v, &mut out) {
+        return answer_error(peer, slot, &format!("{name}: {e}"));
+    }
+    let Ok(h) = super::handle() else { return };
+    match h.send(peer, 0, GLOBAL, out) {
+        Ok(_) | Err(node::SendError::Shutdown) => {}
+        Err(e) => answer_error(peer, slot, &format!("{name}: {e}")),
+    }
+}
+
+/// GLOBAL with status 1: the global cannot be had, and why.
+fn answer_error(peer: SocketAddr, slot: u32, why: &str) {
+    let mut out = slot.to_le_bytes().to_vec();
+    out.push(1);
+    out.extend_from_slice(why.as_bytes());
+    send(peer, GLOBAL, out);
 }
 
 /// Sends on the network layer. (A bare node sends nothing before it set
@@ -168,10 +207,13 @@ struct Fetches {
 struct Pending {
     /// The node asked.
     asked: SocketAddr,
-    /// The answer's wire value, once it arrived (the first reader to run
-    /// decodes and defines it).
+    /// The answer's wire value, once it arrived, until the first reader to
+    /// run takes it to decode and define it (the entry stays meanwhile).
     arrived: Option<Vec<u8>>,
     waiters: Vec<Arc<Process>>,
+    /// Bare nodes that asked this node for the global: the answer is
+    /// passed on to them.
+    relays: Vec<SocketAddr>,
 }
 
 static FETCHES: Mutex<Option<Fetches>> = Mutex::new(None);
@@ -179,6 +221,19 @@ static FETCHES: Mutex<Option<Fetches>> = Mutex::new(None);
 fn with_fetches<R>(f: impl FnOnce(&mut Fetches) -> R) -> R {
     let mut g = FETCHES.lock().unwrap_or_else(|e| e.into_inner());
     f(g.get_or_insert_with(Fetches::default))
+}
+
+/// The request for `slot` (made now if there is none, from `origin`):
+/// true when it was made now.
+fn request(f: &mut Fetches, slot: u32, origin: SocketAddr) -> (&mut Pending, bool) {
+    let fresh = !f.pending.contains_key(&slot);
+    let p = f.pending.entry(slot).or_insert_with(|| Pending {
+        asked: origin,
+        arrived: None,
+        waiters: Vec::new(),
+        relays: Vec::new(),
+    });
+    (p, fresh)
 }
 
 /// What a read of an unbound global on a bare node comes to.
@@ -206,23 +261,44 @@ pub(crate) fn fetch_global(ctx: &Ctx, slot: u32) -> Fetch {
     if slot as usize >= node.loaded.data.globals.len() {
         return Fetch::No;
     }
-    let first = with_fetches(|f| {
-        let e = f.pending.entry(slot).or_insert_with(|| Pending {
-            asked: origin,
-            arrived: None,
-            waiters: Vec::new(),
-        });
+    let fresh = with_fetches(|f| {
+        let (e, fresh) = request(f, slot, origin);
         e.waiters.push(p.clone());
-        let first = e.waiters.len() == 1 && e.arrived.is_none();
         // (A failure left by an earlier process of this pid is stale.)
         f.failed.remove(&(p.pid, slot));
         f.waits.insert(p.pid, slot);
-        first
+        fresh
     });
-    if first {
+    if fresh {
         ask_global(origin, slot);
     }
     Fetch::Wait
+}
+
+/// A bare node asked this bare node for global `name`: if it is unbound
+/// here, this node fetches it and passes the answer on (true), rather than
+/// answering from globals it never had.
+fn relay_fetch(asker: SocketAddr, name: &str) -> bool {
+    let node = crate::sched::node();
+    let Some(slot) = node.loaded.data.globals.iter().position(|g| g == name) else {
+        return false;
+    };
+    if node.loaded.globals.get(slot) != UNBOUND {
+        return false;
+    }
+    let Some(origin) = program_node().filter(|o| *o != asker) else {
+        return false;
+    };
+    let slot = slot as u32;
+    let fresh = with_fetches(|f| {
+        let (e, fresh) = request(f, slot, origin);
+        e.relays.push(asker);
+        fresh
+    });
+    if fresh {
+        ask_global(origin, slot);
+    }
+    true
 }
 
 /// GLOBAL_REQ: asks node `to` for the value of the global of slot `slot`.
@@ -232,7 +308,8 @@ fn ask_global(to: SocketAddr, slot: u32) {
     send(to, GLOBAL_REQ, out);
 }
 
-/// Whether the wait of process `pid` for a global is over.
+/// Whether the wait of process `pid` for a global is over (its answer, or
+/// its failure, is there).
 pub(crate) fn fetch_done(pid: u64) -> bool {
     let node = crate::sched::node();
     with_fetches(|f| {
@@ -245,78 +322,135 @@ pub(crate) fn fetch_done(pid: u64) -> bool {
     })
 }
 
-/// The value of global `slot` for a process whose wait is over: defined
-/// from the answer by the first reader, or why it could not be.
-pub(crate) fn take_fetched(pid: u64) -> Result<Value, String> {
+/// What a process whose wait for a global may be over finds.
+pub(crate) enum Fetched {
+    Value(Value),
+    Failed(String),
+    /// Another reader decodes the answer: it wakes this one when done.
+    Wait,
+}
+
+/// The value of the global process `pid` waits for: defined from the
+/// answer by the first reader to run (decoded without the table's lock,
+/// which the I/O thread takes), or why it could not be.
+pub(crate) fn take_fetched(pid: u64) -> Fetched {
     let node = crate::sched::node();
-    with_fetches(|f| {
-        let Some(slot) = f.waits.remove(&pid) else {
-            return Err("internal: a process waits for no global".into());
+    let global_name = |slot: u32| crate::program_state::global_name(slot as usize);
+    let taken = with_fetches(|f| {
+        let Some(&slot) = f.waits.get(&pid) else {
+            return Err(Fetched::Failed(
+                "internal: a process waits for no global".into(),
+            ));
         };
         if let Some(why) = f.failed.remove(&(pid, slot)) {
-            return Err(why);
+            f.waits.remove(&pid);
+            return Err(Fetched::Failed(why));
         }
         let v = node.loaded.globals.get(slot as usize);
         if v != UNBOUND {
-            return Ok(v);
+            f.waits.remove(&pid);
+            return Err(Fetched::Value(v));
         }
-        let Some(bytes) = f.pending.get_mut(&slot).and_then(|p| p.arrived.take()) else {
-            return Err(format!(
-                "unbound variable: {}",
-                crate::program_state::global_name(slot as usize)
-            ));
-        };
+        match f.pending.get_mut(&slot) {
+            Some(p) => match p.arrived.take() {
+                Some(bytes) => {
+                    f.waits.remove(&pid);
+                    Ok((slot, bytes))
+                }
+                None => Err(Fetched::Wait),
+            },
+            None => {
+                f.waits.remove(&pid);
+                Err(Fetched::Failed(format!(
+                    "unbound variable: {}",
+                    global_name(slot)
+                )))
+            }
+        }
+    });
+    let (slot, bytes) = match taken {
+        Ok(x) => x,
+        Err(answer) => return answer,
+    };
+    let result = match crate::wire::decode(&bytes) {
+        Ok((mem, value)) => {
+            // Static, as `define` makes it; `mem` goes after the copy.
+            let v = crate::heap::statics::promote(value);
+            drop(mem);
+            Ok(node.loaded.globals.define_if_unbound(slot as usize, v))
+        }
+        Err(e) => Err(format!(
+            "{}: the value from the program's node is malformed ({e})",
+            global_name(slot)
+        )),
+    };
+    let waiters = with_fetches(|f| {
         let waiters = f
             .pending
             .remove(&slot)
             .map(|p| p.waiters)
             .unwrap_or_default();
-        match crate::wire::decode(&bytes) {
-            Ok((mem, value)) => {
-                // Static, as `define` makes it; `mem` goes after the copy.
-                let v = node
-                    .loaded
-                    .globals
-                    .define_if_unbound(slot as usize, crate::heap::statics::promote(value));
-                drop(mem);
-                Ok(v)
-            }
-            Err(e) => {
-                let why = format!(
-                    "{}: the value from the program's node is malformed ({e})",
-                    crate::program_state::global_name(slot as usize)
-                );
-                for w in waiters.iter().filter(|w| w.pid != pid) {
-                    f.failed.insert((w.pid, slot), why.clone());
-                }
-                Err(why)
+        if let Err(why) = &result {
+            for w in waiters.iter().filter(|w| w.pid != pid) {
+                f.failed.insert((w.pid, slot), why.clone());
             }
         }
-    })
+        waiters
+    });
+    wake_all(waiters.into_iter().filter(|w| w.pid != pid).collect());
+    match result {
+        Ok(v) => Fetched::Value(v),
+        Err(why) => Fetched::Failed(why),
+    }
 }
 
-/// GLOBAL: the answer to a request of ours.
+/// A process that waited for a global ended (killed): its wait goes.
+pub(crate) fn forget_fetch(pid: u64) {
+    with_fetches(|f| {
+        if let Some(slot) = f.waits.remove(&pid) {
+            f.failed.remove(&(pid, slot));
+            if let Some(p) = f.pending.get_mut(&slot) {
+                p.waiters.retain(|w| w.pid != pid);
+            }
+        }
+    });
+}
+
+/// GLOBAL: the answer to a request of ours (only from the node asked).
 pub(super) fn global_answer(peer: SocketAddr, payload: &[u8]) {
     let (Some(slot), Some(&status)) = (payload.get(..4), payload.get(4)) else {
         return eprintln!("termite: node {peer}: a malformed global answer, dropped");
     };
     let slot = u32::from_le_bytes(slot.try_into().expect("4 bytes"));
     let body = &payload[5..];
-    let waiters = with_fetches(|f| {
-        let p = f.pending.get_mut(&slot)?;
-        if status == 0 {
+    let (waiters, relays) = with_fetches(|f| {
+        let Some(p) = f
+            .pending
+            .get_mut(&slot)
+            .filter(|p| p.asked == peer && p.arrived.is_none())
+        else {
+            return (Vec::new(), Vec::new());
+        };
+        let relays = std::mem::take(&mut p.relays);
+        if status == 0 && !p.waiters.is_empty() {
             p.arrived = Some(body.to_vec());
-            Some(p.waiters.clone())
+            (p.waiters.clone(), relays)
         } else {
-            let why = String::from_utf8_lossy(body).into_owned();
-            let p = f.pending.remove(&slot)?;
-            for w in &p.waiters {
-                f.failed.insert((w.pid, slot), why.clone());
+            // A failure, or an answer only relayed: the request is over.
+            let p = f.pending.remove(&slot).expect("looked up above");
+            if status != 0 {
+                let why = String::from_utf8_lossy(body).into_owned();
+                for w in &p.waiters {
+                    f.failed.insert((w.pid, slot), why.clone());
+                }
             }
-            Some(p.waiters)
+            (p.waiters, relays)
         }
     });
-    wake_all(waiters.unwrap_or_default());
+    for r in relays {
+        send(r, GLOBAL, payload.to_vec());
+    }
+    wake_all(waiters);
 }
 
 /// Node `peer` is down: the global requests it was asked are asked of
@@ -326,8 +460,9 @@ pub(super) fn origin_down(peer: SocketAddr) {
         return;
     }
     let other = program_node().filter(|p| *p != peer);
-    let waiters = with_fetches(|f| {
+    let (waiters, relays) = with_fetches(|f| {
         let mut all = Vec::new();
+        let mut relays = Vec::new();
         let lost: Vec<u32> = f
             .pending
             .iter()
@@ -345,17 +480,21 @@ pub(super) fn origin_down(peer: SocketAddr) {
             let Some(p) = f.pending.remove(&slot) else {
                 continue;
             };
+            let why = format!(
+                "unbound variable: {} (the program's node {peer} is down)",
+                crate::program_state::global_name(slot as usize)
+            );
             for w in p.waiters {
-                let why = format!(
-                    "unbound variable: {} (the program's node {peer} is down)",
-                    crate::program_state::global_name(slot as usize)
-                );
-                f.failed.insert((w.pid, slot), why);
+                f.failed.insert((w.pid, slot), why.clone());
                 all.push(w);
             }
+            relays.extend(p.relays.into_iter().map(|r| (r, slot, why.clone())));
         }
-        all
+        (all, relays)
     });
+    for (r, slot, why) in relays {
+        answer_error(r, slot, &why);
+    }
     wake_all(waiters);
 }
 
@@ -394,6 +533,8 @@ struct BareState {
     origin: Option<SocketAddr>,
     /// The peer asked for its code (at most one at a time).
     asking: Option<SocketAddr>,
+    /// Its answer went to the loader: later CODE frames are ignored.
+    loading: bool,
     /// The program adopted (set when its code was accepted).
     adopted: Option<[u8; 32]>,
     /// The program of each peer that is up (`None`: a bare one).
@@ -418,7 +559,8 @@ impl BareSink {
     fn ask(s: &mut BareState, peer: SocketAddr, program: [u8; 32]) {
         // Before the layer's handle is known nothing is sent: `serve_bare`
         // asks once it is.
-        if s.asking.is_none() && s.adopted.is_none() && super::HANDLE.get().is_some() {
+        if s.asking.is_none() && !s.loading && s.adopted.is_none() && super::HANDLE.get().is_some()
+        {
             s.asking = Some(peer);
             send(peer, CODE_REQ, program.to_vec());
         }
@@ -458,34 +600,41 @@ impl BareSink {
         false
     }
 
-    /// The runtime is up: hands it every held event, in order.
+    /// The runtime is up: hands it every held event, in order. The events
+    /// go to the runtime without the state's lock (it takes it itself, e.g.
+    /// `program_node`); what the I/O thread holds meanwhile follows, and
+    /// the sink is live once nothing is left, under the lock.
     fn go_live(&self) {
-        let mut s = lock(&self.state);
-        let adopted = s.adopted;
-        let programs = s.programs.clone();
-        for ev in std::mem::take(&mut s.held) {
-            match ev {
-                Held::Up(p, inc, l, prog) => Glue.peer_up(p, inc, l, prog),
-                Held::Frame(p, k, bytes) => {
-                    if programs
-                        .get(&p)
-                        .copied()
-                        .flatten()
-                        .is_none_or(|id| Some(id) == adopted)
-                    {
-                        Glue.frame(p, k, Payload::Owned(bytes));
-                    }
+        loop {
+            let held = {
+                let mut s = lock(&self.state);
+                if s.held.is_empty() {
+                    s.held_bytes = 0;
+                    self.live.store(true, Ordering::Release);
+                    return;
                 }
-                Held::Down(p, inc, why) => Glue.peer_down(p, inc, &why),
-                Held::Drained(p) => Glue.drained(p),
+                std::mem::take(&mut s.held)
+            };
+            for ev in held {
+                match ev {
+                    Held::Up(p, inc, l, prog) => Glue.peer_up(p, inc, l, prog),
+                    Held::Frame(p, k, bytes) => {
+                        if self.ours(p) {
+                            Glue.frame(p, k, Payload::Owned(bytes));
+                        }
+                    }
+                    Held::Down(p, inc, why) => Glue.peer_down(p, inc, &why),
+                    Held::Drained(p) => Glue.drained(p),
+                }
             }
         }
-        s.held_bytes = 0;
-        self.live.store(true, Ordering::Release);
     }
 
-    /// Keeps `ev` for the runtime (a frame past `HELD_LIMIT` is dropped).
+    /// Keeps `ev` for the runtime (a frame past `HELD_LIMIT` is dropped;
+    /// the other events count a little each, and are bounded by the
+    /// handshakes the limiter lets through).
     fn hold(&self, s: &mut BareState, ev: Held) {
+        const EVENT_BYTES: usize = 64;
         if let Held::Frame(peer, kind, bytes) = &ev {
             if s.held_bytes + bytes.len() > HELD_LIMIT {
                 return eprintln!(
@@ -495,6 +644,7 @@ impl BareSink {
             }
             s.held_bytes += bytes.len();
         }
+        s.held_bytes += EVENT_BYTES;
         s.held.push(ev);
     }
 }
@@ -540,13 +690,19 @@ impl Sink for BareSink {
             return;
         }
         match kind {
-            CODE if s.asking == Some(peer) => {
+            CODE if s.asking == Some(peer) && !s.loading => {
                 let source = payload
                     .get(32..)
                     .and_then(|b| postcard::from_bytes::<Source>(b).ok());
-                let id: Option<[u8; 32]> = payload.get(..32).and_then(|b| b.try_into().ok());
+                // The program asked for: the one its handshake announced.
+                let asked = s.programs.get(&peer).copied().flatten();
+                let id: Option<[u8; 32]> = payload
+                    .get(..32)
+                    .and_then(|b| b.try_into().ok())
+                    .filter(|id| Some(*id) == asked);
                 match (id, source) {
                     (Some(id), Some(src)) => {
+                        s.loading = true;
                         let _ = lock(&self.to_loader).send((peer, id, src));
                     }
                     _ => {
@@ -556,11 +712,19 @@ impl Sink for BareSink {
                     }
                 }
             }
-            CODE_REFUSED if s.asking == Some(peer) => {
+            CODE_REFUSED if s.asking == Some(peer) && !s.loading => {
                 eprintln!(
                     "termite: node {peer} sends no code: {}",
                     String::from_utf8_lossy(&payload)
                 );
+                // Its requests cannot be served: it is told so, and its
+                // waits on this node end.
+                send(
+                    peer,
+                    CODE_REFUSED,
+                    b"this bare node has no code of that program".to_vec(),
+                );
+                s.told.insert(peer);
                 s.asking = None;
                 Self::ask_another(&mut s, Some(peer));
             }
@@ -575,7 +739,7 @@ impl Sink for BareSink {
             let live = self.live.load(Ordering::Acquire);
             if !live {
                 self.hold(&mut s, Held::Down(peer, incarnation, reason.clone()));
-                if s.asking == Some(peer) {
+                if s.asking == Some(peer) && !s.loading {
                     s.asking = None;
                     Self::ask_another(&mut s, Some(peer));
                 }
@@ -640,6 +804,23 @@ pub fn serve_bare<C: Compiled>(
                 s.adopted = Some(id);
                 s.origin = Some(peer);
                 s.asking = None;
+                // Peers of another program that are up: their requests
+                // cannot be served here (their waits end at once).
+                let others: Vec<SocketAddr> = s
+                    .programs
+                    .iter()
+                    .filter(|(_, p)| p.is_some_and(|p| p != id))
+                    .map(|(a, _)| *a)
+                    .collect();
+                for o in others {
+                    if s.told.insert(o) {
+                        send(
+                            o,
+                            CODE_REFUSED,
+                            b"this bare node runs another program".to_vec(),
+                        );
+                    }
+                }
                 break p;
             }
             Err(e) => {
@@ -648,6 +829,7 @@ pub fn serve_bare<C: Compiled>(
                 send(peer, CODE_REFUSED, first_line.into_bytes());
                 let mut s = lock(&sink.state);
                 s.asking = None;
+                s.loading = false;
                 s.told.insert(peer);
                 BareSink::ask_another(&mut s, Some(peer));
             }

@@ -64,7 +64,7 @@ mod migrate;
 mod watches;
 
 pub use code::{CODE, CODE_REFUSED, CODE_REQ, Compiled, GLOBAL, GLOBAL_REQ, is_bare, serve_bare};
-pub(crate) use code::{Fetch, fetch_done, fetch_global, take_fetched};
+pub(crate) use code::{Fetch, Fetched, fetch_done, fetch_global, forget_fetch, take_fetched};
 
 pub use migrate::{FORGET, FWD, MIGRATE, MIGRATED, PROBE, WATCH_AT};
 pub(crate) use migrate::{Outcome, arrive, ended, forward, migrate_out, migrate_result};
@@ -83,6 +83,8 @@ pub(crate) struct State {
     /// Requests for the agent that came before it started (a node's
     /// agent starts with its program's library).
     early_agent: Vec<Message>,
+    /// Their bytes.
+    early_bytes: usize,
     /// The agent process of this node.
     pub(crate) agent: Option<u64>,
     /// Local processes in the links of processes of other nodes.
@@ -667,13 +669,21 @@ pub fn decoded(m: Message) -> Option<Message> {
 /// starts (`set_agent`). Both under the state's lock, so that the kept
 /// ones go first.
 fn agent_frame(m: Message) {
-    /// Requests kept for an agent that has not started.
+    /// Requests (and their bytes) kept for an agent that has not started.
     const EARLY_LIMIT: usize = 10_000;
+    const EARLY_BYTES: usize = 64 << 20;
+    let bytes = match &m.mem {
+        crate::heap::MessageMem::Wire(w) => w.bytes.len(),
+        _ => 0,
+    };
     with_state(|s| match s.agent {
         Some(agent) => {
             crate::sched::node().deliver(agent, m);
         }
-        None if s.early_agent.len() < EARLY_LIMIT => s.early_agent.push(m),
+        None if s.early_agent.len() < EARLY_LIMIT && s.early_bytes + bytes <= EARLY_BYTES => {
+            s.early_bytes += bytes;
+            s.early_agent.push(m);
+        }
         None => eprintln!("termite: a request for this node's agent before it started: dropped"),
     });
 }
@@ -682,6 +692,7 @@ fn agent_frame(m: Message) {
 pub(crate) fn set_agent(pid: u64) {
     with_state(|s| {
         s.agent = Some(pid);
+        s.early_bytes = 0;
         for m in std::mem::take(&mut s.early_agent) {
             crate::sched::node().deliver(pid, m);
         }

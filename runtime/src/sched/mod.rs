@@ -473,12 +473,19 @@ fn run_process(node: &'static Node, ctx: &mut Ctx, sched: &mut Scheduler, p: Arc
         );
         return;
     }
-    if inner.fetching && !crate::dist::fetch_done(p.pid) {
-        // Woken by mail: it waits for a global's value, not for messages.
-        wait_for_fetch(p, sched);
-        return;
+    // A wait for a global's value ends with its answer, not with mail.
+    let mut fetched = None;
+    if inner.fetching {
+        fetched = Some(match crate::dist::take_fetched(p.pid) {
+            crate::dist::Fetched::Wait => {
+                wait_for_fetch(p, sched);
+                return;
+            }
+            crate::dist::Fetched::Value(v) => Ok(v),
+            crate::dist::Fetched::Failed(why) => Err(why),
+        });
+        inner.fetching = false;
     }
-    let pid = p.pid;
     ctx.self_pid = inner.identity(p.pid);
     // The context owns the process while it runs (no reference count to
     // take); `proc` stays valid until it is taken back below.
@@ -495,11 +502,10 @@ fn run_process(node: &'static Node, ctx: &mut Ctx, sched: &mut Scheduler, p: Arc
         inner.args.clear();
         inner.args.push(FALSE);
     }
-    let mut outcome = if inner.fetching {
+    let mut outcome = if let Some(answer) = fetched {
         // Its read of an unbound global resumes with the value fetched,
         // or fails as the read would have.
-        inner.fetching = false;
-        match crate::dist::take_fetched(pid) {
+        match answer {
             Ok(v) => {
                 ctx.set_args(&[v]);
                 run_slice(ctx, node, inner.callee, 1)
@@ -614,6 +620,11 @@ fn ready_to_resume(p: &Process) -> bool {
 /// and forget it. The program ends with its primordial process.
 fn end(node: &Node, free_pids: &mut Vec<u64>, p: &Arc<Process>, died: Option<Value>) {
     p.state.store(DONE, Ordering::Release);
+    // SAFETY: as below.
+    if unsafe { p.inner() }.fetching {
+        // Killed while it waited for a global's value.
+        crate::dist::forget_fetch(p.pid);
+    }
     // SAFETY: the process is DONE; this thread still owns its state.
     if let Some(m) = unsafe { p.inner() }.migration.as_deref()
         && m.committed
