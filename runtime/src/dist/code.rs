@@ -798,7 +798,10 @@ pub fn serve_bare<C: Compiled>(
         let Ok((peer, id, source)) = rx.recv() else {
             return Err("the network layer stopped".into());
         };
-        match compile(&source).and_then(|p| check_identity(&p.desc(), id).map(|()| p)) {
+        // A bug of the compiler on that source refuses it, not the node.
+        let compiled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| compile(&source)))
+            .unwrap_or_else(|_| Err("the compiler failed on it (an internal error)".into()));
+        match compiled.and_then(|p| check_identity(&p.desc(), id).map(|()| p)) {
             Ok(p) => {
                 let mut s = lock(&sink.state);
                 s.adopted = Some(id);
