@@ -54,20 +54,17 @@ pub fn is_bare() -> bool {
 /// A bare node asks for this program's code.
 pub(super) fn code_request(peer: SocketAddr, payload: &[u8]) {
     let ours = crate::program_state::program_identity();
-    let source = crate::program_state::source();
-    let answer = match (payload.len() == 32 && payload == ours, source) {
-        (true, Some(src)) => postcard::to_stdvec(&src).ok().map(|blob| {
-            let mut out = ours.to_vec();
-            out.extend_from_slice(&blob);
-            (CODE, out)
-        }),
-        (true, None) => None,
-        (false, _) => Some((
+    let (kind, out) = if payload != ours.as_slice() {
+        (
             CODE_REFUSED,
             b"the program asked for is not the one this node runs".to_vec(),
-        )),
+        )
+    } else {
+        match crate::program_state::source().and_then(|s| postcard::to_stdvec(&s).ok()) {
+            Some(blob) => (CODE, [ours.as_slice(), &blob].concat()),
+            None => (CODE_REFUSED, b"this program carries no source".to_vec()),
+        }
     };
-    let (kind, out) = answer.unwrap_or((CODE_REFUSED, b"this program carries no source".to_vec()));
     send(peer, kind, out);
 }
 
@@ -188,7 +185,7 @@ fn program_node() -> Option<SocketAddr> {
     let sink = SINK.get()?;
     let s = lock(&sink.state);
     let adopted = s.adopted?;
-    let runs = |p: &SocketAddr| s.programs.get(p).copied().flatten() == Some(adopted);
+    let runs = |p: &SocketAddr| s.program_of(*p) == Some(adopted);
     s.origin
         .filter(runs)
         .or_else(|| s.programs.keys().copied().find(runs))
@@ -545,6 +542,13 @@ struct BareState {
     held_bytes: usize,
 }
 
+impl BareState {
+    /// The program of peer `peer` (None: a bare one, or not up).
+    fn program_of(&self, peer: SocketAddr) -> Option<[u8; 32]> {
+        self.programs.get(&peer).copied().flatten()
+    }
+}
+
 struct BareSink {
     /// Set (under `state`'s lock, after the replay) once the runtime
     /// takes every event.
@@ -583,7 +587,7 @@ impl BareSink {
     /// are dropped, and the peer told once).
     fn ours(&self, peer: SocketAddr) -> bool {
         let mut s = lock(&self.state);
-        let theirs = s.programs.get(&peer).copied().flatten();
+        let theirs = s.program_of(peer);
         if theirs.is_none() || theirs == s.adopted {
             return true;
         }
@@ -695,7 +699,7 @@ impl Sink for BareSink {
                     .get(32..)
                     .and_then(|b| postcard::from_bytes::<Source>(b).ok());
                 // The program asked for: the one its handshake announced.
-                let asked = s.programs.get(&peer).copied().flatten();
+                let asked = s.program_of(peer);
                 let id: Option<[u8; 32]> = payload
                     .get(..32)
                     .and_then(|b| b.try_into().ok())

@@ -514,16 +514,15 @@ impl Sink for Glue {
         peer: SocketAddr,
         incarnation: u64,
         listen: Option<SocketAddr>,
-        program: Option<[u8; 32]>,
+        // A bare node (no program) asks for this program's code and answers
+        // once it runs it, or refuses it (`code::code_refused`).
+        _program: Option<[u8; 32]>,
     ) {
         let entry = match listen {
             Some(l) => ident::node_entry(&l.ip().to_string(), l.port(), incarnation),
             None => ident::node_entry("", 0, incarnation),
         };
         ident::set_incarnation(entry, incarnation);
-        // A bare node (`program` None) asks for this program's code and
-        // answers once it runs it, or refuses it (`code::code_refused`).
-        let _ = program;
         // Requests to processes of another incarnation of this node, and
         // links to them, were made while it was not up: those processes
         // are gone (no frame naming them will be taken).
