@@ -8,16 +8,19 @@
 (define (spawn-thunk-link thunk) (%spawn-link thunk))
 (define (! pid msg)
   (let ((r (%send pid msg)))
-    (if (fixnum? r) (%slowed (pid-node pid) r (lambda () (! pid msg))) r)))
+    (if (fixnum? r) (%slowed pid r (lambda () (! pid msg))) r)))
 
 ;; A send to another node found the queue to it over its limit (r = 1:
-;; the message was queued; 2: it was not): the sender waits until the
-;; queue drains (or the node is down), then sends again what was not
-;; queued. So a process cannot queue without bound for a peer that does
-;; not read (ARCHITECTURE.md, "Remote operations").
-(define (%slowed node r again)
+;; the message was queued; 2: it was not), or (to a pid) a route that
+;; waits for its marker's answer (r = 2): the sender waits until the
+;; queue drains (or the node is down) or the route is settled, then sends
+;; again what was not queued. So a process cannot queue without bound for
+;; a peer that does not read (ARCHITECTURE.md, "Remote operations"), and
+;; its messages keep their order when it learns where a migrated process
+;; runs ("Senders that learn the new location").
+(define (%slowed to r again)
   (let wait ()
-    (if (%congested? node)
+    (if (%congested? to)
         (begin (%suspend (%deadline 0.002)) (wait))))
   (if (eqv? r 2) (again)))
 (define (make-tag) (%make-tag))
@@ -265,10 +268,16 @@
       (thunk)
       (let ((me (self)) (tag (make-tag)))
         (%watch-node node tag)
-        (remote-spawn node
-                      (lambda ()
-                        (! me (list tag (catch (lambda (e) (cons 'raised e))
-                                          (cons 'value (thunk)))))))
+        ;; If the spawn fails (the node is down), this watch's tag must
+        ;; not stay in the mailbox.
+        (catch (lambda (e)
+                 (%unwatch-node node tag)
+                 (%recv (lambda (m) (and (eq? m tag) (lambda () #f))) 0 (lambda () #f))
+                 (raise e))
+          (remote-spawn node
+                        (lambda ()
+                          (! me (list tag (catch (lambda (e) (cons 'raised e))
+                                            (cons 'value (thunk))))))))
         (let ((r (%remote-value node tag)))
           (if (eq? (car r) 'value) (cdr r) (raise (cdr r)))))))
 

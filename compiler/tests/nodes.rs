@@ -880,6 +880,33 @@ fn a_node_killed_in_the_middle_of_migrations() {
     eprintln!("outcomes: {outcomes:?}");
 }
 
+/// Senders learn where a migrated process runs: messages from a third
+/// node keep their order while the process moves between three nodes, and
+/// once the sender's node learned where it went, the process's home can
+/// die without the messages being lost.
+#[test]
+fn senders_learn_where_a_migrated_process_runs() {
+    let _serial = one_at_a_time();
+    let scratch = Scratch::new("migrate_route");
+    let mut home = serve(&scratch, "migrate_route", Mode::Jit, "home");
+    let far = serve(&scratch, "migrate_route", Mode::Aot, "far");
+    let mut c = client(
+        &scratch,
+        "migrate_route",
+        Mode::Jit,
+        "client",
+        &[home.port, far.port],
+    );
+    let expected = expected_output("migrate_route");
+    let (before, after) = expected.split_at(4);
+    for line in before {
+        assert_eq!(&c.line(), line);
+    }
+    home.signal("KILL");
+    let _ = home.finish();
+    finish_ok(&mut c, after);
+}
+
 /// What a migrated process watches goes with it: a link from a process of
 /// a third node that ended normally is forgotten where it runs (that
 /// node's death does not kill it), and one from a live process fires when

@@ -250,9 +250,9 @@ fn intern_remote(node: u32, incarnation: u64, word: u64, pid: bool) -> Value {
         let map = if pid { &mut t.pids } else { &mut t.tags };
         *map.entry(k).or_insert_with(|| {
             if pid {
-                // The last word is the location (issue 9): 0 while the
-                // process is not here.
-                static_object(T_RPID, &[node as u64, incarnation, word, 0])
+                // Then the location (issue 9): 0 while the process is
+                // not here; and the moved counter (`moved`).
+                static_object(T_RPID, &[node as u64, incarnation, word, 0, 0])
             } else {
                 static_object(T_RTAG, &[node as u64, incarnation, word])
             }
@@ -297,6 +297,18 @@ pub fn location(v: Value) -> Option<&'static AtomicU64> {
     // SAFETY: word 4 of a remote pid is its location, 8-aligned; static
     // objects are never freed or moved.
     Some(unsafe { AtomicU64::from_ptr(v.addr().add(4)) })
+}
+
+/// The moved counter of a remote pid: bumped each time a node that
+/// forwarded a message of this node for it says it moved
+/// (`dist::routes`); 0 while it never did.
+pub fn moved(v: Value) -> Option<&'static AtomicU64> {
+    if !is_remote_pid(v) {
+        return None;
+    }
+    // SAFETY: word 5 of a remote pid is its moved counter, 8-aligned;
+    // static objects are never freed or moved.
+    Some(unsafe { AtomicU64::from_ptr(v.addr().add(5)) })
 }
 
 /// `(pid-node pid)`: the node value of a pid (local or remote).

@@ -111,6 +111,7 @@ fn kind_byte(k: Kind) -> u8 {
         Kind::Kill => 3,
         Kind::Fence => 4,
         Kind::Unwatch => 5,
+        Kind::Marker => 6,
     }
 }
 
@@ -122,6 +123,7 @@ fn byte_kind(b: u8) -> Option<Kind> {
         3 => Kind::Kill,
         4 => Kind::Fence,
         5 => Kind::Unwatch,
+        6 => Kind::Marker,
         _ => return None,
     })
 }

@@ -29,6 +29,8 @@
 //!   that link goes.
 //! - `MIGRATE`, `MIGRATED`, `FWD`, `FORGET`: migration (`migrate`;
 //!   docs/distribution.md).
+//! - `MOVED`, `MARKER`, `ROUTED`: senders that learn where a migrated
+//!   process runs (`routes`).
 //!
 //! A process waiting for the answer of another node registers the tag of
 //! its request under that node (`%watch-node`), for any incarnation of it
@@ -46,7 +48,7 @@ use crate::ctx::Ctx;
 use crate::ident;
 use crate::node::frame::Payload;
 use crate::node::{self, DownReason, NodeConfig, NodeHandle, Sink};
-use crate::process::{Kind, Message};
+use crate::process::{Delivery, Kind, Message};
 use crate::value::*;
 use std::collections::HashMap;
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -61,6 +63,7 @@ pub const UNWATCH: u8 = 6;
 
 mod code;
 mod migrate;
+pub(crate) mod routes;
 mod watches;
 
 pub use code::{CODE, CODE_REFUSED, CODE_REQ, Compiled, GLOBAL, GLOBAL_REQ, is_bare, serve_bare};
@@ -311,7 +314,21 @@ pub(crate) fn raise(ctx: &mut Ctx, who: &str, why: &str) -> Value {
 /// the header `incarnation | pid word`, then the words of `extra`, then `v`
 /// in the wire format. Answers the node-table entry to send it to.
 fn addressed(to: Value, extra: &[u64], v: Value) -> Result<(u32, Vec<u8>), String> {
-    let (entry, incarnation, word) = ident::parts(to).ok_or("not a pid")?;
+    addressed_by(None, to, extra, v)
+}
+
+/// `addressed` for a signal of process `sender` (a slot of this node),
+/// which goes where that process's route to `to` says (`routes::path`).
+fn addressed_by(
+    sender: Option<u64>,
+    to: Value,
+    extra: &[u64],
+    v: Value,
+) -> Result<(u32, Vec<u8>), String> {
+    let (entry, incarnation, word) = match routes::path(sender, to) {
+        Some(t) => (t.entry, t.incarnation, t.word),
+        None => ident::parts(to).ok_or("not a pid")?,
+    };
     let mut payload = Vec::with_capacity(64);
     for w in [incarnation, word].iter().chain(extra) {
         payload.extend_from_slice(&w.to_le_bytes());
@@ -331,7 +348,9 @@ pub(crate) fn encode_after(v: Value, out: &mut Vec<u8>) -> Result<(), String> {
 /// Sends `v` to the process `to` of another node in a frame of `kind`;
 /// what cannot be sent is raised as an error of `who`.
 fn send_to(ctx: &mut Ctx, who: &str, kind: u8, to: Value, v: Value) -> Value {
-    match addressed(to, &[], v).and_then(|(entry, payload)| send_frame(ctx, entry, kind, payload)) {
+    let sender = ctx.current.as_ref().map(|p| p.pid);
+    let frame = addressed_by(sender, to, &[], v);
+    match frame.and_then(|(entry, payload)| send_frame(ctx, entry, kind, payload)) {
         Ok(sent) => sent.value(),
         Err(e) => raise(ctx, who, &e),
     }
@@ -389,7 +408,7 @@ pub fn link(ctx: &mut Ctx, from: Value, to: Value) -> Value {
             match to_here {
                 Some(t) => crate::sched::node().deliver(t, Message::immediate(noproc, Kind::Exit)),
                 None => {
-                    send_exit(from, to, noproc);
+                    send_exit(None, from, to, noproc);
                     true
                 }
             };
@@ -411,11 +430,11 @@ fn signal(v: Value) -> Value {
     if v.is_fixnum() { UNSPECIFIED } else { v }
 }
 
-/// The process `from` (running here) died of `reason`: tell `to`, a
-/// process of another node linked to it. Runs on `from`'s thread (the
-/// encoder reads `reason` in its heap).
-pub fn send_exit(from: Value, to: Value, reason: Value) {
-    let payload = addressed(to, &[], UNSPECIFIED).and_then(|(entry, mut payload)| {
+/// The process `from` (running here, in slot `sender` if it is a process)
+/// died of `reason`: tell `to`, a process of another node linked to it.
+/// Runs on `from`'s thread (the encoder reads `reason` in its heap).
+pub fn send_exit(sender: Option<u64>, from: Value, to: Value, reason: Value) {
+    let payload = addressed_by(sender, to, &[], UNSPECIFIED).and_then(|(entry, mut payload)| {
         payload.truncate(HEADER);
         migrate::put_pid(&mut payload, from)?;
         encode_after(reason, &mut payload)?;
@@ -432,9 +451,41 @@ pub fn send_exit(from: Value, to: Value, reason: Value) {
     }
 }
 
-/// `(! pid msg)` for a pid of another node.
+/// `(! pid msg)` for a pid of another node: to its home, or where the
+/// sender's route says once the process moved (`routes`).
 fn remote_send(ctx: &mut Ctx, to: Value, msg: Value) -> Value {
-    send_to(ctx, "!", MSG, to, msg)
+    let counter = ident::moved(to).map_or(0, |c| c.load(std::sync::atomic::Ordering::Acquire));
+    let sender = ctx.current.as_ref().map(|p| p.pid);
+    let (Some(sender), Some(home), true) = (sender, routes::Target::home(to), counter != 0) else {
+        return send_to(ctx, "!", MSG, to, msg);
+    };
+    match routes::for_message(ctx, sender, to, home, counter) {
+        routes::Way::Wait => Sent::Full.value(),
+        routes::Way::At(t) if t.entry == 0 => {
+            let node = crate::sched::node();
+            match node
+                .table
+                .deliver(t.word, Message::copy_of(msg, Kind::Message))
+            {
+                Delivery::Woken(p) => node.schedule(p),
+                Delivery::Forwarded(identity) => routes::moved_here(identity),
+                Delivery::Queued | Delivery::NoProcess(_) => {}
+            }
+            UNSPECIFIED
+        }
+        routes::Way::At(t) => {
+            let mut payload = Vec::with_capacity(64);
+            for w in [t.incarnation, t.word] {
+                payload.extend_from_slice(&w.to_le_bytes());
+            }
+            match encode_after(msg, &mut payload)
+                .and_then(|()| send_frame(ctx, t.entry, MSG, payload))
+            {
+                Ok(sent) => sent.value(),
+                Err(e) => raise(ctx, "!", &e),
+            }
+        }
+    }
 }
 
 /// The network layer's events.
@@ -492,6 +543,7 @@ impl Glue {
                 };
                 if !node.deliver(word, m) && !ident::is_local_pid(value) {
                     send_exit(
+                        None,
                         crate::process::pid_value(word),
                         value,
                         Value::symbol(crate::symbols::intern("noproc")),
@@ -547,7 +599,7 @@ impl Sink for Glue {
 
     fn frame(&self, peer: SocketAddr, kind: u8, payload: Payload<'_>) {
         match kind {
-            MSG | LINK | WATCH | EXIT | UNWATCH => {
+            MSG | routes::MARKER | LINK | WATCH | EXIT | UNWATCH => {
                 let Some((incarnation, word)) = split_header(&payload) else {
                     return self.log(&format!("termite: node {peer}: a truncated frame, dropped"));
                 };
@@ -556,8 +608,23 @@ impl Sink for Glue {
                 if incarnation != ident::self_incarnation() {
                     return;
                 }
-                if kind == MSG {
-                    crate::sched::node().deliver(word, raw(payload, HEADER, Kind::Message));
+                if kind == MSG || kind == routes::MARKER {
+                    let node = crate::sched::node();
+                    let kind = if kind == MSG {
+                        Kind::Message
+                    } else {
+                        Kind::Marker
+                    };
+                    match node.table.deliver(word, raw(payload, HEADER, kind)) {
+                        Delivery::Woken(p) => node.schedule(p),
+                        // The sender's node learns that the process moved.
+                        Delivery::Forwarded(identity) if kind == Kind::Message => {
+                            if let Some(from) = Glue::entry_of(peer) {
+                                routes::forwarded_from(from, word, identity);
+                            }
+                        }
+                        _ => {}
+                    }
                 } else {
                     self.link_frame(peer, kind, word, payload);
                 }
@@ -581,6 +648,17 @@ impl Sink for Glue {
                 }
             }
             migrate::PROBE => {}
+            routes::MOVED => routes::moved(peer, &payload),
+            routes::ROUTED => {
+                let (Some((incarnation, word)), Some(from)) =
+                    (split_header(&payload), Glue::entry_of(peer))
+                else {
+                    return self.log(&format!("termite: node {peer}: a truncated frame, dropped"));
+                };
+                if incarnation == ident::self_incarnation() {
+                    routes::routed(peer, from, word, &payload[HEADER..]);
+                }
+            }
             migrate::MIGRATE | migrate::FWD | migrate::FORGET => {
                 let Some(from) = Glue::entry_of(peer) else {
                     return self.log(&format!(
@@ -722,6 +800,7 @@ fn node_down(entry: u32) {
     });
     end_waits(entry, waiting, watching);
     migrate::fail_migrations(entry);
+    routes::node_down(entry);
 }
 
 /// Ends `waiting` (their tags delivered) and fires `watching` (each local
@@ -776,14 +855,11 @@ pub fn forget_watcher(watcher: u64) {
 /// The process `from` (of this node) ended normally: `to`, a process of
 /// another node in its links, will not be told of its death, and its
 /// node forgets the watch it keeps for that link.
-pub fn send_unwatch(from: Value, to: Value) {
-    let Some((entry, incarnation, word)) = ident::parts(to) else {
+pub fn send_unwatch(sender: Option<u64>, from: Value, to: Value) {
+    let Ok((entry, mut payload)) = addressed_by(sender, to, &[], UNSPECIFIED) else {
         return;
     };
-    let mut payload = Vec::with_capacity(40);
-    for w in [incarnation, word] {
-        payload.extend_from_slice(&w.to_le_bytes());
-    }
+    payload.truncate(HEADER);
     if migrate::put_pid(&mut payload, from).is_ok() {
         let _ = send_frame_on(from.0, entry, UNWATCH, payload);
     }

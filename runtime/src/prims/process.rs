@@ -136,6 +136,7 @@ fn drain_into(
     // Applied once the slot's lock is let go (the watch table's lock is
     // taken before slots' elsewhere).
     let mut unwatched = Vec::new();
+    let mut markers = Vec::new();
     node().table.drain(p, |m| {
         // A message from another node is decoded here, by its receiver.
         let Some(m) = crate::dist::decoded(m) else {
@@ -147,6 +148,8 @@ fn drain_into(
             // A migration's marker, for the slot, not the process.
             Kind::Fence => {}
             Kind::Unwatch => unwatched.push(m.value),
+            // Held by a fence until now: answered once the lock is let go.
+            Kind::Marker => markers.extend(crate::dist::routes::marker_parts(m.value)),
             Kind::Kill => outcome = Drained::Killed,
             // Messages after a kill are dropped with the process.
             _ if matches!(outcome, Drained::Killed) => {}
@@ -163,6 +166,9 @@ fn drain_into(
     });
     for w in unwatched {
         crate::dist::forget_watch(p.pid, w);
+    }
+    for m in markers {
+        crate::dist::routes::answer(p.pid, m);
     }
     (first, outcome)
 }

@@ -66,16 +66,25 @@ prim!(fn tm_unwatch_node(ctx, target, tag) {
     UNSPECIFIED
 });
 
-// (%congested? node): whether the queue to `node` is over its limit (a
-// sender that was told so waits until it is not: `%slowed`). Takes the
-// messages that arrived meanwhile into the mailbox, so that the caller's
-// `%suspend` waits for new ones.
+// (%congested? node-or-pid): whether the queue to `node` is over its
+// limit, or (for a pid of another node) whether the caller's signals for
+// it wait for the answer to a marker or go to such a queue (a sender that
+// was told so waits until it is not: `%slowed`). Takes the messages that
+// arrived meanwhile into the mailbox, so that the caller's `%suspend`
+// waits for new ones.
 prim!(fn tm_congested_p(ctx, n) {
-    let entry = match node_arg(ctx, "congested", n) { Ok(e) => e, Err(e) => return e };
+    let sender = ctx.current.as_ref().map(|p| p.pid);
+    let to = match (ident::is_remote_pid(n), sender) {
+        (true, Some(sender)) => Err(sender),
+        _ => match node_arg(ctx, "congested", n) { Ok(e) => Ok(e), Err(e) => return e },
+    };
     if crate::prims::process::take_inbox(ctx) {
         return crate::prims::process::die_killed(ctx);
     }
-    Value::bool(crate::dist::congested(entry))
+    Value::bool(match to {
+        Ok(entry) => crate::dist::congested(entry),
+        Err(sender) => crate::dist::routes::congested(sender, n),
+    })
 });
 
 // (%pid-local? x): a pid of this node (the immediate), as opposed to one of

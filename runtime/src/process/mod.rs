@@ -35,6 +35,11 @@ pub enum Kind {
     /// or its exit is on its way: the receiver (which migrated since it
     /// made the link) forgets the watch it keeps where it runs.
     Unwatch,
+    /// A sender's marker (ARCHITECTURE.md, "Senders that learn the new
+    /// location"): the value is `#(sender seq identity)`. The node where
+    /// it reaches the process answers where the process runs; it is
+    /// nothing to the process.
+    Marker,
 }
 
 /// A signal in an inbox: a copy of a value in blocks of its own, which
@@ -119,6 +124,9 @@ pub struct Inner {
     /// Whether it waits for the value of a global (on a bare node,
     /// `dist::fetch_global`, which knows which).
     pub fetching: bool,
+    /// It has routes to migrated processes in its node's table
+    /// (`dist::routes`), which go when it ends.
+    pub routed: bool,
     /// Whether the last wait ended by its deadline.
     pub timed_out: bool,
     /// Whether the process was ended by a kill signal.
@@ -267,6 +275,7 @@ impl Process {
                 links: Vec::new(),
                 timer: NO_TIMER,
                 fetching: false,
+                routed: false,
                 timed_out: false,
                 killed: false,
                 migration: None,
@@ -452,6 +461,9 @@ pub enum Delivery {
     Woken(Arc<Process>),
     /// No such process (it ended, or never was): the signal is handed back.
     NoProcess(Message),
+    /// The process migrated: the signal went on to where it went. The
+    /// process answers to this identity.
+    Forwarded(Value),
 }
 
 /// All live processes of the node, by pid: slots found directly from the
@@ -572,12 +584,21 @@ impl Table {
                 // The process migrated: the signal goes on, before the
                 // lock goes (see `move_back`).
                 crate::dist::forward(m, **f);
-                return Delivery::Queued;
+                return Delivery::Forwarded(f.identity);
             }
             drop(slot);
             return Delivery::NoProcess(m);
         };
         let kind = m.kind;
+        if kind == Kind::Marker && !matches!(inbox, Inbox::Fenced(_)) {
+            // Everything its sender sent before it is in the inbox: the
+            // sender is told where the process runs (a fenced slot holds
+            // the marker with the rest, and the process answers it when
+            // it takes its inbox).
+            drop(slot);
+            crate::dist::routes::reached(pid, m);
+            return Delivery::Queued;
+        }
         let for_now = match inbox {
             Inbox::Fenced(f) if from == Some(f.from) => {
                 if kind == Kind::Fence {

@@ -125,7 +125,7 @@ impl Node {
                 self.schedule(p);
                 true
             }
-            Delivery::Queued => true,
+            Delivery::Queued | Delivery::Forwarded(_) => true,
             Delivery::NoProcess(_) => false,
         }
     }
@@ -633,6 +633,9 @@ fn end(node: &Node, free_pids: &mut Vec<u64>, p: &Arc<Process>, died: Option<Val
         // a forwarding entry (or free), its links went with it.
         let inner = unsafe { p.inner() };
         node.wait_over(inner, false);
+        if inner.routed {
+            crate::dist::routes::forget_sender(p.pid);
+        }
         if p.published.load(Ordering::Acquire) {
             crate::prims::process::unpublish(p.pid);
         }
@@ -662,7 +665,7 @@ fn end(node: &Node, free_pids: &mut Vec<u64>, p: &Arc<Process>, died: Option<Val
         // Processes of other nodes linked to this one forget the link.
         for &to in &links {
             if !crate::ident::is_local_pid(to) {
-                crate::dist::send_unwatch(identity, to);
+                crate::dist::send_unwatch(Some(p.pid), identity, to);
             }
         }
     }
@@ -674,12 +677,16 @@ fn end(node: &Node, free_pids: &mut Vec<u64>, p: &Arc<Process>, died: Option<Val
             if crate::ident::is_local_pid(to) {
                 node.deliver(to.imm_payload(), Message::copy_of(v, Kind::Exit));
             } else {
-                crate::dist::send_exit(identity, to, v);
+                crate::dist::send_exit(Some(p.pid), identity, to, v);
             }
         }
         if links.is_empty() && p.pid != node.primordial && !inner.killed {
             crate::prims::system::report_death(p.pid, v);
         }
+    }
+    if inner.routed {
+        // After its last signals: they took its routes.
+        crate::dist::routes::forget_sender(p.pid);
     }
     if p.published.load(Ordering::Acquire) {
         crate::prims::process::unpublish(p.pid);
