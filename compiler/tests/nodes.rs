@@ -898,7 +898,7 @@ fn senders_learn_where_a_migrated_process_runs() {
         &[home.port, far.port],
     );
     let expected = expected_output("migrate_route");
-    let (before, after) = expected.split_at(4);
+    let (before, after) = expected.split_at(5);
     for line in before {
         assert_eq!(&c.line(), line);
     }

@@ -46,6 +46,42 @@
     (! q (list 'report me))
     (show "moving " (?)))
 
+  ;; A process of `home`, linked from a sender of this node, runs here a
+  ;; while (the sender's route to it becomes this node), then goes home;
+  ;; the sender sends it a large message and dies: the message comes
+  ;; before the exit.
+  (let* ((s (spawn (let loop ()
+                     (recv
+                       (('to r n) (! r n) (loop))
+                       (('big r) (! r (make-string 200000 #\b)) (raise 'sender-died))))))
+         (r (remote-spawn home
+              (lambda ()
+                (recv (('link s) (inbound-link s)))
+                (! me 'linked)
+                (recv ('go-here (migrate here)))
+                (! me 'r-here)
+                (recv ('go-home (migrate home)))
+                (! me 'r-home)
+                (let loop ((seen '()))
+                  (let ((got (catch (lambda (e) (list 'exit e)) (list 'msg (?)))))
+                    (if (eq? (car got) 'exit)
+                        (! me (list 'r-saw (reverse seen) (cadr got)))
+                        (let ((x (cadr got)))
+                          (loop (cons (if (string? x) (string-length x) x) seen))))))))))
+    (! r (list 'link s))
+    (recv ('linked #t))
+    (! r 'go-here)
+    (recv ('r-here #t))
+    (! s (list 'to r 1))
+    ;; Time for `home`'s hint, so that the next send finds the route.
+    (? 0.2 #f)
+    (! s (list 'to r 2))
+    (? 0.1 #f)
+    (! r 'go-home)
+    (recv ('r-home #t))
+    (! s (list 'big r))
+    (show "linked " (?)))
+
   ;; A process of `home` that moved to `far`: this node's messages first
   ;; go by `home`, which says so; then straight to `far`.
   (let ((p (remote-spawn home (lambda () (migrate far) (! me 'moved) (counter 0 0)))))

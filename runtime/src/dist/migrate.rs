@@ -183,8 +183,10 @@ pub(super) fn forwarded(peer: SocketAddr, from: u32, payload: Payload<'_>) {
 /// on if the process left.
 fn deliver_here(word: u64, m: Message, from: Option<u32>) {
     let node = crate::sched::node();
-    if let Delivery::Woken(p) = node.table.deliver_from(word, m, from) {
-        node.schedule(p);
+    match node.table.deliver_from(word, m, from) {
+        Delivery::Woken(p) => node.schedule(p),
+        Delivery::NoProcess(m) if m.kind == Kind::Marker => routes::reached(word, m),
+        _ => {}
     }
 }
 
@@ -326,6 +328,9 @@ fn answered(entry: u32, pid: u64, result: Result<(), String>) {
         return;
     };
     let state = if result.is_ok() {
+        // Its routes were this node's (it may come back to this slot
+        // before its old self ends here: they go now).
+        routes::forget_sender(pid);
         let f = Forward {
             pid,
             to: entry,

@@ -314,21 +314,7 @@ pub(crate) fn raise(ctx: &mut Ctx, who: &str, why: &str) -> Value {
 /// the header `incarnation | pid word`, then the words of `extra`, then `v`
 /// in the wire format. Answers the node-table entry to send it to.
 fn addressed(to: Value, extra: &[u64], v: Value) -> Result<(u32, Vec<u8>), String> {
-    addressed_by(None, to, extra, v)
-}
-
-/// `addressed` for a signal of process `sender` (a slot of this node),
-/// which goes where that process's route to `to` says (`routes::path`).
-fn addressed_by(
-    sender: Option<u64>,
-    to: Value,
-    extra: &[u64],
-    v: Value,
-) -> Result<(u32, Vec<u8>), String> {
-    let (entry, incarnation, word) = match routes::path(sender, to) {
-        Some(t) => (t.entry, t.incarnation, t.word),
-        None => ident::parts(to).ok_or("not a pid")?,
-    };
+    let (entry, incarnation, word) = ident::parts(to).ok_or("not a pid")?;
     let mut payload = Vec::with_capacity(64);
     for w in [incarnation, word].iter().chain(extra) {
         payload.extend_from_slice(&w.to_le_bytes());
@@ -348,9 +334,7 @@ pub(crate) fn encode_after(v: Value, out: &mut Vec<u8>) -> Result<(), String> {
 /// Sends `v` to the process `to` of another node in a frame of `kind`;
 /// what cannot be sent is raised as an error of `who`.
 fn send_to(ctx: &mut Ctx, who: &str, kind: u8, to: Value, v: Value) -> Value {
-    let sender = ctx.current.as_ref().map(|p| p.pid);
-    let frame = addressed_by(sender, to, &[], v);
-    match frame.and_then(|(entry, payload)| send_frame(ctx, entry, kind, payload)) {
+    match addressed(to, &[], v).and_then(|(entry, payload)| send_frame(ctx, entry, kind, payload)) {
         Ok(sent) => sent.value(),
         Err(e) => raise(ctx, who, &e),
     }
@@ -434,16 +418,26 @@ fn signal(v: Value) -> Value {
 /// died of `reason`: tell `to`, a process of another node linked to it.
 /// Runs on `from`'s thread (the encoder reads `reason` in its heap).
 pub fn send_exit(sender: Option<u64>, from: Value, to: Value, reason: Value) {
-    let payload = addressed_by(sender, to, &[], UNSPECIFIED).and_then(|(entry, mut payload)| {
-        payload.truncate(HEADER);
-        migrate::put_pid(&mut payload, from)?;
-        encode_after(reason, &mut payload)?;
-        Ok((entry, payload))
+    let payload = end_signal(sender, from, to).and_then(|to| match to {
+        EndTo::Frame(entry, mut payload) => {
+            encode_after(reason, &mut payload)?;
+            Ok(Some((entry, payload)))
+        }
+        EndTo::Here(word) => {
+            // Behind the messages it delivered there, which that slot
+            // forwards if the process left: the watch goes, the exit
+            // follows.
+            let node = crate::sched::node();
+            node.deliver(word, Message::immediate(from, Kind::Unwatch));
+            node.deliver(word, Message::copy_of(reason, Kind::Exit));
+            Ok(None)
+        }
     });
     match payload {
-        Ok((entry, payload)) => {
+        Ok(Some((entry, payload))) => {
             let _ = send_frame_on(from.0, entry, EXIT, payload);
         }
+        Ok(None) => {}
         Err(e) => eprintln!(
             "termite: the exception of process {} {e}: its link is not told",
             crate::print::write_string(from)
@@ -617,6 +611,9 @@ impl Sink for Glue {
                     };
                     match node.table.deliver(word, raw(payload, HEADER, kind)) {
                         Delivery::Woken(p) => node.schedule(p),
+                        // What its sender sends there is dropped, as
+                        // anywhere: it stops waiting.
+                        Delivery::NoProcess(m) if kind == Kind::Marker => routes::reached(word, m),
                         // The sender's node learns that the process moved.
                         Delivery::Forwarded(identity) if kind == Kind::Message => {
                             if let Some(from) = Glue::entry_of(peer) {
@@ -856,13 +853,42 @@ pub fn forget_watcher(watcher: u64) {
 /// another node in its links, will not be told of its death, and its
 /// node forgets the watch it keeps for that link.
 pub fn send_unwatch(sender: Option<u64>, from: Value, to: Value) {
-    let Ok((entry, mut payload)) = addressed_by(sender, to, &[], UNSPECIFIED) else {
-        return;
-    };
-    payload.truncate(HEADER);
-    if migrate::put_pid(&mut payload, from).is_ok() {
-        let _ = send_frame_on(from.0, entry, UNWATCH, payload);
+    match end_signal(sender, from, to) {
+        Ok(EndTo::Frame(entry, payload)) => {
+            let _ = send_frame_on(from.0, entry, UNWATCH, payload);
+        }
+        Ok(EndTo::Here(word)) => {
+            crate::sched::node().deliver(word, Message::immediate(from, Kind::Unwatch));
+        }
+        Err(_) => {}
     }
+}
+
+/// Where the EXIT or UNWATCH of process `from` (in slot `sender` here, if
+/// it is a process) for `to`, a process of another node, goes.
+enum EndTo {
+    /// A frame to this node-table entry, its payload so far: the header,
+    /// then `from`.
+    Frame(u32, Vec<u8>),
+    /// This slot of this node, where `from`'s messages for `to` go (its
+    /// route: `to` ran here).
+    Here(u64),
+}
+
+/// The way of an EXIT or UNWATCH: that of `from`'s messages for `to`
+/// (`routes::path`), so that none overtakes them; else `to`'s home.
+fn end_signal(sender: Option<u64>, from: Value, to: Value) -> Result<EndTo, String> {
+    let (entry, incarnation, word) = match routes::path(sender, to) {
+        Some(t) if t.entry == 0 => return Ok(EndTo::Here(t.word)),
+        Some(t) => (t.entry, t.incarnation, t.word),
+        None => ident::parts(to).ok_or("not a pid")?,
+    };
+    let mut payload = Vec::with_capacity(64);
+    for w in [incarnation, word] {
+        payload.extend_from_slice(&w.to_le_bytes());
+    }
+    migrate::put_pid(&mut payload, from)?;
+    Ok(EndTo::Frame(entry, payload))
 }
 
 /// `(%watch-node target tag)`: the calling process `pid` waits for the

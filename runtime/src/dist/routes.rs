@@ -31,9 +31,11 @@ pub const ROUTED: u8 = 20;
 const HINT_EVERY: Duration = Duration::from_millis(100);
 
 /// A marker not answered within this settles its route on the old path
-/// (lost with a node, or with a process that ended). Correctness does not
-/// depend on it: the old path keeps order behind the marker.
-const MARKER_TIMEOUT: Duration = Duration::from_millis(100);
+/// (lost with a node on its way; one that reaches a slot with no process
+/// is answered there). Correctness does not depend on it: the old path
+/// keeps order behind the marker, and a late answer is still taken while
+/// nothing went the old way since.
+const MARKER_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// Where the signals of a sender for a process go: slot `word` of node
 /// `entry` (0: this node) in its incarnation `incarnation`.
@@ -45,9 +47,13 @@ pub(crate) struct Target {
 }
 
 impl Target {
-    /// The home of `to`: where its pid says it runs.
+    /// The home of `to`, a pid of another node: where its pid says it runs
+    /// (`None` for a pid of this node, or of an earlier incarnation of it).
     pub(crate) fn home(to: Value) -> Option<Target> {
         let (entry, incarnation, word) = ident::parts(to)?;
+        if entry == 0 {
+            return None;
+        }
         Some(Target {
             entry,
             incarnation,
@@ -59,8 +65,13 @@ impl Target {
 #[derive(Clone, Copy)]
 enum Route {
     /// The sender's signals go to `at`; settled when the moved counter was
-    /// `seen`.
-    Ready { at: Target, seen: u64 },
+    /// `seen`. `late`: the marker of a route that timed out, whose answer
+    /// is still taken while no signal went to `at` since.
+    Ready {
+        at: Target,
+        seen: u64,
+        late: Option<u64>,
+    },
     /// Marker `seq` went along `old`, where the sender's other signals go
     /// until it is answered; the counter was `seen` when it went.
     Pending {
@@ -72,6 +83,14 @@ enum Route {
 }
 
 impl Route {
+    fn ready(at: Target, seen: u64) -> Route {
+        Route::Ready {
+            at,
+            seen,
+            late: None,
+        }
+    }
+
     fn current(&self) -> Target {
         match *self {
             Route::Ready { at, .. } => at,
@@ -82,11 +101,18 @@ impl Route {
     /// A pending route whose marker is lost goes back to its old path.
     fn settle_if_lost(&mut self) {
         if let Route::Pending {
-            old, seen, since, ..
+            old,
+            seen,
+            since,
+            seq,
         } = *self
             && since.elapsed() > MARKER_TIMEOUT
         {
-            *self = Route::Ready { at: old, seen };
+            *self = Route::Ready {
+                at: old,
+                seen,
+                late: Some(seq),
+            };
         }
     }
 }
@@ -131,13 +157,15 @@ pub(crate) fn for_message(
 ) -> Way {
     let (way, marker) = with_routes(|r| {
         let routes = r.by_sender.entry(sender).or_default();
-        let route = routes
-            .entry(to.0)
-            .or_insert(Route::Ready { at: home, seen: 0 });
+        let route = routes.entry(to.0).or_insert(Route::ready(home, 0));
         route.settle_if_lost();
         match *route {
             Route::Pending { .. } => (Way::Wait, None),
-            Route::Ready { at, seen } if seen == counter => (Way::At(at), None),
+            Route::Ready { at, seen, .. } if seen == counter => {
+                // A signal goes the old way: a late answer is too late.
+                *route = Route::ready(at, seen);
+                (Way::At(at), None)
+            }
             Route::Ready { at, .. } => {
                 r.seq += 1;
                 let seq = r.seq;
@@ -156,44 +184,63 @@ pub(crate) fn for_message(
         unsafe { p.inner() }.routed = true;
     }
     if let Some((at, seq)) = marker {
-        send_marker(ctx, sender, to, at, seq);
+        let sent = send_marker(ctx, sender, to, at, seq);
+        // A node found down while it was sent dropped the route: the
+        // signals take that way, where they are dropped too (the sender
+        // must not look for a route again and again).
+        let dropped = with_routes(|r| {
+            let routes = r.by_sender.entry(sender).or_default();
+            let gone = !sent || !routes.contains_key(&to.0);
+            if gone {
+                routes.insert(to.0, Route::ready(at, counter));
+            }
+            gone
+        });
+        if dropped {
+            return Way::At(at);
+        }
     }
     way
 }
 
 /// Sends marker `seq` of `sender` for `to` along `at`, on the sender's
-/// lane (behind everything it sent that way). A marker that cannot go is
-/// lost: its route settles on `at` again (`MARKER_TIMEOUT`).
-fn send_marker(ctx: &mut Ctx, sender: u64, to: Value, at: Target, seq: u64) {
+/// lane (behind everything it sent that way); false if it cannot go.
+fn send_marker(ctx: &mut Ctx, sender: u64, to: Value, at: Target, seq: u64) -> bool {
     let v = ctx.vector(&[
         crate::process::pid_value(sender),
         Value::fixnum(seq as i64),
         to,
     ]);
     if at.entry == 0 {
-        crate::sched::node().deliver(at.word, Message::copy_of(v, Kind::Marker));
-        return;
+        let node = crate::sched::node();
+        let m = Message::copy_of(v, Kind::Marker);
+        if let Delivery::NoProcess(m) = node.table.deliver(at.word, m) {
+            reached(at.word, m);
+        }
+        return true;
     }
     let mut payload = Vec::with_capacity(64);
     for w in [at.incarnation, at.word] {
         payload.extend_from_slice(&w.to_le_bytes());
     }
-    if encode_after(v, &mut payload).is_ok() {
-        let _ = send_frame(ctx, at.entry, MARKER, payload);
-    }
+    encode_after(v, &mut payload).is_ok() && send_frame(ctx, at.entry, MARKER, payload).is_ok()
 }
 
-/// Where the signals other than messages of `sender` (a slot of this
-/// node) for `to` go: its route when it has one to another node; `None`
-/// for the home (and for a route to this node: those take the home path).
+/// Where the EXIT and UNWATCH of `sender` (a slot of this node) for `to`
+/// go: where its messages go (a slot of this node when its route is to
+/// this node); `None` for the home.
 pub(crate) fn path(sender: Option<u64>, to: Value) -> Option<Target> {
     let sender = sender?;
     if ident::moved(to)?.load(Ordering::Acquire) == 0 {
         return None;
     }
     with_routes(|r| {
-        let route = r.by_sender.get(&sender)?.get(&to.0)?;
-        Some(route.current()).filter(|t| t.entry != 0)
+        let route = r.by_sender.get_mut(&sender)?.get_mut(&to.0)?;
+        let at = route.current();
+        if let Route::Ready { seen, .. } = *route {
+            *route = Route::ready(at, seen);
+        }
+        Some(at)
     })
 }
 
@@ -231,9 +278,18 @@ pub(crate) fn marker_parts(v: Value) -> Option<(Value, u64, Value)> {
     (ident::is_pid(sender) && ident::is_pid(identity)).then_some((sender, seq, identity))
 }
 
-/// A marker reached the live process of slot `word` (not fenced): every
-/// signal its sender sent before it is in the inbox.
+/// A marker reached slot `word`: its live process (not fenced), whose
+/// inbox holds every signal its sender sent before it; or no process, when
+/// what is sent there is dropped as on any path (the sender stops
+/// waiting).
 pub(crate) fn reached(word: u64, m: Message) {
+    // A marker is three small words: anything larger is not one (and is
+    // not decoded on the I/O thread).
+    if let crate::heap::MessageMem::Wire(w) = &m.mem
+        && w.value().len() > 256
+    {
+        return;
+    }
     let Some(m) = decoded(m) else { return };
     if let Some(parts) = marker_parts(m.value) {
         answer(word, parts);
@@ -291,8 +347,13 @@ fn settle(sender: u64, identity: Value, seq: u64, at: Target) {
     let settled = with_routes(|r| {
         let route = r.by_sender.get_mut(&sender)?.get_mut(&identity.0)?;
         match *route {
-            Route::Pending { seq: s, seen, .. } if s == seq => {
-                *route = Route::Ready { at, seen };
+            Route::Pending { seq: s, seen, .. }
+            | Route::Ready {
+                late: Some(s),
+                seen,
+                ..
+            } if s == seq => {
+                *route = Route::ready(at, seen);
                 Some(())
             }
             _ => None,
@@ -341,8 +402,10 @@ pub(crate) fn moved_here(identity: Value) {
 /// A MOVED frame.
 pub(super) fn moved(peer: SocketAddr, payload: &[u8]) {
     match migrate::take_pid(payload) {
-        // A pid of this node: its slot here forwards for it already.
-        Some((pid, _)) => moved_here(pid),
+        // A pid of this node (its slot here forwards for it already), or of
+        // an earlier incarnation of it, has no route.
+        Some((pid, _)) if Target::home(pid).is_some() => moved_here(pid),
+        Some(_) => {}
         None => eprintln!("termite: node {peer}: a malformed MOVED, dropped"),
     }
 }

@@ -633,9 +633,6 @@ fn end(node: &Node, free_pids: &mut Vec<u64>, p: &Arc<Process>, died: Option<Val
         // a forwarding entry (or free), its links went with it.
         let inner = unsafe { p.inner() };
         node.wait_over(inner, false);
-        if inner.routed {
-            crate::dist::routes::forget_sender(p.pid);
-        }
         if p.published.load(Ordering::Acquire) {
             crate::prims::process::unpublish(p.pid);
         }
