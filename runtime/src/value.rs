@@ -72,6 +72,9 @@ pub const T_FORWARD: u64 = 0xff;
 
 /// Header flag: the object is static (outside every process heap).
 pub const F_STATIC: u64 = 1;
+/// Header flag, during a collection only: a large object the collection
+/// reached, kept where it is (`heap::LARGE_OBJECT_WORDS`).
+pub const F_KEPT: u64 = 2;
 
 pub const fn header(ty: u64, len: u64, flags: u64) -> u64 {
     (len << 16) | (flags << 8) | ty

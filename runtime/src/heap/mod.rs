@@ -19,8 +19,17 @@ use std::cell::RefCell;
 use std::mem::MaybeUninit;
 
 use crate::value::{
-    F_STATIC, T_FORWARD, Value, header_flags, header_type, object_words, traced_from,
+    F_KEPT, F_STATIC, T_FORWARD, Value, header_flags, header_type, object_words, traced_from,
 };
+
+/// Objects of at least this many words (128 KiB) live alone in a block of
+/// their own, the heap's large-object space: the collector keeps a live
+/// one where it is instead of copying it (a 400 MB string is not copied at
+/// every collection, nor given fresh to-space pages). Such a block is one
+/// of the heap's blocks; the collector knows it by its contents (one
+/// object that fills it: `Block::is_one_large_object`), so the heap keeps
+/// no list of them.
+pub const LARGE_OBJECT_WORDS: usize = 1 << 14;
 
 /// A chunk of heap memory and how much of it is in use. Its memory is not
 /// initialised: only words below `used` are ever read.
@@ -96,6 +105,14 @@ impl Block {
     fn end(&mut self) -> *mut u64 {
         // SAFETY: one past the end of the block's memory.
         unsafe { self.start().add(self.mem.len()) }
+    }
+
+    /// Whether the block holds exactly one object, of at least
+    /// `LARGE_OBJECT_WORDS`, at its start.
+    fn is_one_large_object(&self) -> bool {
+        // SAFETY: a used block starts with an object's header.
+        self.used >= LARGE_OBJECT_WORDS
+            && object_words(unsafe { *(self.mem.as_ptr() as *const u64) }) == self.used
     }
 
     #[inline]
@@ -237,6 +254,9 @@ impl Heap {
     /// Allocates `words` words for a runtime function. Never moves anything.
     #[inline]
     pub fn alloc(&mut self, words: usize) -> *mut u64 {
+        if words >= LARGE_OBJECT_WORDS {
+            return self.alloc_large(words);
+        }
         if let Some(b) = self.blocks.get_mut(self.fragment as usize)
             && let Some(p) = b.try_bump(words)
         {
@@ -256,9 +276,24 @@ impl Heap {
         }
     }
 
+    /// A block of its own in the large-object space for one object of
+    /// `words` words (the caller writes it whole). It is never bumped into
+    /// again: it is neither the nursery nor the fragment.
+    #[inline(never)]
+    fn alloc_large(&mut self, words: usize) -> *mut u64 {
+        let mut b = Block::new(words);
+        let p = match b.try_bump(words) {
+            Some(p) => p,
+            None => unreachable!("a fresh block is large enough"),
+        };
+        self.words += b.mem.len();
+        self.blocks.push(b);
+        p
+    }
+
     /// Copies everything reachable from `roots` into fresh blocks, updating
     /// the roots, and frees the old blocks. Afterwards the nursery has at
-    /// least `need_words` free.
+    /// least `need_words` free. Live large objects stay where they are.
     pub fn collect(
         &mut self,
         hp: *mut u64,
@@ -266,26 +301,55 @@ impl Heap {
         need_words: usize,
     ) -> (*mut u64, *mut u64) {
         self.sync_nursery(hp);
-        let old = std::mem::take(&mut self.blocks);
+        let mut old = Vec::with_capacity(self.blocks.len());
+        let mut old_large = Vec::new();
+        for b in self.blocks.drain(..) {
+            if b.is_one_large_object() {
+                old_large.push(b);
+            } else {
+                old.push(b);
+            }
+        }
+        let mut large_at: Vec<usize> = old_large.iter_mut().map(|b| b.start() as usize).collect();
+        large_at.sort_unstable();
         let mut to = ToSpace {
             blocks: Vec::new(),
             // Sized by the last live data, growing geometrically: a small
             // process stays small after a collection.
             block_words: (self.live_words * 2).clamp(MIN_BLOCK_WORDS, MAX_BLOCK_WORDS),
+            large_at,
+            large: Vec::new(),
+            large_scan: Vec::new(),
         };
         for r in roots.iter_mut() {
             **r = to.forward(**r);
         }
         to.scan();
         let poison = stress::enabled();
-        for mut b in old {
+        let free = |mut b: Block| {
             if poison {
                 b.mem.fill(MaybeUninit::new(stress::POISON));
             }
             b.recycle();
+        };
+        old.into_iter().for_each(free);
+        // A large object the collection reached was marked: it stays (the
+        // mark goes); the others go.
+        for mut b in old_large {
+            let start = b.start();
+            // SAFETY: a large block holds one object at its start.
+            let h = unsafe { *start };
+            if header_flags(h) & F_KEPT != 0 {
+                unsafe { *start = h & !(F_KEPT << 8) };
+                to.large.push(b);
+            } else {
+                free(b);
+            }
         }
-        let live: usize = to.blocks.iter().map(|b| b.used).sum();
-        self.blocks = to.blocks.into_iter().collect();
+        let live: usize = to.blocks.iter().chain(&to.large).map(|b| b.used).sum();
+        // The large blocks first: the nursery is the last ordinary one.
+        let ordinary = to.blocks.len();
+        self.blocks = to.large.into_iter().chain(to.blocks).collect();
         self.words = self.blocks.iter().map(|b| b.mem.len()).sum();
         self.live_words = live;
         self.collections += 1;
@@ -294,7 +358,7 @@ impl Heap {
             .min(limit::words().max(self.words + self.budget as usize));
         self.fragment = NO_FRAGMENT;
         // A nursery: the last to-space block if it has room, or a new one.
-        let last = self.blocks.len().checked_sub(1);
+        let last = self.blocks.len().checked_sub(1).filter(|_| ordinary > 0);
         match last {
             Some(i)
                 if self.blocks[i].mem.len() - self.blocks[i].used
@@ -325,7 +389,9 @@ impl Heap {
                 v
             }
             MessageMem::Large(blocks) => {
-                // Allocation goes on in this heap's own nursery and fragment.
+                // Allocation goes on in this heap's own nursery and fragment
+                // (a block that is one large object is kept in place by the
+                // collector, as any such block).
                 for b in *blocks {
                     self.words += b.mem.len();
                     self.blocks.push(b);
@@ -494,9 +560,20 @@ pub fn copy_message(v: Value) -> (MessageMem, Value) {
     }
     let mut first = Block::new(COPIED_MESSAGE_WORDS);
     let mut more: Vec<Block> = Vec::new();
+    let mut large: Vec<Block> = Vec::new();
     let copy = copy::copy_graph(
         v,
         &mut |words| {
+            if words >= LARGE_OBJECT_WORDS {
+                // Alone in its block: the receiver keeps it there.
+                let mut b = Block::new(words);
+                let p = b.try_bump(words);
+                large.push(b);
+                return match p {
+                    Some(p) => p,
+                    None => unreachable!("a fresh block is large enough"),
+                };
+            }
             let last = more.last_mut().unwrap_or(&mut first);
             if let Some(p) = last.try_bump(words) {
                 return p;
@@ -511,10 +588,11 @@ pub fn copy_message(v: Value) -> (MessageMem, Value) {
         },
         0,
     );
-    let mem = if more.is_empty() {
+    let mem = if more.is_empty() && large.is_empty() {
         MessageMem::Small(SmallCopy::new(first))
     } else {
         more.insert(0, first);
+        more.append(&mut large);
         MessageMem::Large(Box::new(more))
     };
     (mem, copy)
@@ -526,25 +604,54 @@ pub fn copy_message(v: Value) -> (MessageMem, Value) {
 /// memory is not initialised: the caller writes all `words` words before
 /// the message is delivered.
 pub fn message_memory(words: usize) -> (MessageMem, *mut u64) {
-    if words == 0 {
-        return (MessageMem::None, std::ptr::NonNull::dangling().as_ptr());
-    }
-    let small = words <= COPIED_MESSAGE_WORDS;
-    let mut b = Block::new(if small { COPIED_MESSAGE_WORDS } else { words });
-    let p = match b.try_bump(words) {
+    let (mem, p, _) = message_memory_with(words, &[]);
+    (mem, p)
+}
+
+/// `message_memory` of `words` words, and one block of its own for each
+/// large object of `large` words (`LARGE_OBJECT_WORDS` or more each), at
+/// the returned addresses: the receiver keeps those where they are.
+pub fn message_memory_with(words: usize, large: &[usize]) -> (MessageMem, *mut u64, Vec<*mut u64>) {
+    let bump = |b: &mut Block, words: usize| match b.try_bump(words) {
         Some(p) => p,
         None => unreachable!("a fresh block is large enough"),
     };
-    if small {
-        (MessageMem::Small(SmallCopy::new(b)), p)
-    } else {
-        (MessageMem::Large(Box::new(vec![b])), p)
+    let mut blocks = Vec::with_capacity(large.len() + 1);
+    let mut at = Vec::with_capacity(large.len());
+    for &n in large {
+        let mut b = Block::new(n);
+        at.push(bump(&mut b, n));
+        blocks.push(b);
     }
+    if words == 0 && blocks.is_empty() {
+        return (MessageMem::None, std::ptr::NonNull::dangling().as_ptr(), at);
+    }
+    if words <= COPIED_MESSAGE_WORDS && blocks.is_empty() {
+        let mut b = Block::new(COPIED_MESSAGE_WORDS);
+        let p = bump(&mut b, words);
+        return (MessageMem::Small(SmallCopy::new(b)), p, at);
+    }
+    let p = if words == 0 {
+        std::ptr::NonNull::dangling().as_ptr()
+    } else {
+        let mut b = Block::new(words);
+        let p = bump(&mut b, words);
+        blocks.push(b);
+        p
+    };
+    (MessageMem::Large(Box::new(blocks)), p, at)
 }
 
 struct ToSpace {
     blocks: Vec<Block>,
     block_words: usize,
+    /// The addresses of the large objects before the collection, sorted.
+    large_at: Vec<usize>,
+    /// Large objects copied out of ordinary blocks, each in a block of its
+    /// own (then the old large blocks whose object is kept).
+    large: Vec<Block>,
+    /// Large objects reached, whose fields are still to trace.
+    large_scan: Vec<*mut u64>,
 }
 
 impl ToSpace {
@@ -585,10 +692,13 @@ impl ToSpace {
             // SAFETY: a forwarded object keeps its new address in word 1.
             return Value(unsafe { *src.add(1) });
         }
-        if header_flags(h) & F_STATIC != 0 {
+        if header_flags(h) & (F_STATIC | F_KEPT) != 0 {
             return v;
         }
         let words = object_words(h);
+        if words >= LARGE_OBJECT_WORDS {
+            return self.forward_large(v, h, words);
+        }
         let dst = self.alloc(words);
         // SAFETY: `dst` has room for `words`, the source object is `words`
         // long (at least two: the header and a padding word if empty), so
@@ -601,28 +711,82 @@ impl ToSpace {
         Value::from_addr(dst)
     }
 
-    /// Cheney's scan: trace every object copied so far, block by block.
+    /// A large object reached: marked and kept where it is if it is in the
+    /// large-object space, else copied into a block of its own there.
+    #[inline(never)]
+    fn forward_large(&mut self, v: Value, h: u64, words: usize) -> Value {
+        let src = v.addr();
+        if self.large_at.binary_search(&(src as usize)).is_ok() {
+            // SAFETY: the header of a live object.
+            unsafe { *src = h | (F_KEPT << 8) };
+            if traced_from(h).is_some() {
+                self.large_scan.push(src);
+            }
+            return v;
+        }
+        let mut b = Block::new(words);
+        let Some(dst) = b.try_bump(words) else {
+            unreachable!("a fresh block is large enough")
+        };
+        // SAFETY: as in `forward`.
+        unsafe {
+            std::ptr::copy_nonoverlapping(src as *const u64, dst, words);
+            *src = T_FORWARD;
+            *src.add(1) = Value::from_addr(dst).0;
+        }
+        self.large.push(b);
+        if traced_from(h).is_some() {
+            self.large_scan.push(dst);
+        }
+        Value::from_addr(dst)
+    }
+
+    /// Traces the fields of object `obj`.
+    #[inline(always)]
+    fn trace(&mut self, obj: *mut u64) -> usize {
+        // SAFETY: `obj` is the header of an object the collection keeps.
+        let h = unsafe { *obj };
+        let words = object_words(h);
+        if let Some(from) = traced_from(h) {
+            for i in from..words {
+                // SAFETY: within the object.
+                let slot = unsafe { obj.add(i) };
+                let nv = self.forward(Value(unsafe { *slot }));
+                unsafe { *slot = nv.0 };
+            }
+        }
+        words
+    }
+
+    /// Cheney's scan: trace every object copied so far, block by block, and
+    /// every large object reached, until nothing is left.
     fn scan(&mut self) {
         let mut bi = 0;
         let mut off = 0;
-        while bi < self.blocks.len() {
-            while off < self.blocks[bi].used {
+        loop {
+            self.scan_blocks(&mut bi, &mut off);
+            let Some(obj) = self.large_scan.pop() else {
+                return;
+            };
+            self.trace(obj);
+        }
+    }
+
+    /// Cheney's scan of the to-space blocks from block `bi`, word `off`, to
+    /// the end of what is copied; `bi` and `off` are left there (tracing a
+    /// large object may copy more into the last block).
+    fn scan_blocks(&mut self, bi: &mut usize, off: &mut usize) {
+        while *bi < self.blocks.len() {
+            while *off < self.blocks[*bi].used {
                 // SAFETY: `off` is the start of an object within the block.
-                let obj = unsafe { self.blocks[bi].start().add(off) };
-                let h = unsafe { *obj };
-                let words = object_words(h);
-                if let Some(from) = traced_from(h) {
-                    for i in from..words {
-                        // SAFETY: within the object.
-                        let slot = unsafe { obj.add(i) };
-                        let nv = self.forward(Value(unsafe { *slot }));
-                        unsafe { *slot = nv.0 };
-                    }
-                }
-                off += words;
+                let obj = unsafe { self.blocks[*bi].start().add(*off) };
+                *off += self.trace(obj);
             }
-            bi += 1;
-            off = 0;
+            if *bi + 1 == self.blocks.len() {
+                return;
+            }
+            *bi += 1;
+            *off = 0;
         }
     }
 }
@@ -655,6 +819,70 @@ mod tests {
         assert_eq!(h.live_words, 30_000);
         let sum: i64 = list.list_iter().map(|v| v.as_fixnum()).sum();
         assert_eq!(sum, (0..10_000).sum::<i64>());
+    }
+
+    fn vector(h: &mut Heap, items: &[Value]) -> Value {
+        let p = h.alloc(1 + items.len());
+        let v = Value::from_addr(p);
+        v.set_word(0, header(crate::value::T_VECTOR, items.len() as u64, 0));
+        for (i, x) in items.iter().enumerate() {
+            v.set_word(1 + i, x.0);
+        }
+        v
+    }
+
+    #[test]
+    fn large_objects_stay_in_place_and_their_fields_are_traced() {
+        let mut h = Heap::new(1024);
+        let n = LARGE_OBJECT_WORDS;
+        // A large vector of small objects, one of them shared with a root.
+        let small: Vec<Value> = (0..n as i64)
+            .map(|i| cons(&mut h, Value::fixnum(i), NULL))
+            .collect();
+        let big = vector(&mut h, &small);
+        let _garbage = vector(&mut h, &small);
+        let mut root = cons(&mut h, big, small[7]);
+        let at = big.addr();
+        for round in 0..3 {
+            let (hp, _) = h.nursery();
+            let mut roots = [&mut root];
+            h.collect(hp, &mut roots, 16);
+            let big = root.car();
+            assert_eq!(big.addr(), at, "round {round}: the large vector moved");
+            assert_eq!(big.header() & (F_KEPT << 8), 0, "its mark is cleared");
+            let large = h.blocks.iter().filter(|b| b.is_one_large_object()).count();
+            assert_eq!(large, 1, "the garbage vector is freed");
+            assert_eq!(big.field(8), root.cdr(), "sharing kept");
+            let sum: i64 = (0..n).map(|i| big.field(1 + i).car().as_fixnum()).sum();
+            assert_eq!(sum, (0..n as i64).sum::<i64>());
+        }
+        assert_eq!(h.live_words, 3 + (1 + n) + 3 * n);
+    }
+
+    #[test]
+    fn a_large_object_in_an_ordinary_block_moves_to_a_block_of_its_own() {
+        let mut h = Heap::new(1024);
+        let n = LARGE_OBJECT_WORDS;
+        let items = vec![Value::fixnum(5); n];
+        // Built in the nursery, as compiled code would.
+        let (hp, _) = h.nursery();
+        let (hp, _) = h.grow_nursery(hp, n + 1);
+        let v = Value::from_addr(hp);
+        v.set_word(0, header(crate::value::T_VECTOR, n as u64, 0));
+        for (i, x) in items.iter().enumerate() {
+            v.set_word(1 + i, x.0);
+        }
+        // SAFETY: within the nursery block just made.
+        h.sync_nursery(unsafe { hp.add(n + 1) });
+        let mut root = v;
+        let (hp, _) = h.nursery();
+        h.collect(hp, &mut [&mut root], 16);
+        assert!(h.blocks[0].is_one_large_object());
+        let at = root.addr();
+        let (hp, _) = h.nursery();
+        h.collect(hp, &mut [&mut root], 16);
+        assert_eq!(root.addr(), at);
+        assert_eq!(root.field(n), Value::fixnum(5));
     }
 
     #[test]

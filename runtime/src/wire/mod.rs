@@ -26,7 +26,7 @@
 //! made by the decoder; no input word becomes a value unchecked.
 
 use crate::hash::WordMap;
-use crate::heap::{MessageMem, limit, message_memory};
+use crate::heap::{LARGE_OBJECT_WORDS, MessageMem, limit, message_memory_with};
 use crate::ident;
 use crate::program_state;
 use crate::records;
@@ -570,11 +570,18 @@ struct Decoder<'a> {
     atoms: Vec<Atom<'a>>,
     type_fields: Vec<u32>,
     nobjects: usize,
-    /// Heap word offset of each object in the message memory.
+    /// Heap word offset of each object in the message memory, or (with
+    /// `LARGE`) the index of its own block among `large_at`.
     offsets: Vec<usize>,
     atom_values: Vec<Value>,
     base: *mut u64,
+    /// The words of each large object, and where its block is.
+    large_words: Vec<usize>,
+    large_at: Vec<*mut u64>,
 }
+
+/// In `Decoder::offsets`: the object is a large one, in a block of its own.
+const LARGE: usize = 1 << (usize::BITS - 1);
 
 /// Decodes a message: its memory (to hand to the receiver as a local
 /// send's) and its value, valid while the memory lives.
@@ -599,6 +606,8 @@ pub fn decode(input: &[u8]) -> R<(MessageMem, Value)> {
         offsets: Vec::with_capacity(nobjects),
         atom_values: Vec::with_capacity(natoms),
         base: std::ptr::null_mut(),
+        large_words: Vec::new(),
+        large_at: Vec::new(),
     };
     let mut r = Reader {
         buf: input,
@@ -613,13 +622,14 @@ pub fn decode(input: &[u8]) -> R<(MessageMem, Value)> {
     if r.pos != input.len() {
         return Err(WireError::Trailing);
     }
-    if words > limit::words() {
+    if words.saturating_add(d.large_words.iter().sum()) > limit::words() {
         return Err(WireError::TooLarge);
     }
     // Everything is valid: make the atoms, then the objects.
     d.make_atoms();
-    let (mem, base) = message_memory(words);
+    let (mem, base, large_at) = message_memory_with(words, &d.large_words);
     d.base = base;
+    d.large_at = large_at;
     let mut r = Reader {
         buf: input,
         pos: objects_start,
@@ -711,11 +721,11 @@ impl<'a> Decoder<'a> {
         self.check_ref(x, cur, at)
     }
 
-    /// Validates every object; answers the heap words they take.
+    /// Validates every object; answers the heap words they take (apart
+    /// from the large ones, in `large_words`).
     fn check_objects(&mut self, r: &mut Reader<'a>) -> R<usize> {
         let mut words = 0usize;
         for i in 0..self.nobjects {
-            self.offsets.push(words);
             let at = r.pos;
             let size = match r.byte()? {
                 O_PAIR => {
@@ -811,9 +821,27 @@ impl<'a> Decoder<'a> {
                 }
                 _ => return Err(WireError::Tag(at)),
             };
-            words += size;
+            if size >= LARGE_OBJECT_WORDS {
+                self.offsets.push(LARGE | self.large_words.len());
+                self.large_words.push(size);
+            } else {
+                self.offsets.push(words);
+                words += size;
+            }
         }
         Ok(words)
+    }
+
+    /// Where object `j` (a checked index) is built.
+    #[inline]
+    fn addr(&self, j: usize) -> *mut u64 {
+        let off = self.offsets[j];
+        if off & LARGE != 0 {
+            self.large_at[off & !LARGE]
+        } else {
+            // Within the message memory (`check_objects` laid it out).
+            self.base.wrapping_add(off)
+        }
     }
 
     fn make_atoms(&mut self) {
@@ -852,9 +880,7 @@ impl<'a> Decoder<'a> {
             Value::fixnum(unzigzag(x >> 1))
         } else if x & 0b11 == 0b01 {
             let j = (cur as i64 + unzigzag(x >> 2)) as usize;
-            // SAFETY: `j` is a checked object index, whose offset is
-            // within the message memory.
-            Value::from_addr(unsafe { self.base.add(self.offsets[j]) })
+            Value::from_addr(self.addr(j))
         } else if x & 0b111 == 0b111 {
             self.atom_values[(x >> 3) as usize]
         } else if x & 0b1111 == 0b0011 {
@@ -869,11 +895,12 @@ impl<'a> Decoder<'a> {
     fn build_objects(&self, r: &mut Reader<'a>, words: usize) -> R<()> {
         let mut at = 0usize;
         for i in 0..self.nobjects {
-            let p = self.base.wrapping_add(at);
+            let p = self.addr(i);
             // SAFETY (every write below): the object's words, from `p`,
-            // are within the memory, whose layout `check_objects` computed
-            // from the same input (`offsets`); `debug_assert` checks it.
-            debug_assert_eq!(self.offsets[i], at);
+            // are within the memory (the message memory or the object's
+            // own block), whose layout `check_objects` computed from the
+            // same input (`offsets`); `debug_assert` checks it.
+            debug_assert!(self.offsets[i] & LARGE != 0 || self.offsets[i] == at);
             let put = |k: usize, w: u64| unsafe { *p.add(k) = w };
             let size = match r.byte()? {
                 O_PAIR => {
@@ -969,7 +996,9 @@ impl<'a> Decoder<'a> {
                 }
                 _ => unreachable!("checked by check_objects"),
             };
-            at += size;
+            if self.offsets[i] & LARGE == 0 {
+                at += size;
+            }
         }
         debug_assert_eq!(at, words);
         Ok(())
