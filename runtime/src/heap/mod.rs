@@ -107,11 +107,14 @@ impl Block {
         unsafe { self.start().add(self.mem.len()) }
     }
 
-    /// Whether the block holds exactly one object, of at least
-    /// `LARGE_OBJECT_WORDS`, at its start.
+    /// Whether the block is one of the large-object space: exactly one
+    /// object, of at least `LARGE_OBJECT_WORDS`, at its start, in a block of
+    /// its size class (a nursery block with room to spare is not one: its
+    /// object is copied into one).
     fn is_one_large_object(&self) -> bool {
         // SAFETY: a used block starts with an object's header.
         self.used >= LARGE_OBJECT_WORDS
+            && self.mem.len() == size_class(self.used)
             && object_words(unsafe { *(self.mem.as_ptr() as *const u64) }) == self.used
     }
 
@@ -312,11 +315,14 @@ impl Heap {
         }
         let mut large_at: Vec<usize> = old_large.iter_mut().map(|b| b.start() as usize).collect();
         large_at.sort_unstable();
+        let large_words: usize = old_large.iter().map(|b| b.used).sum();
         let mut to = ToSpace {
             blocks: Vec::new(),
             // Sized by the last live data, growing geometrically: a small
             // process stays small after a collection.
-            block_words: (self.live_words * 2).clamp(MIN_BLOCK_WORDS, MAX_BLOCK_WORDS),
+            // (Large objects are not copied: they do not count.)
+            block_words: (self.live_words.saturating_sub(large_words) * 2)
+                .clamp(MIN_BLOCK_WORDS, MAX_BLOCK_WORDS),
             large_at,
             large: Vec::new(),
             large_scan: Vec::new(),
@@ -346,7 +352,8 @@ impl Heap {
                 free(b);
             }
         }
-        let live: usize = to.blocks.iter().chain(&to.large).map(|b| b.used).sum();
+        let copied: usize = to.blocks.iter().map(|b| b.used).sum();
+        let live: usize = copied + to.large.iter().map(|b| b.used).sum::<usize>();
         // The large blocks first: the nursery is the last ordinary one.
         let ordinary = to.blocks.len();
         self.blocks = to.large.into_iter().chain(to.blocks).collect();
@@ -367,7 +374,7 @@ impl Heap {
                 self.nursery = i as u32;
             }
             _ => {
-                let size = self.block_size_for(need_words.max(live / 2));
+                let size = self.block_size_for(need_words.max(copied / 2));
                 self.nursery = self.add_block(size);
             }
         }
@@ -591,7 +598,11 @@ pub fn copy_message(v: Value) -> (MessageMem, Value) {
     let mem = if more.is_empty() && large.is_empty() {
         MessageMem::Small(SmallCopy::new(first))
     } else {
-        more.insert(0, first);
+        if first.used > 0 {
+            more.insert(0, first);
+        } else {
+            first.recycle();
+        }
         more.append(&mut large);
         MessageMem::Large(Box::new(more))
     };
@@ -863,26 +874,38 @@ mod tests {
     fn a_large_object_in_an_ordinary_block_moves_to_a_block_of_its_own() {
         let mut h = Heap::new(1024);
         let n = LARGE_OBJECT_WORDS;
-        let items = vec![Value::fixnum(5); n];
-        // Built in the nursery, as compiled code would.
+        // Built in the nursery as compiled code would, behind a pair that
+        // its fields point to.
         let (hp, _) = h.nursery();
-        let (hp, _) = h.grow_nursery(hp, n + 1);
-        let v = Value::from_addr(hp);
-        v.set_word(0, header(crate::value::T_VECTOR, n as u64, 0));
-        for (i, x) in items.iter().enumerate() {
-            v.set_word(1 + i, x.0);
-        }
+        let (hp, _) = h.grow_nursery(hp, n + 4);
+        let pair = Value::from_addr(hp);
+        pair.set_word(0, header(T_PAIR, 2, 0));
+        pair.set_word(1, Value::fixnum(5).0);
+        pair.set_word(2, NULL.0);
         // SAFETY: within the nursery block just made.
-        h.sync_nursery(unsafe { hp.add(n + 1) });
+        let v = Value::from_addr(unsafe { hp.add(3) });
+        v.set_word(0, header(crate::value::T_VECTOR, n as u64, 0));
+        for i in 0..n {
+            v.set_word(1 + i, pair.0);
+        }
+        h.sync_nursery(unsafe { hp.add(3 + n + 1) });
         let mut root = v;
+        let before = root.addr();
         let (hp, _) = h.nursery();
         h.collect(hp, &mut [&mut root], 16);
-        assert!(h.blocks[0].is_one_large_object());
+        assert_ne!(root.addr(), before, "copied out of the nursery block");
+        assert_eq!(
+            h.blocks.iter().filter(|b| b.is_one_large_object()).count(),
+            1
+        );
+        assert_eq!(root.field(1), root.field(n), "sharing kept");
+        assert_eq!(root.field(n).car(), Value::fixnum(5), "its fields traced");
         let at = root.addr();
         let (hp, _) = h.nursery();
         h.collect(hp, &mut [&mut root], 16);
-        assert_eq!(root.addr(), at);
-        assert_eq!(root.field(n), Value::fixnum(5));
+        assert_eq!(root.addr(), at, "kept in place from then on");
+        assert_eq!(root.field(n).car(), Value::fixnum(5));
+        assert_eq!(h.live_words, 3 + n + 1);
     }
 
     #[test]
