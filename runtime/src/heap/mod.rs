@@ -162,6 +162,23 @@ const MIN_BUDGET_WORDS: usize = 512;
 const MAX_BUDGET_WORDS: usize = 1 << 16;
 const MAX_BLOCK_WORDS: usize = 1 << 17; // 1 MiB
 
+/// Past three times the live data, a heap may grow by at most this much
+/// more before it collects (`headroom`).
+const MAX_EXTRA_HEADROOM_WORDS: usize = 4 << 20; // 32 MiB
+
+/// What a heap with `live` words of live data may allocate before its next
+/// collection (beyond its budget): six times its live data while that is
+/// small, at most 32 MiB more than three times it. Each collection copies
+/// the live data, so the headroom is what pays for it: at three times,
+/// collection took 37 % of a quicksort of 200,000 numbers (its
+/// continuation frames are live data); this made that program 15 % and
+/// tree 13 % faster (user time) for 10–25 % more memory. More (six times
+/// at any size) added hundreds of megabytes to gcheap, whose first touch
+/// on this virtual machine cost more than the collections it saved.
+fn headroom(live: usize) -> usize {
+    (live * 6).min(live * 3 + MAX_EXTRA_HEADROOM_WORDS)
+}
+
 /// `Heap::fragment` when runtime functions have no block yet.
 const NO_FRAGMENT: u32 = u32::MAX;
 
@@ -361,7 +378,7 @@ impl Heap {
         self.live_words = live;
         self.collections += 1;
         self.budget = (self.budget * 2).min(MAX_BUDGET_WORDS as u32);
-        self.threshold = ((live * 3).max(self.budget as usize) + self.words)
+        self.threshold = (headroom(live).max(self.budget as usize) + self.words)
             .min(limit::words().max(self.words + self.budget as usize));
         self.fragment = NO_FRAGMENT;
         // A nursery: the last to-space block if it has room, or a new one.
