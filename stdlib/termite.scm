@@ -116,8 +116,14 @@
                           (else #f)))
                   timeout
                   (lambda () #f))))
-    (%unwatch-node node tag)
+    (%end-watch node tag)
     r))
+
+;; Ends the watch of `node` with `tag`: its bare tag, if the node went down
+;; meanwhile, does not stay in the mailbox.
+(define (%end-watch node tag)
+  (%unwatch-node node tag)
+  (%recv (lambda (m) (and (eq? m tag) (lambda () #f))) 0 (lambda () #f)))
 
 ;;;; Services: a registry of names to pids on this node.
 
@@ -270,10 +276,7 @@
         (%watch-node node tag)
         ;; If the spawn fails (the node is down), this watch's tag must
         ;; not stay in the mailbox.
-        (catch (lambda (e)
-                 (%unwatch-node node tag)
-                 (%recv (lambda (m) (and (eq? m tag) (lambda () #f))) 0 (lambda () #f))
-                 (raise e))
+        (catch (lambda (e) (%end-watch node tag) (raise e))
           (remote-spawn node
                         (lambda ()
                           (! me (list tag (catch (lambda (e) (cons 'raised e))
