@@ -183,10 +183,8 @@ pub(super) fn forwarded(peer: SocketAddr, from: u32, payload: Payload<'_>) {
 /// on if the process left.
 fn deliver_here(word: u64, m: Message, from: Option<u32>) {
     let node = crate::sched::node();
-    match node.table.deliver_from(word, m, from) {
-        Delivery::Woken(p) => node.schedule(p),
-        Delivery::NoProcess(m) if m.kind == Kind::Marker => routes::reached(word, m),
-        _ => {}
+    if let Delivery::Woken(p) = node.table.deliver_from(word, m, from) {
+        node.schedule(p);
     }
 }
 
@@ -310,7 +308,7 @@ fn answered(entry: u32, pid: u64, result: Result<(), String>) {
         // the new node died before its own WATCH reached them, they would
         // never be told.
         for w in links.into_iter().filter(|&l| !ident::is_local_pid(l)) {
-            let frame = addressed(w, &[], UNSPECIFIED).and_then(|(e, mut payload)| {
+            let frame = addressed(w, UNSPECIFIED).and_then(|(e, mut payload)| {
                 payload.truncate(HEADER);
                 put_pid(&mut payload, identity)?;
                 encode_after(ident::node_value(entry), &mut payload)?;
@@ -558,7 +556,7 @@ pub(crate) fn arrive(p: &Arc<Process>, inner: &mut crate::process::Inner) -> boo
             // Its watchers on other nodes watch this node for it now.
             for &w in &inner.links {
                 if !ident::is_local_pid(w)
-                    && let Ok((entry, payload)) = addressed(w, &[], identity)
+                    && let Ok((entry, payload)) = addressed(w, identity)
                 {
                     let _ = send_frame_on(lane_of(identity), entry, WATCH, payload);
                 }

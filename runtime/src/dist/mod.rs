@@ -310,15 +310,22 @@ pub(crate) fn raise(ctx: &mut Ctx, who: &str, why: &str) -> Value {
     ctx.raise_error(&format!("{who}: {why}"), &[])
 }
 
-/// The payload of a frame for the process `to` (a pid of another node):
-/// the header `incarnation | pid word`, then the words of `extra`, then `v`
-/// in the wire format. Answers the node-table entry to send it to.
-fn addressed(to: Value, extra: &[u64], v: Value) -> Result<(u32, Vec<u8>), String> {
-    let (entry, incarnation, word) = ident::parts(to).ok_or("not a pid")?;
+/// The start of a frame's payload: `words`, little-endian (a header
+/// `incarnation | pid word`, and any words after it).
+pub(crate) fn words_payload(words: &[u64]) -> Vec<u8> {
     let mut payload = Vec::with_capacity(64);
-    for w in [incarnation, word].iter().chain(extra) {
+    for w in words {
         payload.extend_from_slice(&w.to_le_bytes());
     }
+    payload
+}
+
+/// The payload of a frame for the process `to` (a pid of another node):
+/// the header `incarnation | pid word`, then `v` in the wire format.
+/// Answers the node-table entry to send it to.
+fn addressed(to: Value, v: Value) -> Result<(u32, Vec<u8>), String> {
+    let (entry, incarnation, word) = ident::parts(to).ok_or("not a pid")?;
+    let mut payload = words_payload(&[incarnation, word]);
     encode_after(v, &mut payload)?;
     Ok((entry, payload))
 }
@@ -334,7 +341,13 @@ pub(crate) fn encode_after(v: Value, out: &mut Vec<u8>) -> Result<(), String> {
 /// Sends `v` to the process `to` of another node in a frame of `kind`;
 /// what cannot be sent is raised as an error of `who`.
 fn send_to(ctx: &mut Ctx, who: &str, kind: u8, to: Value, v: Value) -> Value {
-    match addressed(to, &[], v).and_then(|(entry, payload)| send_frame(ctx, entry, kind, payload)) {
+    let sent = addressed(to, v).and_then(|(entry, payload)| send_frame(ctx, entry, kind, payload));
+    sent_or_raise(ctx, who, sent)
+}
+
+/// What a send primitive answers: how the frame went, or the error raised.
+fn sent_or_raise(ctx: &mut Ctx, who: &str, sent: Result<Sent, String>) -> Value {
+    match sent {
         Ok(sent) => sent.value(),
         Err(e) => raise(ctx, who, &e),
     }
@@ -468,16 +481,10 @@ fn remote_send(ctx: &mut Ctx, to: Value, msg: Value) -> Value {
             UNSPECIFIED
         }
         routes::Way::At(t) => {
-            let mut payload = Vec::with_capacity(64);
-            for w in [t.incarnation, t.word] {
-                payload.extend_from_slice(&w.to_le_bytes());
-            }
-            match encode_after(msg, &mut payload)
-                .and_then(|()| send_frame(ctx, t.entry, MSG, payload))
-            {
-                Ok(sent) => sent.value(),
-                Err(e) => raise(ctx, "!", &e),
-            }
+            let mut payload = words_payload(&[t.incarnation, t.word]);
+            let sent = encode_after(msg, &mut payload)
+                .and_then(|()| send_frame(ctx, t.entry, MSG, payload));
+            sent_or_raise(ctx, "!", sent)
         }
     }
 }
@@ -611,9 +618,6 @@ impl Sink for Glue {
                     };
                     match node.table.deliver(word, raw(payload, HEADER, kind)) {
                         Delivery::Woken(p) => node.schedule(p),
-                        // What its sender sends there is dropped, as
-                        // anywhere: it stops waiting.
-                        Delivery::NoProcess(m) if kind == Kind::Marker => routes::reached(word, m),
                         // The sender's node learns that the process moved.
                         Delivery::Forwarded(identity) if kind == Kind::Message => {
                             if let Some(from) = Glue::entry_of(peer) {
@@ -883,10 +887,7 @@ fn end_signal(sender: Option<u64>, from: Value, to: Value) -> Result<EndTo, Stri
         Some(t) => (t.entry, t.incarnation, t.word),
         None => ident::parts(to).ok_or("not a pid")?,
     };
-    let mut payload = Vec::with_capacity(64);
-    for w in [incarnation, word] {
-        payload.extend_from_slice(&w.to_le_bytes());
-    }
+    let mut payload = words_payload(&[incarnation, word]);
     migrate::put_pid(&mut payload, from)?;
     Ok(EndTo::Frame(entry, payload))
 }

@@ -212,17 +212,10 @@ fn send_marker(ctx: &mut Ctx, sender: u64, to: Value, at: Target, seq: u64) -> b
         to,
     ]);
     if at.entry == 0 {
-        let node = crate::sched::node();
-        let m = Message::copy_of(v, Kind::Marker);
-        if let Delivery::NoProcess(m) = node.table.deliver(at.word, m) {
-            reached(at.word, m);
-        }
+        crate::sched::node().deliver(at.word, Message::copy_of(v, Kind::Marker));
         return true;
     }
-    let mut payload = Vec::with_capacity(64);
-    for w in [at.incarnation, at.word] {
-        payload.extend_from_slice(&w.to_le_bytes());
-    }
+    let mut payload = words_payload(&[at.incarnation, at.word]);
     encode_after(v, &mut payload).is_ok() && send_frame(ctx, at.entry, MARKER, payload).is_ok()
 }
 
@@ -310,10 +303,7 @@ pub(crate) fn answer(word: u64, (sender, seq, identity): (Value, u64, Value)) {
     let Some((entry, incarnation, sender_word)) = ident::parts(sender) else {
         return;
     };
-    let mut payload = Vec::with_capacity(64);
-    for w in [incarnation, sender_word, seq, word] {
-        payload.extend_from_slice(&w.to_le_bytes());
-    }
+    let mut payload = words_payload(&[incarnation, sender_word, seq, word]);
     if migrate::put_pid(&mut payload, identity).is_ok() {
         let _ = send_frame_on(identity.0, entry, ROUTED, payload);
     }

@@ -76,6 +76,16 @@ impl Block {
         Block { mem, used: 0 }
     }
 
+    /// A fresh block of at least `size` words with `words` (at most `size`)
+    /// taken at its start: the block and where they are.
+    fn holding(size: usize, words: usize) -> (Block, *mut u64) {
+        let mut b = Block::new(size);
+        match b.try_bump(words) {
+            Some(p) => (b, p),
+            None => unreachable!("a fresh block is large enough"),
+        }
+    }
+
     /// Gives the block's memory back to the pool. Blocks smaller than
     /// `MIN_POOLED_WORDS` (the first blocks of processes) go back to the
     /// allocator instead: processes are often created on one thread and end
@@ -301,11 +311,7 @@ impl Heap {
     /// again: it is neither the nursery nor the fragment.
     #[inline(never)]
     fn alloc_large(&mut self, words: usize) -> *mut u64 {
-        let mut b = Block::new(words);
-        let p = match b.try_bump(words) {
-            Some(p) => p,
-            None => unreachable!("a fresh block is large enough"),
-        };
+        let (b, p) = Block::holding(words, words);
         self.words += b.mem.len();
         self.blocks.push(b);
         p
@@ -590,25 +596,17 @@ pub fn copy_message(v: Value) -> (MessageMem, Value) {
         &mut |words| {
             if words >= LARGE_OBJECT_WORDS {
                 // Alone in its block: the receiver keeps it there.
-                let mut b = Block::new(words);
-                let p = b.try_bump(words);
+                let (b, p) = Block::holding(words, words);
                 large.push(b);
-                return match p {
-                    Some(p) => p,
-                    None => unreachable!("a fresh block is large enough"),
-                };
+                return p;
             }
             let last = more.last_mut().unwrap_or(&mut first);
             if let Some(p) = last.try_bump(words) {
                 return p;
             }
-            let mut b = Block::new(words.max(LARGE_MESSAGE_BLOCK_WORDS));
-            let p = b.try_bump(words);
+            let (b, p) = Block::holding(words.max(LARGE_MESSAGE_BLOCK_WORDS), words);
             more.push(b);
-            match p {
-                Some(p) => p,
-                None => unreachable!("a fresh block is large enough"),
-            }
+            p
         },
         0,
     );
@@ -640,30 +638,24 @@ pub fn message_memory(words: usize) -> (MessageMem, *mut u64) {
 /// large object of `large` words (`LARGE_OBJECT_WORDS` or more each), at
 /// the returned addresses: the receiver keeps those where they are.
 pub fn message_memory_with(words: usize, large: &[usize]) -> (MessageMem, *mut u64, Vec<*mut u64>) {
-    let bump = |b: &mut Block, words: usize| match b.try_bump(words) {
-        Some(p) => p,
-        None => unreachable!("a fresh block is large enough"),
-    };
     let mut blocks = Vec::with_capacity(large.len() + 1);
     let mut at = Vec::with_capacity(large.len());
     for &n in large {
-        let mut b = Block::new(n);
-        at.push(bump(&mut b, n));
+        let (b, p) = Block::holding(n, n);
+        at.push(p);
         blocks.push(b);
     }
     if words == 0 && blocks.is_empty() {
         return (MessageMem::None, std::ptr::NonNull::dangling().as_ptr(), at);
     }
     if words <= COPIED_MESSAGE_WORDS && blocks.is_empty() {
-        let mut b = Block::new(COPIED_MESSAGE_WORDS);
-        let p = bump(&mut b, words);
+        let (b, p) = Block::holding(COPIED_MESSAGE_WORDS, words);
         return (MessageMem::Small(SmallCopy::new(b)), p, at);
     }
     let p = if words == 0 {
         std::ptr::NonNull::dangling().as_ptr()
     } else {
-        let mut b = Block::new(words);
-        let p = bump(&mut b, words);
+        let (b, p) = Block::holding(words, words);
         blocks.push(b);
         p
     };
@@ -695,12 +687,10 @@ impl ToSpace {
 
     #[inline(never)]
     fn alloc_in_new_block(&mut self, words: usize) -> *mut u64 {
-        self.blocks.push(Block::new(words.max(self.block_words)));
+        let (b, p) = Block::holding(words.max(self.block_words), words);
+        self.blocks.push(b);
         self.block_words = (self.block_words * 2).min(MAX_BLOCK_WORDS);
-        match self.blocks.last_mut().and_then(|b| b.try_bump(words)) {
-            Some(p) => p,
-            None => unreachable!("a fresh block is large enough"),
-        }
+        p
     }
 
     // Inlined into `scan`: a call per field cost a third of the
@@ -752,10 +742,7 @@ impl ToSpace {
             }
             return v;
         }
-        let mut b = Block::new(words);
-        let Some(dst) = b.try_bump(words) else {
-            unreachable!("a fresh block is large enough")
-        };
+        let (b, dst) = Block::holding(words, words);
         // SAFETY: as in `forward`.
         unsafe {
             std::ptr::copy_nonoverlapping(src as *const u64, dst, words);

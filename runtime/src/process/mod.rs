@@ -570,8 +570,21 @@ impl Table {
     /// `deliver` of a signal forwarded by node-table entry `from` (after
     /// the process migrated): one from the node a returning process came
     /// from is for the process at once, and its own fence releases the
-    /// signals held until then.
+    /// signals held until then. A sender's marker is answered here, not
+    /// queued (`dist::routes`): where the process is live and not fenced,
+    /// and where there is no process (what its sender sends there is
+    /// dropped, as anywhere).
     pub fn deliver_from(&self, pid: u64, m: Message, from: Option<u32>) -> Delivery {
+        match self.deliver_or_hand_back(pid, m, from) {
+            Delivery::NoProcess(m) if m.kind == Kind::Marker => {
+                crate::dist::routes::reached(pid, m);
+                Delivery::Queued
+            }
+            d => d,
+        }
+    }
+
+    fn deliver_or_hand_back(&self, pid: u64, m: Message, from: Option<u32>) -> Delivery {
         let Some(slot) = self.slot(pid) else {
             return Delivery::NoProcess(m);
         };
