@@ -90,6 +90,7 @@ pub fn lower_program<M: Module>(
         functions: &functions,
         statics: &statics,
         known: &known,
+        constants: &p.constants,
     };
     let mut rt = RuntimeImports::default();
     let mut fctx = FunctionBuilderContext::new();
@@ -395,6 +396,8 @@ struct Shared<'a> {
     /// Globals defined once, by a procedure without free variables: the
     /// procedure's function.
     known: &'a HashMap<u32, u32>,
+    /// The program's constants (`Atom::Const` indexes them).
+    constants: &'a [termite_runtime::program::Constant],
 }
 
 /// A static closure (header and code pointer, in read-only data) for every
@@ -905,6 +908,8 @@ struct FnLower<'a, 'b, M: Module> {
     loop_head: Option<(u32, ir::Block, usize)>,
     /// Bytes the entry check reserves for an inline rest list.
     rest_need: i64,
+    /// Values that are flonum constants of the program, and their f64s.
+    flonum_consts: HashMap<ir::Value, f64>,
 }
 
 /// Bytes of a pair (header, car, cdr).
@@ -965,6 +970,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
             cold: None,
             loop_head: None,
             rest_need: 0,
+            flonum_consts: HashMap::new(),
         }
     }
 
@@ -1282,7 +1288,13 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
             Atom::Imm(w) => self.iconst(*w as i64),
             Atom::Const(i) => {
                 let base = self.load(self.ctx, OFFSET_CONSTS);
-                self.load(base, 8 * *i as i32)
+                let v = self.load(base, 8 * *i as i32);
+                if let Some(termite_runtime::program::Constant::Real(x)) =
+                    self.shared.constants.get(*i as usize)
+                {
+                    self.flonum_consts.insert(v, *x);
+                }
+                v
             }
         })
     }
@@ -1982,6 +1994,21 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                 self.b.ins().brif(c, then, &[], els, &[]);
             }
             "%pair?" => self.branch_on_type(v[0], rv::T_PAIR, then, els),
+            "%lt" | "%gt" | "%le" | "%ge" | "%num-eq" if self.known_flonums(v).is_some() => {
+                // A flonum constant: the other operand compares inline when
+                // it is a flonum (a fixnum compares exactly, in the runtime).
+                let known = self.known_flonums(v).unwrap_or_default();
+                let slow = self.b.create_block();
+                self.b.set_cold_block(slow);
+                let (x, y) = self.flonum_operands(v, known, false, slow);
+                let c = self.b.ins().fcmp(flonum_comparison(name), x, y);
+                self.b.ins().brif(c, then, &[], els, &[]);
+                self.b.switch_to_block(slow);
+                self.b.seal_block(slow);
+                let r = self.slow_call(p, v)?;
+                let c = self.b.ins().icmp_imm_s(IntCC::NotEqual, r, FALSE);
+                self.b.ins().brif(c, then, &[], els, &[]);
+            }
             "%lt" | "%gt" | "%le" | "%ge" | "%num-eq" => {
                 let cc = fixnum_comparison(name);
                 let g = self.both_fixnums(v[0], v[1]);
@@ -2296,6 +2323,11 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         fixnums: impl FnOnce(&mut Self) -> (ir::Value, Option<ir::Value>),
         flonums: Option<bool>,
     ) -> Result<ir::Value, String> {
+        if let Some(arithmetic) = flonums
+            && let Some(known) = self.known_flonums(v)
+        {
+            return self.arith_with_flonum_constant(p, v, arithmetic, known);
+        }
         let name = p.name();
         let fix_b = self.b.create_block();
         let slow_b = self.b.create_block();
@@ -2332,6 +2364,114 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
             self.b.seal_block(test_flo);
             self.flonum_path(name, v, arithmetic, slow_b, join);
         }
+        self.b.switch_to_block(slow_b);
+        self.b.seal_block(slow_b);
+        let s = self.slow_call(p, v)?;
+        self.b.ins().jump(join, &[BlockArg::Value(s)]);
+        self.b.switch_to_block(join);
+        self.b.seal_block(join);
+        Ok(self.b.block_params(join)[0])
+    }
+
+    /// The f64s of the two operands `v` when at least one of them is a
+    /// flonum constant of the program.
+    fn known_flonums(&self, v: &[ir::Value]) -> Option<[Option<f64>; 2]> {
+        let k = [0, 1].map(|i| v.get(i).and_then(|x| self.flonum_consts.get(x)).copied());
+        (v.len() == 2 && k.iter().any(Option::is_some)).then_some(k)
+    }
+
+    /// The two operands as f64s, where `known` has the constants' (in a
+    /// new current block): the other one branches on its type, and goes to
+    /// `slow_b` unless it is a flonum or, with `fixnums`, a fixnum
+    /// (converted as the runtime converts it).
+    fn flonum_operands(
+        &mut self,
+        v: &[ir::Value],
+        known: [Option<f64>; 2],
+        fixnums: bool,
+        slow_b: ir::Block,
+    ) -> (ir::Value, ir::Value) {
+        let mut f = [v[0]; 2];
+        for i in 0..2 {
+            f[i] = match known[i] {
+                Some(c) => self.b.ins().f64const(c),
+                None => {
+                    let flo_b = self.b.create_block();
+                    let other_b = self.b.create_block();
+                    self.b.set_cold_block(other_b);
+                    let got = self.b.create_block();
+                    self.b.append_block_param(got, F64);
+                    self.branch_on_type(v[i], rv::T_FLONUM, flo_b, other_b);
+                    self.b.switch_to_block(other_b);
+                    self.b.seal_block(other_b);
+                    if fixnums {
+                        let fix_b = self.b.create_block();
+                        self.b.set_cold_block(fix_b);
+                        let bit = self.b.ins().band_imm_s(v[i], 1);
+                        self.b.ins().brif(bit, slow_b, &[], fix_b, &[]);
+                        self.b.switch_to_block(fix_b);
+                        self.b.seal_block(fix_b);
+                        let n = self.b.ins().sshr_imm_s(v[i], 1);
+                        let x = self.b.ins().fcvt_from_sint(F64, n);
+                        self.b.ins().jump(got, &[BlockArg::Value(x)]);
+                    } else {
+                        self.b.ins().jump(slow_b, &[]);
+                    }
+                    self.b.switch_to_block(flo_b);
+                    self.b.seal_block(flo_b);
+                    let x = self.flonum_bits(v[i]);
+                    self.b.ins().jump(got, &[BlockArg::Value(x)]);
+                    self.b.switch_to_block(got);
+                    self.b.seal_block(got);
+                    self.b.block_params(got)[0]
+                }
+            };
+        }
+        (f[0], f[1])
+    }
+
+    /// `arith` when an operand is a flonum constant (`(- n 1.)`, `(< x
+    /// 2.)`): the result is no fixnum, so there is no fixnum path, and the
+    /// flonum path is the hot one, with the constant's f64 as an immediate.
+    fn arith_with_flonum_constant(
+        &mut self,
+        p: Prim,
+        v: &[ir::Value],
+        arithmetic: bool,
+        known: [Option<f64>; 2],
+    ) -> Result<ir::Value, String> {
+        let name = p.name();
+        let slow_b = self.b.create_block();
+        self.b.set_cold_block(slow_b);
+        let join = self.b.create_block();
+        self.b.append_block_param(join, I64);
+        let (x, y) = self.flonum_operands(v, known, arithmetic, slow_b);
+        let r = if arithmetic {
+            let room_b = self.b.create_block();
+            let full_b = self.b.create_block();
+            self.b.set_cold_block(full_b);
+            let room = self.flonum_room();
+            self.b.ins().brif(room, room_b, &[], full_b, &[]);
+            self.b.switch_to_block(full_b);
+            self.b.seal_block(full_b);
+            let bytes = self.iconst(FLONUM_BYTES + self.need);
+            // A runtime call here cannot fail: there is nothing to check.
+            let _ = self.call_rt("tm_nursery_full", &[bytes]);
+            self.b.ins().jump(slow_b, &[]);
+            self.b.switch_to_block(room_b);
+            self.b.seal_block(room_b);
+            let f = match name {
+                "%add" => self.b.ins().fadd(x, y),
+                "%sub" => self.b.ins().fsub(x, y),
+                "%mul" => self.b.ins().fmul(x, y),
+                _ => self.b.ins().fdiv(x, y),
+            };
+            self.box_flonum(f)
+        } else {
+            let c = self.b.ins().fcmp(flonum_comparison(name), x, y);
+            self.bool_value(c)
+        };
+        self.b.ins().jump(join, &[BlockArg::Value(r)]);
         self.b.switch_to_block(slow_b);
         self.b.seal_block(slow_b);
         let s = self.slow_call(p, v)?;
