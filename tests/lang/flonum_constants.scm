@@ -32,3 +32,11 @@
 (define (count-down x k) (if (< x 0.) k (count-down (- x 0.25) (+ k 1))))
 (display (count-down 1000. 0))
 (newline)
+; Without a constant, the flonum path branches on each operand's type: every
+; pair of kinds gives what the generic procedures give.
+(define vals (list 3 -4 2.5 -0.0 (expt 10 20) 'x))
+(define (ops a b) (list (+ a b) (- a b) (* a b) (/ a b) (< a b) (= a b) (if (<= a b) 1 2)))
+(for-each (lambda (a)
+            (for-each (lambda (b) (display (guard (e (#t 'err)) (ops a b)))) vals)
+            (newline))
+          vals)

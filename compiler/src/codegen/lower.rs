@@ -2000,7 +2000,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                 let known = self.known_flonums(v).unwrap_or_default();
                 let slow = self.b.create_block();
                 self.b.set_cold_block(slow);
-                let (x, y) = self.flonum_operands(v, known, false, slow);
+                let (x, y) = self.flonum_operands(v, known, false, slow, false);
                 let c = self.b.ins().fcmp(flonum_comparison(name), x, y);
                 self.b.ins().brif(c, then, &[], els, &[]);
                 self.b.switch_to_block(slow);
@@ -2025,12 +2025,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                 // exactness compares exactly) in the runtime.
                 self.b.switch_to_block(test_flo);
                 self.b.seal_block(test_flo);
-                let gf = self.both_flonums(v[0], v[1]);
-                let flo = self.b.create_block();
-                self.b.ins().brif(gf, flo, &[], slow, &[]);
-                self.b.switch_to_block(flo);
-                self.b.seal_block(flo);
-                let (x, y) = (self.flonum_bits(v[0]), self.flonum_bits(v[1]));
+                let (x, y) = self.flonum_operands(v, [None, None], false, slow, true);
                 let c = self.b.ins().fcmp(flonum_comparison(name), x, y);
                 self.b.ins().brif(c, then, &[], els, &[]);
                 self.b.switch_to_block(slow);
@@ -2255,31 +2250,9 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         self.b.ins().band_imm_s(x, 1)
     }
 
-    fn both_flonums(&mut self, a: ir::Value, b: ir::Value) -> ir::Value {
-        let fa = self.has_type(a, rv::T_FLONUM);
-        let fb = self.has_type(b, rv::T_FLONUM);
-        self.b.ins().band(fa, fb)
-    }
-
     /// The f64 in a value known to be a flonum.
     fn flonum_bits(&mut self, v: ir::Value) -> ir::Value {
         self.b.ins().load(F64, flags(), v, 7)
-    }
-
-    /// A number as an f64 when it is a fixnum or a flonum (the runtime
-    /// converts a fixnum the same way), and whether it was one. Reads the
-    /// flonum's bits from a harmless address when it is not one.
-    fn number_as_f64(&mut self, v: ir::Value) -> (ir::Value, ir::Value) {
-        let bit = self.b.ins().band_imm_s(v, 1);
-        let is_fix = self.b.ins().icmp_imm_s(IntCC::Equal, bit, 0);
-        let is_flo = self.has_type(v, rv::T_FLONUM);
-        let n = self.b.ins().sshr_imm_s(v, 1);
-        let from_fix = self.b.ins().fcvt_from_sint(F64, n);
-        let addr = self.b.ins().iadd_imm_s(v, -1);
-        let safe = self.b.ins().select(is_flo, addr, self.ctx);
-        let from_flo = self.b.ins().load(F64, flags(), safe, 8);
-        let x = self.b.ins().select(is_fix, from_fix, from_flo);
-        (x, self.b.ins().bor(is_fix, is_flo))
     }
 
     /// Whether a flonum box fits in the nursery now without taking room
@@ -2380,54 +2353,109 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         (v.len() == 2 && k.iter().any(Option::is_some)).then_some(k)
     }
 
-    /// The two operands as f64s, where `known` has the constants' (in a
-    /// new current block): the other one branches on its type, and goes to
+    /// The two operands as f64s, in a new current block. An operand in
+    /// `known` is that constant; another branches on its type and goes to
     /// `slow_b` unless it is a flonum or, with `fixnums`, a fixnum
-    /// (converted as the runtime converts it).
+    /// (converted as the runtime converts it) — but not two fixnums: those
+    /// are exact. `cold` puts the blocks out of line (the flonum path of
+    /// fixnum code).
     fn flonum_operands(
         &mut self,
         v: &[ir::Value],
         known: [Option<f64>; 2],
         fixnums: bool,
         slow_b: ir::Block,
+        cold: bool,
     ) -> (ir::Value, ir::Value) {
-        let mut f = [v[0]; 2];
-        for i in 0..2 {
-            f[i] = match known[i] {
-                Some(c) => self.b.ins().f64const(c),
-                None => {
-                    let flo_b = self.b.create_block();
-                    let other_b = self.b.create_block();
-                    self.b.set_cold_block(other_b);
-                    let got = self.b.create_block();
-                    self.b.append_block_param(got, F64);
-                    self.branch_on_type(v[i], rv::T_FLONUM, flo_b, other_b);
-                    self.b.switch_to_block(other_b);
-                    self.b.seal_block(other_b);
-                    if fixnums {
-                        let fix_b = self.b.create_block();
-                        self.b.set_cold_block(fix_b);
-                        let bit = self.b.ins().band_imm_s(v[i], 1);
-                        self.b.ins().brif(bit, slow_b, &[], fix_b, &[]);
-                        self.b.switch_to_block(fix_b);
-                        self.b.seal_block(fix_b);
-                        let n = self.b.ins().sshr_imm_s(v[i], 1);
-                        let x = self.b.ins().fcvt_from_sint(F64, n);
-                        self.b.ins().jump(got, &[BlockArg::Value(x)]);
-                    } else {
-                        self.b.ins().jump(slow_b, &[]);
-                    }
-                    self.b.switch_to_block(flo_b);
-                    self.b.seal_block(flo_b);
-                    let x = self.flonum_bits(v[i]);
-                    self.b.ins().jump(got, &[BlockArg::Value(x)]);
-                    self.b.switch_to_block(got);
-                    self.b.seal_block(got);
-                    self.b.block_params(got)[0]
-                }
-            };
+        let [k0, k1] = known;
+        if k0.is_some() || k1.is_some() || !fixnums {
+            let x = self.operand_f64(v[0], k0, fixnums, slow_b, cold);
+            let y = self.operand_f64(v[1], k1, fixnums, slow_b, cold);
+            return (x, y);
         }
-        (f[0], f[1])
+        // A fixnum first operand needs a flonum second one.
+        let both = self.new_block(cold);
+        self.b.append_block_param(both, F64);
+        self.b.append_block_param(both, F64);
+        let flo_b = self.new_block(cold);
+        let other_b = self.new_block(true);
+        let fix_b = self.new_block(true);
+        self.branch_on_type(v[0], rv::T_FLONUM, flo_b, other_b);
+        self.b.switch_to_block(other_b);
+        self.b.seal_block(other_b);
+        let bit = self.b.ins().band_imm_s(v[0], 1);
+        self.b.ins().brif(bit, slow_b, &[], fix_b, &[]);
+        self.b.switch_to_block(fix_b);
+        self.b.seal_block(fix_b);
+        let x = self.fixnum_f64(v[0]);
+        let y = self.operand_f64(v[1], None, false, slow_b, true);
+        self.b
+            .ins()
+            .jump(both, &[BlockArg::Value(x), BlockArg::Value(y)]);
+        self.b.switch_to_block(flo_b);
+        self.b.seal_block(flo_b);
+        let x = self.flonum_bits(v[0]);
+        let y = self.operand_f64(v[1], None, true, slow_b, cold);
+        self.b
+            .ins()
+            .jump(both, &[BlockArg::Value(x), BlockArg::Value(y)]);
+        self.b.switch_to_block(both);
+        self.b.seal_block(both);
+        let ps = self.b.block_params(both);
+        (ps[0], ps[1])
+    }
+
+    /// One operand of `flonum_operands`, in a new current block.
+    fn operand_f64(
+        &mut self,
+        v: ir::Value,
+        known: Option<f64>,
+        fixnums: bool,
+        slow_b: ir::Block,
+        cold: bool,
+    ) -> ir::Value {
+        if let Some(c) = known {
+            return self.b.ins().f64const(c);
+        }
+        let flo_b = self.new_block(cold);
+        let other_b = self.new_block(true);
+        let got = self.new_block(cold);
+        self.b.append_block_param(got, F64);
+        self.branch_on_type(v, rv::T_FLONUM, flo_b, other_b);
+        self.b.switch_to_block(other_b);
+        self.b.seal_block(other_b);
+        if fixnums {
+            let fix_b = self.new_block(true);
+            let bit = self.b.ins().band_imm_s(v, 1);
+            self.b.ins().brif(bit, slow_b, &[], fix_b, &[]);
+            self.b.switch_to_block(fix_b);
+            self.b.seal_block(fix_b);
+            let x = self.fixnum_f64(v);
+            self.b.ins().jump(got, &[BlockArg::Value(x)]);
+        } else {
+            self.b.ins().jump(slow_b, &[]);
+        }
+        self.b.switch_to_block(flo_b);
+        self.b.seal_block(flo_b);
+        let x = self.flonum_bits(v);
+        self.b.ins().jump(got, &[BlockArg::Value(x)]);
+        self.b.switch_to_block(got);
+        self.b.seal_block(got);
+        self.b.block_params(got)[0]
+    }
+
+    /// A fixnum's value as an f64, as the runtime converts it.
+    fn fixnum_f64(&mut self, v: ir::Value) -> ir::Value {
+        let n = self.b.ins().sshr_imm_s(v, 1);
+        self.b.ins().fcvt_from_sint(F64, n)
+    }
+
+    fn new_block(&mut self, cold: bool) -> ir::Block {
+        let b = self.b.create_block();
+        if cold {
+            self.b.set_cold_block(b);
+        }
+        b
     }
 
     /// `arith` when an operand is a flonum constant (`(- n 1.)`, `(< x
@@ -2445,7 +2473,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         self.b.set_cold_block(slow_b);
         let join = self.b.create_block();
         self.b.append_block_param(join, I64);
-        let (x, y) = self.flonum_operands(v, known, arithmetic, slow_b);
+        let (x, y) = self.flonum_operands(v, known, arithmetic, slow_b, false);
         let r = if arithmetic {
             let room_b = self.b.create_block();
             let full_b = self.b.create_block();
@@ -2482,7 +2510,8 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
     }
 
     /// The flonum part of `arith`, from the block that tests the operands:
-    /// on to `join` with the result, or to `slow_b`.
+    /// on to `join` with the result, or to `slow_b`. Out of line: each
+    /// operand branches on its type.
     fn flonum_path(
         &mut self,
         name: &str,
@@ -2491,32 +2520,14 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         slow_b: ir::Block,
         join: ir::Block,
     ) {
-        let flo_b = self.b.create_block();
-        self.b.set_cold_block(flo_b);
-        let (xy, ok) = if arithmetic {
-            let (x, okx) = self.number_as_f64(v[0]);
-            let (y, oky) = self.number_as_f64(v[1]);
-            // Not both fixnums (those went above, or to the runtime for /).
-            let fx = self.has_type(v[0], rv::T_FLONUM);
-            let fy = self.has_type(v[1], rv::T_FLONUM);
-            let one = self.b.ins().bor(fx, fy);
-            let both = self.b.ins().band(okx, oky);
-            (Some((x, y)), self.b.ins().band(both, one))
-        } else {
-            (None, self.both_flonums(v[0], v[1]))
-        };
-        if arithmetic {
+        let (x, y) = self.flonum_operands(v, [None, None], arithmetic, slow_b, true);
+        let r = if arithmetic {
             // The box needs room: without it the runtime computes the same
             // result on its own path, and asks the trampoline for room
             // (`tm_nursery_full`), so that the next operations are inline
             // again.
-            let room_b = self.b.create_block();
-            self.b.set_cold_block(room_b);
-            let full_b = self.b.create_block();
-            self.b.set_cold_block(full_b);
-            self.b.ins().brif(ok, room_b, &[], slow_b, &[]);
-            self.b.switch_to_block(room_b);
-            self.b.seal_block(room_b);
+            let flo_b = self.new_block(true);
+            let full_b = self.new_block(true);
             let room = self.flonum_room();
             self.b.ins().brif(room, flo_b, &[], full_b, &[]);
             self.b.switch_to_block(full_b);
@@ -2525,17 +2536,8 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
             // A runtime call here cannot fail: there is nothing to check.
             let _ = self.call_rt("tm_nursery_full", &[bytes]);
             self.b.ins().jump(slow_b, &[]);
-        } else {
-            self.b.ins().brif(ok, flo_b, &[], slow_b, &[]);
-        }
-        self.b.switch_to_block(flo_b);
-        self.b.seal_block(flo_b);
-        // Comparisons read the bits here, where both are known flonums.
-        let (x, y) = match xy {
-            Some(xy) => xy,
-            None => (self.flonum_bits(v[0]), self.flonum_bits(v[1])),
-        };
-        let r = if arithmetic {
+            self.b.switch_to_block(flo_b);
+            self.b.seal_block(flo_b);
             let f = match name {
                 "%add" => self.b.ins().fadd(x, y),
                 "%sub" => self.b.ins().fsub(x, y),
