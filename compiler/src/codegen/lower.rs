@@ -910,6 +910,9 @@ struct FnLower<'a, 'b, M: Module> {
     rest_need: i64,
     /// Values that are flonum constants of the program, and their f64s.
     flonum_consts: HashMap<ir::Value, f64>,
+    /// The heap pointer as the entry check read it from the context: an
+    /// exit where it is still this value stores nothing back.
+    hp_in_ctx: Option<ir::Value>,
 }
 
 /// Bytes of a pair (header, car, cdr).
@@ -971,6 +974,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
             loop_head: None,
             rest_need: 0,
             flonum_consts: HashMap::new(),
+            hp_in_ctx: None,
         }
     }
 
@@ -1072,9 +1076,16 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         }
     }
 
+    /// Stores the heap pointer back into the context, unless it is the
+    /// value read from there: compiled code keeps it in a register, and
+    /// the context needs it only where control leaves the function (a
+    /// call or a return to the trampoline; runtime functions do not read
+    /// it).
     fn sync_hp(&mut self) {
         let hp = self.b.use_var(self.hp);
-        self.store(hp, self.ctx, OFFSET_HP);
+        if Some(hp) != self.hp_in_ctx {
+            self.store(hp, self.ctx, OFFSET_HP);
+        }
     }
 
     /// Raises when `v` is the EXCEPTION marker: at a resumable site, with
@@ -1313,7 +1324,9 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
     /// Reductions and heap: one check for the whole of `body` (the
     /// function's), which yields when it fails. `call` is the call to save
     /// then: the callee, its argument count and the register arguments
-    /// (only those within the count are stored).
+    /// (only those within the count are stored). At a loop head the heap
+    /// pointer comes around the loop in its variable (self calls do not
+    /// store it), so the check's yield stores it.
     fn entry_check(
         &mut self,
         kind: LambdaKind,
@@ -1321,6 +1334,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         selfv: ir::Value,
         argc: Argc,
         regs: &[ir::Value],
+        at_loop_head: bool,
     ) {
         let ctx = self.ctx;
         let need = alloc_bytes(body) + self.rest_need;
@@ -1341,7 +1355,13 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
             self.b.switch_to_block(next);
             self.b.seal_block(next);
         }
-        let hp0 = self.load(ctx, OFFSET_HP);
+        let hp0 = if at_loop_head {
+            self.b.use_var(self.hp)
+        } else {
+            let hp = self.load(ctx, OFFSET_HP);
+            self.hp_in_ctx = Some(hp);
+            hp
+        };
         let body_b = self.b.create_block();
         // A continuation that calls the runtime checks the limit even when
         // it allocates nothing inline: runtime allocation lowers
@@ -1371,6 +1391,9 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         self.store(argc, ctx, OFFSET_SAVED_ARGC);
         let needv = self.iconst(need);
         self.store(needv, ctx, OFFSET_NEED);
+        if at_loop_head {
+            self.store(hp0, ctx, OFFSET_HP);
+        }
         let y = self.iconst(STATUS_YIELD as i64);
         self.b.ins().return_(&[y]);
 
@@ -1428,12 +1451,16 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
             }
             let mut init = vec![BlockArg::Value(selfv)];
             init.extend([a0, a1, a2][..nregs].iter().map(|v| BlockArg::Value(*v)));
+            // The heap pointer goes around the loop in its variable.
+            let hp = self.load(ctx, OFFSET_HP);
+            self.b.def_var(self.hp, hp);
+            self.hp_in_ctx = Some(hp);
             self.b.ins().jump(head, &init);
             self.b.switch_to_block(head);
             let hs = self.b.block_params(head).to_vec();
             selfv = hs[0];
             let regs = &hs[1..];
-            self.entry_check(f.kind, &f.body, selfv, Argc::Known(nparams), regs);
+            self.entry_check(f.kind, &f.body, selfv, Argc::Known(nparams), regs, true);
             let unspec = self.iconst(UNSPEC);
             [a0, a1, a2] = [0, 1, 2].map(|i| regs.get(i).copied().unwrap_or(unspec));
             self.loop_head = Some((f.id, head, f.params.len()));
@@ -1443,7 +1470,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                 self.rest_need = REST_PAIR_BYTES * (3 - nparams).max(0);
             }
             let regs = [a0, a1, a2];
-            self.entry_check(f.kind, &f.body, selfv, Argc::Value(argc), &regs);
+            self.entry_check(f.kind, &f.body, selfv, Argc::Value(argc), &regs, false);
         }
         let regs = [a0, a1, a2];
         let unspec = self.iconst(UNSPEC);
@@ -1544,6 +1571,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
             selfv,
             Argc::Value(ps[2]),
             &ps[3..6],
+            false,
         );
         // With no value, `a0` is the unspecified value (see `function`).
         let v = a0;
@@ -1935,7 +1963,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                 self.store(*v, args, 8 * i as i32);
             }
         }
-        self.sync_hp();
+        // The heap pointer stays in its variable (`entry_check`).
         let mut hargs = vec![BlockArg::Value(callee)];
         hargs.extend(vals.iter().take(3).map(|v| BlockArg::Value(*v)));
         self.b.ins().jump(head, &hargs);
