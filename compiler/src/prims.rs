@@ -21,6 +21,24 @@ impl Prim {
         self.def().arity as usize
     }
 
+    /// A test that codegen compiles as a branch when an `if` tests its
+    /// result at once (`Term::Let` of it, then `Term::If` of the variable).
+    pub fn is_test(self) -> bool {
+        matches!(
+            self.name(),
+            "%null?"
+                | "%not"
+                | "%no-message?"
+                | "%eq?"
+                | "%pair?"
+                | "%lt"
+                | "%gt"
+                | "%le"
+                | "%ge"
+                | "%num-eq"
+        )
+    }
+
     /// The primitive named `%name`.
     pub fn by_name(name: &str) -> Option<Prim> {
         PRIMS

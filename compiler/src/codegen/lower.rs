@@ -548,23 +548,6 @@ fn fixnum_comparison(name: &str) -> IntCC {
     }
 }
 
-/// Primitives that answer a boolean, which an `if` can branch on directly.
-fn is_predicate(p: Prim) -> bool {
-    matches!(
-        p.name(),
-        "%null?"
-            | "%not"
-            | "%no-message?"
-            | "%eq?"
-            | "%pair?"
-            | "%lt"
-            | "%gt"
-            | "%le"
-            | "%ge"
-            | "%num-eq"
-    )
-}
-
 /// Bytes a term allocates inline, over all of its paths.
 fn alloc_bytes(t: &Term) -> i64 {
     match t {
@@ -1437,20 +1420,29 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
             self.b.switch_to_block(ok);
             self.b.seal_block(ok);
         }
+        // The parameters' values at a loop head.
+        let mut looped = Vec::new();
         if f.kind == LambdaKind::Proc && f.rest.is_none() {
             // The arity is checked first, so the entry check saves a call
             // of known count; its block is the head of the loop that the
             // function's calls to itself in tail position jump to (they
             // pass the same count: `self_call`). Its parameters are the
-            // callee and the register arguments.
-            let nregs = f.params.len().min(3);
+            // callee and all the arguments: those past the registers come
+            // around the loop as values too, not through the buffer (the
+            // check's yield stores them there).
+            let n = f.params.len();
             let head = self.b.create_block();
-            self.b.append_block_param(head, I64);
-            for _ in 0..nregs {
+            for _ in 0..=n {
                 self.b.append_block_param(head, I64);
             }
             let mut init = vec![BlockArg::Value(selfv)];
-            init.extend([a0, a1, a2][..nregs].iter().map(|v| BlockArg::Value(*v)));
+            init.extend([a0, a1, a2].iter().take(n).map(|v| BlockArg::Value(*v)));
+            if n > 3 {
+                let args = self.load(ctx, OFFSET_ARGS);
+                for i in 3..n {
+                    init.push(BlockArg::Value(self.load(args, 8 * i as i32)));
+                }
+            }
             // The heap pointer goes around the loop in its variable.
             let hp = self.load(ctx, OFFSET_HP);
             self.b.def_var(self.hp, hp);
@@ -1463,6 +1455,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
             self.entry_check(f.kind, &f.body, selfv, Argc::Known(nparams), regs, true);
             let unspec = self.iconst(UNSPEC);
             [a0, a1, a2] = [0, 1, 2].map(|i| regs.get(i).copied().unwrap_or(unspec));
+            looped = regs.to_vec();
             self.loop_head = Some((f.id, head, f.params.len()));
         } else {
             if f.rest.is_some() {
@@ -1475,7 +1468,9 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         let regs = [a0, a1, a2];
         let unspec = self.iconst(UNSPEC);
         for (i, p) in f.params.iter().enumerate() {
-            let mut v = if i < 3 {
+            let mut v = if let Some(v) = looped.get(i) {
+                *v
+            } else if i < 3 {
                 regs[i]
             } else {
                 let args = self.load(ctx, OFFSET_ARGS);
@@ -1689,7 +1684,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
             }
             // In the resume function, a site's value goes to its region.
             Term::Let(v, Value::Prim(p, args), body)
-                if is_predicate(*p)
+                if p.is_test()
                     && matches!(&**body, Term::If(Atom::Var(c), ..) if c == v)
                     && (self.cold.is_none() || !matches!(self.site(t), Some(Site::At(_)))) =>
             {
@@ -1894,6 +1889,10 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         let addr = self.b.ins().iadd_imm_s(v, -(rv::TAG_PTR as i64));
         let tag = self.b.ins().band_imm_s(addr, rv::TAG_MASK as i64);
         let header = self.b.create_block();
+        // Out of line with what it leads to (the flonum paths of fixnum code).
+        if self.b.func.layout.is_cold(yes) {
+            self.b.set_cold_block(header);
+        }
         self.b.ins().brif(tag, no, &[], header, &[]);
         self.b.switch_to_block(header);
         self.b.seal_block(header);
@@ -1956,16 +1955,10 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         let Some((_, head, _)) = self.loop_head else {
             return Err("internal: a self call without a loop head".into());
         };
-        if vals.len() > 3 {
-            self.ensure_args(vals.len())?;
-            let args = self.load(self.ctx, OFFSET_ARGS);
-            for (i, v) in vals.iter().enumerate().skip(3) {
-                self.store(*v, args, 8 * i as i32);
-            }
-        }
-        // The heap pointer stays in its variable (`entry_check`).
+        // The heap pointer and the arguments stay in their variables
+        // (`entry_check`).
         let mut hargs = vec![BlockArg::Value(callee)];
-        hargs.extend(vals.iter().take(3).map(|v| BlockArg::Value(*v)));
+        hargs.extend(vals.iter().map(|v| BlockArg::Value(*v)));
         self.b.ins().jump(head, &hargs);
         Ok(())
     }
@@ -2042,6 +2035,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                 let g = self.both_fixnums(v[0], v[1]);
                 let fast = self.b.create_block();
                 let test_flo = self.b.create_block();
+                self.b.set_cold_block(test_flo);
                 let slow = self.b.create_block();
                 self.b.set_cold_block(slow);
                 self.b.ins().brif(g, test_flo, &[], fast, &[]);

@@ -9,6 +9,9 @@
 //! (`(car l)` three times in a row) reuses the first result. It also folds
 //! fixnum arithmetic and comparisons of constants, and takes the branch of
 //! an `if` whose test is a constant (inlining makes both).
+//!
+//! `sink_tests`: a test moves past the continuations bound between it and
+//! the `if` on its result, which codegen can then fuse.
 
 use super::{Atom, Lambda, Term, Value};
 use crate::expand::core::VarId;
@@ -43,6 +46,7 @@ fn fold_prim(p: crate::prims::Prim, args: &[Atom]) -> Option<u64> {
 }
 
 pub fn optimise(main: &mut Lambda) {
+    sink_tests(&mut main.body);
     let mut subst = HashMap::new();
     let mut todo = vec![&mut main.body];
     while let Some(t) = todo.pop() {
@@ -394,4 +398,164 @@ fn propagate_copies<'t>(
             }
         }
     }
+}
+
+/// Moves a test (`(let t (%lt x 2) ...)`) past the continuations bound
+/// between it and the `if` on its result, so that codegen branches on the
+/// comparison itself instead of making a boolean: CPS conversion binds an
+/// `if`'s join continuation after its test, and unrolled procedures
+/// (expand/inline.rs) have such `if`s in non-tail position. Making a
+/// closure has no effect that a test could observe, and every variable has
+/// one binder, so nothing else changes.
+fn sink_tests(body: &mut Term) {
+    let mut todo = vec![body];
+    while let Some(t) = todo.pop() {
+        sink_test(t);
+        match t {
+            Term::Let(_, v, body) => {
+                if let Value::Lambda(l) = v {
+                    todo.push(&mut l.body);
+                }
+                todo.push(body);
+            }
+            Term::LetRec(binds, body) => {
+                todo.extend(binds.iter_mut().map(|(_, l)| &mut l.body));
+                todo.push(body);
+            }
+            Term::LetCont(_, l, body) => {
+                todo.push(&mut l.body);
+                todo.push(body);
+            }
+            Term::If(_, a, b) => {
+                todo.push(a);
+                todo.push(b);
+            }
+            Term::LetJoin { body, then, .. } => {
+                todo.push(body);
+                todo.push(then);
+            }
+            Term::LetRecClosures(_, body) => todo.push(body),
+            _ => {}
+        }
+    }
+}
+
+/// `sink_tests` at one term.
+fn sink_test(t: &mut Term) {
+    let Term::Let(v, Value::Prim(p, _), body) = t else {
+        return;
+    };
+    if !p.is_test() {
+        return;
+    }
+    let v = *v;
+    let mut n = 0;
+    let mut cur = &**body;
+    while let Term::LetCont(_, l, next) = cur {
+        if mentions(&l.body, v) {
+            return;
+        }
+        n += 1;
+        cur = next;
+    }
+    if n == 0 || !matches!(cur, Term::If(Atom::Var(c), ..) if *c == v) {
+        return;
+    }
+    let placeholder = || Term::Cont {
+        k: Atom::Imm(0),
+        args: vec![],
+    };
+    let Term::Let(v, test, body) = std::mem::replace(t, placeholder()) else {
+        return;
+    };
+    *t = *body;
+    let mut slot = t;
+    while let Term::LetCont(_, _, next) = slot {
+        slot = next;
+    }
+    let test_if = std::mem::replace(slot, placeholder());
+    *slot = Term::Let(v, test, Box::new(test_if));
+}
+
+/// Whether `v` occurs in `t` (at any depth).
+fn mentions(t: &Term, v: VarId) -> bool {
+    let is = |a: &Atom| matches!(a, Atom::Var(x) if *x == v);
+    let mut todo = vec![t];
+    while let Some(t) = todo.pop() {
+        match t {
+            Term::Let(_, val, body) => {
+                match val {
+                    Value::Atom(a) => {
+                        if is(a) {
+                            return true;
+                        }
+                    }
+                    Value::Prim(_, xs) | Value::Closure(_, xs) => {
+                        if xs.iter().any(is) {
+                            return true;
+                        }
+                    }
+                    Value::Global(_) => {}
+                    Value::Lambda(l) => todo.push(&l.body),
+                }
+                todo.push(body);
+            }
+            Term::LetRec(binds, body) => {
+                todo.extend(binds.iter().map(|(_, l)| &l.body));
+                todo.push(body);
+            }
+            Term::LetCont(_, l, body) => {
+                todo.push(&l.body);
+                todo.push(body);
+            }
+            Term::App { f, k, args } => {
+                if is(f) || is(k) || args.iter().any(is) {
+                    return true;
+                }
+            }
+            Term::Apply { f, k, args, list } => {
+                if is(f) || is(k) || is(list) || args.iter().any(is) {
+                    return true;
+                }
+            }
+            Term::Cont { k, args } => {
+                if is(k) || args.iter().any(is) {
+                    return true;
+                }
+            }
+            Term::ContApply { k, list } => {
+                if is(k) || is(list) {
+                    return true;
+                }
+            }
+            Term::If(c, a, b) => {
+                if is(c) {
+                    return true;
+                }
+                todo.push(a);
+                todo.push(b);
+            }
+            Term::LetRecClosures(binds, body) => {
+                if binds.iter().any(|(_, _, xs)| xs.iter().any(is)) {
+                    return true;
+                }
+                todo.push(body);
+            }
+            Term::LetJoin { body, then, .. } => {
+                todo.push(body);
+                todo.push(then);
+            }
+            Term::Jump(_, xs) => {
+                if xs.iter().any(is) {
+                    return true;
+                }
+            }
+            Term::Suspend { k, deadline } => {
+                if is(k) || is(deadline) {
+                    return true;
+                }
+            }
+        }
+    }
+    false
 }
