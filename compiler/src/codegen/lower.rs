@@ -557,7 +557,9 @@ fn alloc_bytes(t: &Term) -> i64 {
                 Value::Closure(_, free) => 8 * (2 + free.len() as i64),
                 Value::Prim(p, _) if p.name() == "%cons" => 24,
                 // Header, type, fields.
-                Value::Prim(p, args) if p.name() == "%record" => 8 * (1 + args.len() as i64),
+                Value::Prim(p, args) if matches!(p.name(), "%record" | "%vector") => {
+                    8 * (1 + args.len() as i64)
+                }
                 _ => 0,
             };
             here + alloc_bytes(body)
@@ -2720,10 +2722,16 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                     (s.load(a, 7), None)
                 })
             }
-            "%record" => {
-                // The type, then the fields: `%make-record`'s layout.
+            "%record" | "%vector" => {
+                // A record: the type, then the fields (`%make-record`'s
+                // layout); a vector: the elements.
+                let ty = if name == "%record" {
+                    rv::T_RECORD
+                } else {
+                    rv::T_VECTOR
+                };
                 let ptr = self.alloc(1 + v.len() as i64);
-                let h = self.iconst(rv::header(rv::T_RECORD, v.len() as u64, 0) as i64);
+                let h = self.iconst(rv::header(ty, v.len() as u64, 0) as i64);
                 self.store(h, ptr, 0);
                 for (i, x) in v.iter().enumerate() {
                     self.store(*x, ptr, 8 * (1 + i as i32));

@@ -2107,6 +2107,11 @@ impl Expander {
                 }
                 Some(acc)
             }
+            "vector" if n >= 1 => {
+                // Allocated inline, like a record (`%vector`).
+                let xs = self.expand_all(args, env)?;
+                Some(self.prim_call("%vector", xs, span)?)
+            }
             "vector" => {
                 let xs = self.expand_all(args, env)?;
                 let mut acc = Core::Const(Constant::Null);

@@ -527,6 +527,9 @@ prim!(fn tm_make_record(ctx, rtd, fields) {
 prim!(fn tm_record_inline(ctx) {
     ctx.raise_error("internal: %record is compiled inline, never called", &[])
 });
+prim!(fn tm_vector_inline(ctx) {
+    ctx.raise_error("internal: %vector is compiled inline, never called", &[])
+});
 prim!(fn tm_record_of_p(_ctx, x, rtd) { Value::bool(x.has_type(T_RECORD) && x.field(1) == rtd) });
 prim!(fn tm_record_ref(ctx, x, rtd, k) {
     if !(x.has_type(T_RECORD) && x.field(1) == rtd) {

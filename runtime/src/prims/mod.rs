@@ -153,6 +153,7 @@ prim_table! {
     "%make-record-type" "" 3 tm_make_record_type, FAILS;
     "%make-record" "" 2 tm_make_record, PURE | FAILS;
     "%record" "" 255 tm_record_inline, PURE; // arity VARIADIC
+    "%vector" "" 255 tm_vector_inline, PURE; // arity VARIADIC
     "%record-of?" "" 2 tm_record_of_p, PURE;
     "%record-ref" "" 3 tm_record_ref, PURE | FAILS;
     "%promise-state" "" 1 tm_promise_state, FAILS;

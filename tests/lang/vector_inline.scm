@@ -1,0 +1,21 @@
+; `vector` with 1 to 16 arguments is allocated inline (`%vector`, like a
+; record); none, more, or as a value, it is the library procedure.
+(define (f a b) (vector a b (+ a b)))
+(display (list (vector 1) (vector 1 2 3) (f 1 2) (vector) (vector 'a "s" #\c 1.5 '(1 2) (vector 9))))
+(newline)
+(define v (f 3 4))
+(display (list (vector-ref v 2) (vector-length v) (vector? v) (equal? v (vector 3 4 7)) (eq? (vector 1) (vector 1))))
+(newline)
+(define (loop i acc) (if (= i 0) acc (loop (- i 1) (vector i acc))))
+(define r (loop 100000 '()))
+(display (vector-ref r 0)) (newline)
+(display (apply vector '(1 2 3))) (display (map vector '(1 2) '(3 4)))
+(display (vector 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20))
+(newline)
+(display (list (vector-length (vector 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16))
+               (vector-length (vector 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17))))
+(newline)
+; Fresh each time, and mutable copies stay apart.
+(define (two) (vector 0 0))
+(display (eq? (two) (two)))
+(newline)
