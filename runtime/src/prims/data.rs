@@ -5,6 +5,7 @@ use crate::num::{Num, eqv_numbers, num_of};
 use crate::records;
 use crate::value::*;
 use dashu::integer::IBig;
+use smallvec::SmallVec;
 
 fn pair_or_error(ctx: &mut Ctx, who: &str, v: Value) -> Result<Value, Value> {
     if v.is_pair() {
@@ -245,7 +246,11 @@ pub fn equal(a: Value, b: Value) -> bool {
     let mut phase = Phase::Fast(EQUAL_FAST);
     let (mut fast_len, mut slow_len) = (EQUAL_FAST, EQUAL_SLOW);
     let mut classes: Option<Classes> = None;
-    let mut work = vec![Item::Both(a, b)];
+    // On the stack for small data: `assoc` and `member` call this once
+    // per element, and a `Vec` here (its allocation and its growth) cost
+    // as much as the comparisons in benches `alist`.
+    let mut work: SmallVec<[Item; 32]> = SmallVec::new();
+    work.push(Item::Both(a, b));
     while let Some(item) = work.pop() {
         let (x, y) = match item {
             Item::Both(x, y) => (x, y),
