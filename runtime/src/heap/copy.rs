@@ -12,7 +12,7 @@
 //! other thread reads meanwhile, and nothing runs between the forwarding
 //! and the restoring.
 
-use crate::value::{T_FORWARD, Value, header_type, object_words, traced_from};
+use crate::value::{T_FORWARD, T_PAIR, Value, header_type, object_words, traced_from};
 use smallvec::SmallVec;
 
 /// Originals forwarded so far: each one's address and its word 1 as it
@@ -28,6 +28,9 @@ type WorkList = SmallVec<[Value; 16]>;
 pub fn copy_graph(v: Value, alloc: &mut dyn FnMut(usize) -> *mut u64, flags: u64) -> Value {
     if v.is_static() {
         return v;
+    }
+    if let Some(c) = copy_flat_list(v, alloc, flags) {
+        return c;
     }
     let mut forwarded = Forwarded::new();
     let mut work = WorkList::new();
@@ -51,6 +54,44 @@ pub fn copy_graph(v: Value, alloc: &mut dyn FnMut(usize) -> *mut u64, flags: u64
         }
     }
     root
+}
+
+/// Pairs that `copy_flat_list` copies at most.
+const FLAT_LIST_PAIRS: usize = 32;
+
+/// A list of at most `FLAT_LIST_PAIRS` pairs whose elements and final cdr
+/// are immediates or static (`(list 'pong i)`, most small messages), copied
+/// as one run of pairs from one allocation. Such a chain shares nothing (a
+/// pair met twice would make a cycle, and a cycle longer than the bound is
+/// left to the general walk), so it needs no forwarding and no restoring:
+/// in a ping-pong of such lists, the general walk was a tenth of the time.
+fn copy_flat_list(v: Value, alloc: &mut dyn FnMut(usize) -> *mut u64, flags: u64) -> Option<Value> {
+    let mut n = 0;
+    let mut x = v;
+    while !x.is_static() {
+        if n == FLAT_LIST_PAIRS || !x.has_type(T_PAIR) || !x.field(1).is_static() {
+            return None;
+        }
+        n += 1;
+        x = x.field(2);
+    }
+    let dst = alloc(3 * n);
+    let mut src = v;
+    for i in 0..n {
+        // SAFETY: `dst` has `3 * n` words; pair `i` takes words `3i..3i+3`.
+        unsafe {
+            let p = dst.add(3 * i);
+            *p = src.header() | (flags << 8);
+            *p.add(1) = src.field(1).0;
+            src = src.field(2);
+            *p.add(2) = if i + 1 < n {
+                Value::from_addr(p.add(3)).0
+            } else {
+                src.0
+            };
+        }
+    }
+    Some(Value::from_addr(dst))
 }
 
 fn copy_one(
