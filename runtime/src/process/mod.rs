@@ -345,7 +345,69 @@ fn slot_index(pid: u64) -> usize {
 /// of its own, so processes on different threads do not contend for one.
 #[repr(align(64))]
 #[derive(Default)]
-struct Slot(Mutex<SlotData>);
+struct Slot(SpinLock<SlotData>);
+
+/// The lock of a slot: held for a few instructions (a push onto an inbox,
+/// a swap of the process), so a waiter spins, then yields its thread (the
+/// holder may have been preempted). Its release is a plain store where a
+/// futex mutex's is a locked exchange, and a message takes two of these
+/// locks (the sender's delivery, the receiver's drain).
+#[derive(Default)]
+struct SpinLock<T> {
+    held: AtomicBool,
+    data: UnsafeCell<T>,
+}
+
+// SAFETY: the data is reached only through a guard, and `lock` lets one
+// guard exist at a time: the lock is a mutex, as safe to share between
+// threads as the data is to send.
+unsafe impl<T: Send> Sync for SpinLock<T> {}
+
+struct SpinGuard<'a, T> {
+    lock: &'a SpinLock<T>,
+}
+
+impl<T> SpinLock<T> {
+    fn lock(&self) -> SpinGuard<'_, T> {
+        let mut spins = 0u32;
+        while self
+            .held
+            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            while self.held.load(Ordering::Relaxed) {
+                spins = spins.saturating_add(1);
+                if spins < 100 {
+                    std::hint::spin_loop();
+                } else {
+                    std::thread::yield_now();
+                }
+            }
+        }
+        SpinGuard { lock: self }
+    }
+}
+
+impl<T> std::ops::Deref for SpinGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: this guard holds the lock: no other reference to the data.
+        unsafe { &*self.lock.data.get() }
+    }
+}
+
+impl<T> std::ops::DerefMut for SpinGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: as for `deref`; the guard is borrowed mutably.
+        unsafe { &mut *self.lock.data.get() }
+    }
+}
+
+impl<T> Drop for SpinGuard<'_, T> {
+    fn drop(&mut self) {
+        self.lock.held.store(false, Ordering::Release);
+    }
+}
 
 #[derive(Default)]
 struct SlotData {
@@ -448,8 +510,8 @@ impl Inbox {
 }
 
 impl Slot {
-    fn lock(&self) -> std::sync::MutexGuard<'_, SlotData> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock(&self) -> SpinGuard<'_, SlotData> {
+        self.0.lock()
     }
 }
 
