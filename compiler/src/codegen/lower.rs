@@ -891,6 +891,8 @@ struct FnLower<'a, 'b, M: Module> {
     /// fixed arity: the loop head its calls to itself in tail position
     /// jump to, and its number of parameters.
     loop_head: Option<(u32, ir::Block, usize)>,
+    /// Whether the loop head takes the callee (`SelfValue`).
+    loop_carries_self: bool,
     /// Bytes the entry check reserves for an inline rest list.
     rest_need: i64,
     /// Values that are flonum constants of the program, and their f64s.
@@ -898,6 +900,16 @@ struct FnLower<'a, 'b, M: Module> {
     /// The heap pointer as the entry check read it from the context: an
     /// exit where it is still this value stores nothing back.
     hp_in_ctx: Option<ir::Value>,
+    /// The reductions a procedure has left, kept in a register from its
+    /// entry check (around its loop, too) to where control leaves it or
+    /// calls the runtime: through the context, the count of a tight loop
+    /// was a store and a load per iteration on its critical path.
+    red: Variable,
+    /// Whether `red` is in use: a procedure's body after its entry check
+    /// (continuations count no reductions).
+    counts_red: bool,
+    /// The reductions as last read from the context (`hp_in_ctx`'s twin).
+    red_in_ctx: Option<ir::Value>,
 }
 
 /// Bytes of a pair (header, car, cdr).
@@ -910,6 +922,15 @@ const REST_PAIR_BYTES: i64 = 24;
 enum Guard {
     Holds(ir::Value),
     Fails(ir::Value),
+}
+
+/// The callee of the call an entry check saves: a value, or the static
+/// closure of a function without free variables (its loop head then
+/// carries no callee: any closure of its code is as good as another).
+#[derive(Clone, Copy)]
+enum SelfValue {
+    Value(ir::Value),
+    Static(u32),
 }
 
 /// The argument count of the call an entry check saves.
@@ -934,6 +955,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
     ) -> Self {
         let tail_sig = b.import_signature(tail_sig(module));
         let hp = b.declare_var(I64);
+        let red = b.declare_var(I64);
         let placeholder = ir::Value::from_u32(0);
         FnLower {
             b,
@@ -957,9 +979,13 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
             raise_at_exit: None,
             cold: None,
             loop_head: None,
+            loop_carries_self: true,
             rest_need: 0,
             flonum_consts: HashMap::new(),
             hp_in_ctx: None,
+            red,
+            counts_red: false,
+            red_in_ctx: None,
         }
     }
 
@@ -1007,7 +1033,16 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         let r = self.runtime(symbol, args.len())?;
         let mut all = vec![self.ctx];
         all.extend_from_slice(args);
+        // The runtime may zero the reductions to make the next entry check
+        // fail (`Ctx::request_collection`), and reads them to put them
+        // aside: they go through the context around the call.
+        self.sync_red();
         self.b.ins().call(r, &all);
+        if self.counts_red {
+            let red = self.load(self.ctx, OFFSET_REDUCTIONS);
+            self.b.def_var(self.red, red);
+            self.red_in_ctx = Some(red);
+        }
         Ok(self.load(self.ctx, OFFSET_RET))
     }
 
@@ -1070,6 +1105,18 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         let hp = self.b.use_var(self.hp);
         if Some(hp) != self.hp_in_ctx {
             self.store(hp, self.ctx, OFFSET_HP);
+        }
+        self.sync_red();
+    }
+
+    /// Stores a procedure's reductions back into the context, unless they
+    /// are the value read from there (`red`).
+    fn sync_red(&mut self) {
+        if self.counts_red {
+            let red = self.b.use_var(self.red);
+            if Some(red) != self.red_in_ctx {
+                self.store(red, self.ctx, OFFSET_REDUCTIONS);
+            }
         }
     }
 
@@ -1316,7 +1363,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         &mut self,
         kind: LambdaKind,
         body: &Term,
-        selfv: ir::Value,
+        selfv: SelfValue,
         argc: Argc,
         regs: &[ir::Value],
         at_loop_head: bool,
@@ -1331,9 +1378,16 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         // Two branches to one cold block: cheaper than or-ing the two
         // conditions into one (the flags of each compare go to its branch).
         if kind == LambdaKind::Proc {
-            let red = self.load(ctx, OFFSET_REDUCTIONS);
+            // In its variable from here on (`red`); at a loop head it comes
+            // around the loop.
+            let red = if at_loop_head {
+                self.b.use_var(self.red)
+            } else {
+                self.load(ctx, OFFSET_REDUCTIONS)
+            };
             let red = self.b.ins().iadd_imm_s(red, -1);
-            self.store(red, ctx, OFFSET_REDUCTIONS);
+            self.b.def_var(self.red, red);
+            self.counts_red = true;
             let spent = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, red, 0);
             let next = self.b.create_block();
             self.b.ins().brif(spent, slow, &[], next, &[]);
@@ -1368,6 +1422,10 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         for (i, r) in regs.iter().enumerate() {
             self.store(*r, args, 8 * i as i32);
         }
+        let selfv = match selfv {
+            SelfValue::Value(v) => v,
+            SelfValue::Static(f) => self.static_closure(f),
+        };
         self.store(selfv, ctx, OFFSET_SAVED_SELF);
         let argc = match argc {
             Argc::Value(v) => v,
@@ -1379,6 +1437,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         if at_loop_head {
             self.store(hp0, ctx, OFFSET_HP);
         }
+        self.sync_red();
         let y = self.iconst(STATUS_YIELD as i64);
         self.b.ins().return_(&[y]);
 
@@ -1417,6 +1476,8 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
             // back, so it must be defined here too (unchanged).
             let hp = self.load(ctx, OFFSET_HP);
             self.b.def_var(self.hp, hp);
+            let red = self.load(ctx, OFFSET_REDUCTIONS);
+            self.b.def_var(self.red, red);
             let exit = self.raise_to_exit();
             self.b.ins().jump(exit, &[]);
             self.b.switch_to_block(ok);
@@ -1434,10 +1495,19 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
             // check's yield stores them there).
             let n = f.params.len();
             let head = self.b.create_block();
-            for _ in 0..=n {
+            // A function without free variables reads nothing from its
+            // closure: the callee does not come around the loop (its yield
+            // saves the static closure).
+            let static_self =
+                (f.free.is_empty() && self.shared.statics.contains_key(&f.id)).then_some(f.id);
+            let carried = usize::from(static_self.is_none());
+            for _ in 0..n + carried {
                 self.b.append_block_param(head, I64);
             }
-            let mut init = vec![BlockArg::Value(selfv)];
+            let mut init = Vec::new();
+            if static_self.is_none() {
+                init.push(BlockArg::Value(selfv));
+            }
             init.extend([a0, a1, a2].iter().take(n).map(|v| BlockArg::Value(*v)));
             if n > 3 {
                 let args = self.load(ctx, OFFSET_ARGS);
@@ -1449,23 +1519,34 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
             let hp = self.load(ctx, OFFSET_HP);
             self.b.def_var(self.hp, hp);
             self.hp_in_ctx = Some(hp);
+            // So do the reductions.
+            let red = self.load(ctx, OFFSET_REDUCTIONS);
+            self.b.def_var(self.red, red);
             self.b.ins().jump(head, &init);
             self.b.switch_to_block(head);
             let hs = self.b.block_params(head).to_vec();
-            selfv = hs[0];
-            let regs = &hs[1..];
-            self.entry_check(f.kind, &f.body, selfv, Argc::Known(nparams), regs, true);
+            let saved = match static_self {
+                Some(f) => SelfValue::Static(f),
+                None => {
+                    selfv = hs[0];
+                    SelfValue::Value(selfv)
+                }
+            };
+            let regs = &hs[carried..];
+            self.entry_check(f.kind, &f.body, saved, Argc::Known(nparams), regs, true);
             let unspec = self.iconst(UNSPEC);
             [a0, a1, a2] = [0, 1, 2].map(|i| regs.get(i).copied().unwrap_or(unspec));
             looped = regs.to_vec();
             self.loop_head = Some((f.id, head, f.params.len()));
+            self.loop_carries_self = static_self.is_none();
         } else {
             if f.rest.is_some() {
                 // Room for a rest list of the register arguments, built inline.
                 self.rest_need = REST_PAIR_BYTES * (3 - nparams).max(0);
             }
             let regs = [a0, a1, a2];
-            self.entry_check(f.kind, &f.body, selfv, Argc::Value(argc), &regs, false);
+            let saved = SelfValue::Value(selfv);
+            self.entry_check(f.kind, &f.body, saved, Argc::Value(argc), &regs, false);
         }
         let regs = [a0, a1, a2];
         let unspec = self.iconst(UNSPEC);
@@ -1565,7 +1646,7 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         self.entry_check(
             LambdaKind::Cont,
             &f.body,
-            selfv,
+            SelfValue::Value(selfv),
             Argc::Value(ps[2]),
             &ps[3..6],
             false,
@@ -1959,7 +2040,10 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
         };
         // The heap pointer and the arguments stay in their variables
         // (`entry_check`).
-        let mut hargs = vec![BlockArg::Value(callee)];
+        let mut hargs = Vec::new();
+        if self.loop_carries_self {
+            hargs.push(BlockArg::Value(callee));
+        }
         hargs.extend(vals.iter().map(|v| BlockArg::Value(*v)));
         self.b.ins().jump(head, &hargs);
         Ok(())
