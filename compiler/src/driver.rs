@@ -174,7 +174,7 @@ pub fn compile_here(
     });
     let mut cps_program = timings.time("cps", || cps::cps_convert(program, WELL_KNOWN));
     timings.time("optimise", || {
-        cps::optimise::optimise(&mut cps_program.main)
+        cps::optimise::optimise(&mut cps_program.main, &mut cps_program.vars)
     });
     if cfg!(debug_assertions) {
         cps::check::check_lambda(&cps_program.main, false, &[])

@@ -39,7 +39,7 @@ fn compile(name: &str, vars: VarNames, body: Core) {
         .spawn(move || {
             termitec::expand::inline::inline_small_globals(&mut program);
             let mut cps = termitec::cps::cps_convert(program, &[]);
-            termitec::cps::optimise::optimise(&mut cps.main);
+            termitec::cps::optimise::optimise(&mut cps.main, &mut cps.vars);
             termitec::cps::check::check_lambda(&cps.main, false, &[]).expect("CPS well scoped");
             let closed = termitec::closure::closure_convert(cps);
             termitec::closure::check(&closed).expect("closure IR well scoped");

@@ -1909,7 +1909,13 @@ impl<'a, 'b, M: Module> FnLower<'a, 'b, M> {
                     .iter()
                     .map(|a| self.atom(a))
                     .collect::<Result<Vec<_>, _>>()?;
-                self.tail_call(kv, &vals)
+                // A continuation made in this function has known code.
+                match k {
+                    Atom::Var(v) if let Some(&func) = self.known_vars.get(v) => {
+                        self.direct_call(func, kv, &vals)
+                    }
+                    _ => self.tail_call(kv, &vals),
+                }
             }
             Term::Apply { f, k, args, list } => {
                 let fv = self.atom(f)?;

@@ -25,6 +25,7 @@
 
 pub mod check;
 pub mod convert;
+pub mod inline_cont;
 pub mod optimise;
 pub mod print;
 

@@ -12,9 +12,12 @@
 //!
 //! `sink_tests`: a test moves past the continuations bound between it and
 //! the `if` on its result, which codegen can then fuse.
+//!
+//! `inline_cont` (its own module): a small escaping continuation returned
+//! to directly gets a copy of its body there.
 
 use super::{Atom, Lambda, Term, Value};
-use crate::expand::core::VarId;
+use crate::expand::core::{VarId, VarNames};
 use std::collections::HashMap;
 use termite_runtime::value as rv;
 
@@ -45,13 +48,21 @@ fn fold_prim(p: crate::prims::Prim, args: &[Atom]) -> Option<u64> {
         .then(|| rv::Value::fixnum(n as i64).0)
 }
 
-pub fn optimise(main: &mut Lambda) {
+pub fn optimise(main: &mut Lambda, vars: &mut VarNames) {
     sink_tests(&mut main.body);
     let mut subst = HashMap::new();
     let mut todo = vec![&mut main.body];
     while let Some(t) = todo.pop() {
         propagate_copies(t, &mut subst, &mut todo);
     }
+    eliminate_all_common(main);
+    super::inline_cont::inline_conts(&mut main.body, vars);
+    // The copies see what dominates them, and may fold.
+    eliminate_all_common(main);
+}
+
+/// `eliminate_common` over the whole program.
+fn eliminate_all_common(main: &mut Lambda) {
     let mut subst = HashMap::new();
     let mut avail = vec![Available::default()];
     let mut todo = vec![Task::Chain(&mut main.body)];
@@ -478,7 +489,7 @@ fn sink_test(t: &mut Term) {
 }
 
 /// Whether `v` occurs in `t` (at any depth).
-fn mentions(t: &Term, v: VarId) -> bool {
+pub(super) fn mentions(t: &Term, v: VarId) -> bool {
     let is = |a: &Atom| matches!(a, Atom::Var(x) if *x == v);
     let mut todo = vec![t];
     while let Some(t) = todo.pop() {
